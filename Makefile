@@ -1,0 +1,42 @@
+# Soát — every target creates .venv itself on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: venv demo serve test lint format bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv  ## make the sample province, load it, open the dashboard
+	$(BIN)/soat demo
+
+serve: venv
+	$(BIN)/soat serve
+
+test: venv  ## the whole suite: unit, SQL-database loaders, AppTest pages, browser
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv  ## measured figures, appended to BENCHMARKS.md (default 2 M students)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-quick: venv
+	$(BIN)/python -m benchmarks.run --students 100000 --no-record
+
+clean:
+	rm -rf $(VENV) data/soat.duckdb data/soat.duckdb.wal data/app.sqlite tests/artifacts

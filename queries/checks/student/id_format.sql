@@ -1,0 +1,8 @@
+-- A citizen ID that is filled but is not exactly 12 digits.
+SELECT student_code AS record_key, school_code, NULL AS level,
+       'citizen_id' AS field, citizen_id AS value,
+       length(citizen_id) AS detail, NULL AS period
+FROM students
+WHERE snapshot_id = $snapshot_id
+  AND citizen_id IS NOT NULL
+  AND NOT regexp_full_match(citizen_id, '[0-9]{12}')

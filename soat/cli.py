@@ -1,0 +1,77 @@
+"""The `soat` command. Each subcommand lives in soat/commands/<name>.py with
+`register(subparsers)` adding its parser and setting `func(args) -> int`.
+
+Exit status: 0 success, 1 bad input (one-line message), 2 usage error. No traceback
+reaches a user: unexpected errors print one line (set SOAT_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+
+from soat.errors import SoatError, UsageError
+
+COMMANDS = ("load", "check", "snapshots", "export", "serve", "demo", "sample", "users")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2 with one line
+        self.print_usage(sys.stderr)
+        print(f"soat: lỗi cú pháp lệnh: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="soat", description="Soát: rà soát dữ liệu ngành giáo dục")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"soat.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"soat.commands.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="DuckDB file (default: $SOAT_DB, else data/soat.duckdb)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Windows consoles and pipes: always write UTF-8 so Vietnamese survives.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SoatError as exc:
+        print(f"soat: {exc}", file=sys.stderr)
+        return 1
+    except UsageError as exc:
+        print(f"soat: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("soat: đã dừng (Ctrl-C)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        if os.environ.get("SOAT_DEBUG"):
+            traceback.print_exc()
+        print(f"soat: lỗi không mong đợi: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

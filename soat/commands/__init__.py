@@ -1,0 +1,1 @@
+"""One module per `soat` subcommand (see soat.cli)."""

@@ -1,0 +1,248 @@
+"""The check runner: discovers queries/checks/**/<name>.sql + <name>.toml and runs them.
+
+A check's SQL is a SELECT over the snapshot (DuckDB, set-based) returning the columns
+    record_key, school_code, level, field, value, detail, period
+(`level`, `detail`, `period` may be NULL; extra columns are ignored). The runner wraps it
+in one INSERT that adds the metadata (id, severity, entity), the school's unit and the
+Vietnamese message built from the metadata's template: `{value}`, `{detail}` and
+`{field}` (the field's Vietnamese label) are replaced in SQL, never in a Python loop.
+
+SQL may use these named parameters only: $snapshot_id, $as_of, $school_year, $year_start.
+Before the checks the runner executes queries/prelude/*.sql in name order (temporary
+tables shared by the checks); after them queries/derived/*.sql (metrics and other derived
+tables). A check whose `requires` tables are absent from the snapshot is recorded
+"not_run"; a check whose SQL fails is recorded "failed" and the others go on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from queries import ROOT as QUERIES_ROOT
+from soat.store import tables_present
+
+CHECKS_DIR = QUERIES_ROOT / "checks"
+PRELUDE_DIR = QUERIES_ROOT / "prelude"
+DERIVED_DIR = QUERIES_ROOT / "derived"
+
+SEVERITIES = ("error", "warning")
+PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+META_KEYS = {"id", "severity", "entity", "reads", "message", "description", "requires"}
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    severity: str
+    entity: str
+    reads: tuple[str, ...]
+    message: str
+    description: str
+    requires: tuple[str, ...]
+    sql: str
+    path: Path
+
+
+class CatalogueError(Exception):
+    pass
+
+
+def load_check(sql_path: Path) -> Check:
+    meta_path = sql_path.with_suffix(".toml")
+    if not meta_path.exists():
+        raise CatalogueError(f"{sql_path}: no metadata file {meta_path.name}")
+    meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    missing = {"id", "severity", "entity", "message", "description", "requires"} - meta.keys()
+    if missing:
+        raise CatalogueError(f"{meta_path}: missing keys {sorted(missing)}")
+    unknown = meta.keys() - META_KEYS
+    if unknown:
+        raise CatalogueError(f"{meta_path}: unknown keys {sorted(unknown)}")
+    if meta["severity"] not in SEVERITIES:
+        raise CatalogueError(f"{meta_path}: severity must be one of {SEVERITIES}")
+    return Check(
+        id=meta["id"],
+        severity=meta["severity"],
+        entity=meta["entity"],
+        reads=tuple(meta.get("reads", ())),
+        message=meta["message"],
+        description=meta["description"],
+        requires=tuple(meta["requires"]),
+        sql=sql_path.read_text(encoding="utf-8"),
+        path=sql_path,
+    )
+
+
+def discover(root: Path = CHECKS_DIR) -> list[Check]:
+    checks = [load_check(p) for p in sorted(root.rglob("*.sql"))]
+    for meta in sorted(root.rglob("*.toml")):
+        if not meta.with_suffix(".sql").exists():
+            raise CatalogueError(f"{meta}: metadata without a .sql file")
+    seen: dict[str, Path] = {}
+    for c in checks:
+        if c.id in seen:
+            raise CatalogueError(f"duplicate check id {c.id}: {seen[c.id]} and {c.path}")
+        seen[c.id] = c.path
+    return checks
+
+
+def params_for(sql: str, params: dict) -> dict:
+    """Only the named parameters the SQL uses (DuckDB rejects unused ones)."""
+    used = set(PARAM_RE.findall(sql))
+    unknown = used - params.keys()
+    if unknown:
+        raise CatalogueError(f"unknown parameters {sorted(unknown)}")
+    return {k: v for k, v in params.items() if k in used}
+
+
+def run_sql_dir(con: duckdb.DuckDBPyConnection, directory: Path, params: dict) -> None:
+    for path in sorted(directory.glob("*.sql")):
+        sql = path.read_text(encoding="utf-8")
+        for statement in split_statements(sql):
+            con.execute(statement, params_for(statement, params))
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a file of ';'-terminated statements (no ';' inside strings in our SQL files)."""
+    parts = [p.strip() for p in sql.split(";")]
+    return [
+        p
+        for p in parts
+        if p
+        and not all(line.strip().startswith("--") or not line.strip() for line in p.splitlines())
+    ]
+
+
+WRAP = """
+INSERT INTO findings
+SELECT $snapshot_id, $check_id, $severity, $entity,
+       q.record_key, q.school_code, sch.unit_code,
+       coalesce(q.level, CASE WHEN len(sch.levels) = 1 THEN sch.levels[1] END),
+       q.field, q.value,
+       replace(replace(replace($message,
+           '{{value}}', coalesce(q.value, '')),
+           '{{detail}}', coalesce(CAST(q.detail AS VARCHAR), '')),
+           '{{field}}', coalesce(fl.label, q.field, '')),
+       q.period
+FROM ({sql}) AS q
+LEFT JOIN (SELECT school_code, any_value(unit_code) AS unit_code, any_value(levels) AS levels
+           FROM schools WHERE snapshot_id = $snapshot_id GROUP BY school_code) AS sch
+       ON sch.school_code = q.school_code
+LEFT JOIN field_labels AS fl ON fl.field = q.field
+"""
+
+
+def snapshot_params(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict:
+    row = con.execute(
+        "SELECT as_of, school_year FROM snapshots WHERE snapshot_id = $s", {"s": snapshot_id}
+    ).fetchall()
+    if not row:
+        raise CatalogueError(f"no snapshot {snapshot_id}")
+    as_of, school_year = row[0]
+    year_start = int(school_year[:4]) if school_year else as_of.year
+    return {
+        "snapshot_id": snapshot_id,
+        "as_of": as_of,
+        "school_year": school_year,
+        "year_start": year_start,
+    }
+
+
+def create_field_labels(con: duckdb.DuckDBPyConnection) -> None:
+    from loaders.contract import TABLES
+
+    labels: dict[str, str] = {}
+    for table in TABLES.values():
+        for c in table.columns:
+            if c.headers:
+                labels.setdefault(c.name, c.headers[0])
+    con.execute("CREATE OR REPLACE TEMP TABLE field_labels (field VARCHAR, label VARCHAR)")
+    con.executemany("INSERT INTO field_labels VALUES (?, ?)", list(labels.items()))
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    status: str
+    findings: int
+    seconds: float
+    detail: str = ""
+
+
+def run_checks(
+    con: duckdb.DuckDBPyConnection,
+    snapshot_id: int,
+    checks: Iterable[Check] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[CheckResult]:
+    """Run the catalogue on a snapshot, replacing its findings, check runs and derived tables.
+
+    Call it outside a transaction: each check is one INSERT in autocommit, so a check that
+    fails does not abort the others (DuckDB has no savepoints). `snapshots.checked_at`
+    is set when all is done; readers show only checked snapshots."""
+    checks = list(discover() if checks is None else checks)
+    params = snapshot_params(con, snapshot_id)
+    present = tables_present(con, snapshot_id)
+    create_field_labels(con)
+    con.execute("DELETE FROM findings WHERE snapshot_id = $s", {"s": snapshot_id})
+    con.execute("DELETE FROM check_runs WHERE snapshot_id = $s", {"s": snapshot_id})
+    if PRELUDE_DIR.exists():
+        run_sql_dir(con, PRELUDE_DIR, params)
+    results: list[CheckResult] = []
+    for check in checks:
+        if progress:
+            progress(check.id)
+        t0 = time.perf_counter()
+        absent = [t for t in check.requires if t not in present]
+        if absent:
+            results.append(
+                CheckResult(check.id, "not_run", 0, 0.0, "không có dữ liệu: " + ", ".join(absent))
+            )
+            continue
+        sql = WRAP.format(sql=check.sql.strip().rstrip(";"))
+        p = {
+            **params,
+            "check_id": check.id,
+            "severity": check.severity,
+            "entity": check.entity,
+            "message": check.message,
+        }
+        try:
+            n = con.execute(sql, params_for(sql, p)).fetchall()[0][0]
+            results.append(CheckResult(check.id, "ran", int(n), time.perf_counter() - t0))
+        except duckdb.Error as exc:
+            results.append(
+                CheckResult(
+                    check.id, "failed", 0, time.perf_counter() - t0, str(exc).splitlines()[0]
+                )
+            )
+    if results:
+        con.executemany(
+            "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    snapshot_id,
+                    r.check_id,
+                    c.severity,
+                    c.entity,
+                    r.status,
+                    r.findings,
+                    r.seconds,
+                    r.detail,
+                )
+                for r, c in zip(results, checks, strict=True)
+            ],
+        )
+    if DERIVED_DIR.exists():
+        run_sql_dir(con, DERIVED_DIR, {**params, "present": sorted(present)})
+    con.execute(
+        "UPDATE snapshots SET checked_at = now() WHERE snapshot_id = $s", {"s": snapshot_id}
+    )
+    return results

@@ -1,0 +1,149 @@
+"""The DuckDB snapshot store: one file, many immutable snapshots.
+
+Every data table of the contract is one DuckDB table holding all snapshots, keyed by
+`snapshot_id`; a snapshot is written in one transaction (see loaders.load), so a load
+that fails or is killed leaves earlier snapshots exactly as they were. Derived tables
+(findings, check runs, metrics, submission status) are keyed the same way.
+
+Columns of a data table: snapshot_id, _source (file or URL), _sheet, _row (row number in
+the source, 1-based as a spreadsheet shows it), the contract's canonical columns, a
+`<name>_raw` text companion for typed columns (date, timestamp, int, number, levels) that
+keeps what the source held, and `_extra` (MAP of extra columns kept from the source).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from loaders.contract import RAW_KINDS, TABLES, stored_type
+
+DEFAULT_DB = "data/soat.duckdb"
+
+SYSTEM_DDL = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    snapshot_id   INTEGER PRIMARY KEY,
+    name          VARCHAR,
+    source        VARCHAR,
+    source_kind   VARCHAR,      -- folder | workbook | sql
+    school_year   VARCHAR,
+    as_of         DATE,
+    loaded_at     TIMESTAMP,
+    load_seconds  DOUBLE,
+    row_counts    MAP(VARCHAR, BIGINT),
+    rejected      BIGINT,
+    checked_at    TIMESTAMP     -- set when the catalogue has run; readers show checked snapshots
+);
+CREATE TABLE IF NOT EXISTS snapshot_tables (
+    snapshot_id   INTEGER,
+    table_name    VARCHAR,
+    source        VARCHAR,
+    sheet         VARCHAR,
+    header_row    INTEGER,
+    rows          BIGINT,
+    rejected      BIGINT,
+    columns       VARCHAR[],    -- canonical columns found
+    extra_columns VARCHAR[]     -- source headers kept in _extra
+);
+CREATE TABLE IF NOT EXISTS load_messages (
+    snapshot_id   INTEGER,
+    severity      VARCHAR,      -- info | warning
+    source        VARCHAR,
+    sheet         VARCHAR,
+    "row"         BIGINT,
+    "column"      VARCHAR,
+    message       VARCHAR
+);
+CREATE TABLE IF NOT EXISTS rejects (
+    snapshot_id   INTEGER,
+    table_name    VARCHAR,
+    source        VARCHAR,
+    sheet         VARCHAR,
+    "row"         BIGINT,
+    "column"      VARCHAR,
+    value         VARCHAR,
+    reason        VARCHAR,
+    row_dropped   BOOLEAN       -- true: the row could not be read; false: one value was unreadable and set empty
+);
+CREATE TABLE IF NOT EXISTS unit_closure (
+    snapshot_id   INTEGER,
+    unit_code     VARCHAR,
+    ancestor_code VARCHAR,      -- the unit itself (depth 0) and every unit above it
+    depth         INTEGER
+);
+CREATE TABLE IF NOT EXISTS findings (
+    snapshot_id   INTEGER,
+    check_id      VARCHAR,
+    severity      VARCHAR,
+    entity        VARCHAR,
+    record_key    VARCHAR,
+    school_code   VARCHAR,
+    unit_code     VARCHAR,
+    level         VARCHAR,      -- NULL: concerns the whole school (every level of it)
+    field         VARCHAR,
+    value         VARCHAR,
+    message       VARCHAR,
+    period        VARCHAR       -- submission checks only; not part of the export shape
+);
+CREATE TABLE IF NOT EXISTS check_runs (
+    snapshot_id   INTEGER,
+    check_id      VARCHAR,
+    severity      VARCHAR,
+    entity        VARCHAR,
+    status        VARCHAR,      -- ran | not_run | failed
+    findings      BIGINT,
+    seconds       DOUBLE,
+    detail        VARCHAR
+);
+"""
+
+FINDING_COLUMNS = (
+    "check_id", "severity", "entity", "record_key", "school_code", "unit_code",
+    "level", "field", "value", "message",
+)
+
+
+def data_table_ddl(table_name: str) -> str:
+    table = TABLES[table_name]
+    cols = ["snapshot_id INTEGER", "_source VARCHAR", "_sheet VARCHAR", "_row BIGINT"]
+    for c in table.columns:
+        cols.append(f'"{c.name}" {stored_type(c.kind)}')
+        if c.kind in RAW_KINDS:
+            cols.append(f'"{c.name}_raw" VARCHAR')
+    cols.append("_extra MAP(VARCHAR, VARCHAR)")
+    return f'CREATE TABLE IF NOT EXISTS "{table_name}" ({", ".join(cols)});'
+
+
+def db_path(cli_value: str | None = None) -> str:
+    return cli_value or os.environ.get("SOAT_DB") or DEFAULT_DB
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SYSTEM_DDL)
+    for name in TABLES:
+        con.execute(data_table_ddl(name))
+
+
+def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store; a writable connection creates the schema if needed."""
+    path = db_path(path)
+    if read_only:
+        return duckdb.connect(path, read_only=True)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(path)
+    ensure_schema(con)
+    return con
+
+
+def latest_snapshot(con: duckdb.DuckDBPyConnection) -> int | None:
+    return con.execute("SELECT max(snapshot_id) FROM snapshots").fetchall()[0][0]
+
+
+def tables_present(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM snapshot_tables WHERE snapshot_id = $s", {"s": snapshot_id}
+    ).fetchall()
+    return {r[0] for r in rows}
