@@ -99,6 +99,89 @@ CREATE TABLE IF NOT EXISTS check_runs (
 );
 """
 
+# Derived tables: written after the checks (queries/prelude, queries/derived), read by the
+# dashboard and the exports. Ratios are fractions 0–1, defined (never NULL) when the
+# denominator is 0: 1.0 for completeness/validity/verification/standard rates (nothing
+# is wrong with nothing), and for timeliness when nothing was expected.
+DERIVED_DDL = """
+CREATE TABLE IF NOT EXISTS submission_status (
+    snapshot_id      INTEGER,
+    school_code      VARCHAR,
+    unit_code        VARCHAR,
+    level            VARCHAR,   -- the school level the deadline applies through
+    school_year      VARCHAR,
+    period           VARCHAR,
+    data_type        VARCHAR,
+    target           VARCHAR,   -- Sở | Bộ
+    due_date         DATE,
+    lock_date        DATE,
+    reference        VARCHAR,   -- the letter the deadline cites
+    rule             VARCHAR,   -- which deadline won: school | unit | level | province
+    first_success_at TIMESTAMP,
+    last_push_at     TIMESTAMP,
+    last_result      VARCHAR,
+    last_error       VARCHAR,
+    pushes           INTEGER,
+    pushes_after_lock INTEGER,
+    status           VARCHAR,   -- on_time | late | missing | pending
+    days_late        INTEGER    -- late: success date - due; missing: as_of - due; else NULL
+);
+CREATE TABLE IF NOT EXISTS metrics_school_level (
+    snapshot_id      INTEGER,
+    school_code      VARCHAR,
+    school_name      VARCHAR,
+    unit_code        VARCHAR,
+    level            VARCHAR,
+    students         BIGINT,
+    staff            BIGINT,
+    teachers         BIGINT,
+    classes          BIGINT,
+    errors           BIGINT,    -- error findings counted for this school × level
+    warnings         BIGINT,
+    required_filled  BIGINT,
+    required_total   BIGINT,
+    completeness     DOUBLE,
+    completeness_schools  DOUBLE,
+    completeness_classes  DOUBLE,
+    completeness_students DOUBLE,
+    completeness_staff    DOUBLE,
+    records          BIGINT,
+    valid_records    BIGINT,
+    validity         DOUBLE,
+    students_verified BIGINT,
+    staff_verified   BIGINT,
+    identity_verified DOUBLE,   -- (students_verified + staff_verified) / (students + staff)
+    students_verified_rate DOUBLE,
+    staff_verified_rate DOUBLE,
+    teachers_standard BIGINT,
+    teachers_standard_rate DOUBLE,
+    expected         BIGINT,    -- school × period × data type × target a deadline applies to (due)
+    submitted        BIGINT,
+    on_time          BIGINT,
+    late             BIGINT,
+    missing          BIGINT,
+    reporting_rate   DOUBLE,
+    on_time_rate     DOUBLE,
+    median_days_late DOUBLE,
+    compliant        BOOLEAN    -- no error finding and no missing submission
+);
+CREATE TABLE IF NOT EXISTS metrics_rollup (
+    snapshot_id      INTEGER,
+    grain            VARCHAR,   -- province | unit | level | unit_level
+    unit_code        VARCHAR,   -- unit grain: every school under the unit (hierarchy walked)
+    level            VARCHAR,
+    schools          BIGINT,
+    compliant_schools BIGINT,
+    compliance       DOUBLE,
+    students BIGINT, staff BIGINT, teachers BIGINT, classes BIGINT,
+    errors BIGINT, warnings BIGINT,
+    completeness DOUBLE, validity DOUBLE, identity_verified DOUBLE,
+    students_verified_rate DOUBLE, staff_verified_rate DOUBLE, teachers_standard_rate DOUBLE,
+    expected BIGINT, submitted BIGINT, on_time BIGINT, late BIGINT, missing BIGINT,
+    reporting_rate DOUBLE, on_time_rate DOUBLE, median_days_late DOUBLE
+);
+"""
+
 FINDING_COLUMNS = (
     "check_id", "severity", "entity", "record_key", "school_code", "unit_code",
     "level", "field", "value", "message",
@@ -122,6 +205,7 @@ def db_path(cli_value: str | None = None) -> str:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SYSTEM_DDL)
+    con.execute(DERIVED_DDL)
     for name in TABLES:
         con.execute(data_table_ddl(name))
 

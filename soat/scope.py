@@ -1,0 +1,84 @@
+"""What a user may see: units (with every unit below them), levels, one school, and
+whether personal data (citizen ID, birth date, address) is shown unmasked.
+
+Every query of the dashboard's query layer and of the exports takes a Scope and filters
+in SQL with `SCOPE_SQL` (named parameters only), so no row outside it can come back,
+whatever the page shows or hides. The command line runs as `Scope.admin()`.
+
+Usage in SQL over a table aliased `t` with `school_code`, `unit_code` and `level`:
+
+    WHERE t.snapshot_id = $snapshot_id AND {scope_sql('t')}
+    params = {**scope.params(), "snapshot_id": sid}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Scope:
+    units: tuple[str, ...] | None = None  # None: whole province; else these units and below
+    levels: tuple[str, ...] | None = None  # None: every level
+    school: str | None = None  # a school account's own school
+    unmasked: bool = False  # may see citizen IDs, birth dates, addresses in clear
+    user: str = "local"  # for the audit log
+    role: str = "admin"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def admin(cls) -> Scope:
+        return cls(unmasked=True, user="local", role="admin")
+
+    def params(self) -> dict:
+        return {
+            "scope_all_units": self.units is None,
+            "scope_units": list(self.units or ()),
+            "scope_all_levels": self.levels is None,
+            "scope_levels": list(self.levels or ()),
+            "scope_school": self.school,
+        }
+
+
+def scope_sql(alias: str, *, level_col: str | None = "level", school_col: str = "school_code",
+              unit_col: str = "unit_code") -> str:
+    """SQL predicate (identifiers only, values are parameters) restricting rows to a Scope.
+
+    A row's unit is matched through unit_closure (the unit or any unit above it is in
+    scope). A NULL level (school-wide row) passes a level filter when the school has one
+    of the scope's levels. Pass level_col=None for tables without a level."""
+    a = alias
+    unit_pred = (
+        f"($scope_all_units OR {a}.{unit_col} IN (SELECT uc.unit_code FROM unit_closure uc "
+        f"WHERE uc.snapshot_id = {a}.snapshot_id AND list_contains($scope_units, uc.ancestor_code)))"
+    )
+    school_pred = f"($scope_school IS NULL OR {a}.{school_col} = $scope_school)"
+    if level_col is None:
+        level_pred = (
+            f"($scope_all_levels OR EXISTS (SELECT 1 FROM schools ss WHERE ss.snapshot_id = {a}.snapshot_id "
+            f"AND ss.school_code = {a}.{school_col} AND len(list_intersect(ss.levels, $scope_levels)) > 0))"
+        )
+    else:
+        level_pred = (
+            f"($scope_all_levels OR list_contains($scope_levels, {a}.{level_col}) OR "
+            f"({a}.{level_col} IS NULL AND EXISTS (SELECT 1 FROM schools ss WHERE ss.snapshot_id = {a}.snapshot_id "
+            f"AND ss.school_code = {a}.{school_col} AND len(list_intersect(ss.levels, $scope_levels)) > 0)))"
+        )
+    return f"({unit_pred} AND {school_pred} AND {level_pred})"
+
+
+def mask_id(value: str | None) -> str | None:
+    """'079318000123' -> '0793******23' (first 4, last 2 kept)."""
+    if value is None:
+        return None
+    v = str(value)
+    if len(v) <= 6:
+        return "*" * len(v)
+    return v[:4] + "*" * (len(v) - 6) + v[-2:]
+
+
+# The same masking in SQL, for set-based exports and pages.
+MASK_ID_SQL = (
+    "CASE WHEN {col} IS NULL THEN NULL WHEN length({col}) <= 6 THEN repeat('*', length({col})) "
+    "ELSE left({col}, 4) || repeat('*', length({col}) - 6) || right({col}, 2) END"
+)
