@@ -82,3 +82,21 @@ MASK_ID_SQL = (
     "CASE WHEN {col} IS NULL THEN NULL WHEN length({col}) <= 6 THEN repeat('*', length({col})) "
     "ELSE left({col}, 4) || repeat('*', length({col}) - 6) || right({col}, 2) END"
 )
+
+PERSONAL_FIELDS = ("citizen_id", "birth_date", "permanent_address")
+
+
+def masked_value_sql(field_col: str, value_col: str) -> str:
+    """SQL expression masking a findings-style (field, value) pair when the caller may not see
+    personal data. Use with the boolean parameter $unmasked (Scope.unmasked):
+        citizen_id -> '0793******23'; birth_date -> '**/**/2018' (year kept, for age checks);
+        permanent_address -> '***'."""
+    mask_id = MASK_ID_SQL.format(col=value_col)
+    return (
+        f"CASE WHEN $unmasked OR {value_col} IS NULL THEN {value_col} "
+        f"WHEN {field_col} = 'citizen_id' THEN {mask_id} "
+        f"WHEN {field_col} = 'birth_date' THEN "
+        f"coalesce('**/**/' || regexp_extract({value_col}, '(\\d{{4}})', 1), '***') "
+        f"WHEN {field_col} = 'permanent_address' THEN '***' "
+        f"ELSE {value_col} END"
+    )
