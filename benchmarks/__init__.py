@@ -1,0 +1,1 @@
+"""`make bench`: measured figures, appended to BENCHMARKS.md (see benchmarks/run.py)."""

@@ -1,0 +1,222 @@
+"""`make bench`: generate provinces with `soat sample`, measure each step in one run on
+the same files, and append the figures (with date and machine) to BENCHMARKS.md.
+
+    python -m benchmarks.run [--students 2000000] [--curve 100000,500000,1000000]
+                             [--baseline-rows 200000] [--no-record]
+
+Every step runs in its own process (benchmarks/step.py) so its peak RSS is its own.
+Data goes to a temporary folder that is deleted afterwards (never committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = ("bare_scan", "bare_sql", "load", "checks", "exports", "pages")
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError):
+        pass
+    import duckdb
+    import polars
+
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem} RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, polars {polars.__version__}"
+    )
+
+
+def run_step(step: str, folder: Path, db: Path, rows: int | None = None) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.step", step, "--dir", str(folder), "--db", str(db)]
+    if rows:
+        cmd += ["--rows", str(rows)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"step {step} failed:\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = round(wall, 3)
+    return out
+
+
+def generate(folder: Path, students: int) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "soat",
+            "sample",
+            "-o",
+            str(folder),
+            "--students",
+            str(students),
+            "--format",
+            "csv",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"soat sample failed:\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - t0
+
+
+def measure(students: int, work: Path, baseline_rows: int | None, progress) -> dict:
+    folder = work / f"p{students}"
+    gen = generate(folder, students)
+    progress(f"{students:,} students generated in {gen:.1f}s")
+    size_mb = sum(f.stat().st_size for f in folder.glob("*")) / 1e6
+    res = {"students": students, "generate": gen, "size_mb": size_mb, "steps": {}}
+    floor_db = work / f"floor{students}.duckdb"
+    soat_db = work / f"soat{students}.duckdb"
+    for step in STEPS:
+        db = floor_db if step.startswith("bare") else soat_db
+        res["steps"][step] = run_step(step, folder, db)
+        progress(
+            f"  {step}: {res['steps'][step]['seconds']:.2f}s, {res['steps'][step]['rss_mb']:.0f} MB"
+        )
+    if baseline_rows:
+        res["steps"]["baseline"] = run_step("baseline", folder, soat_db, rows=baseline_rows)
+        progress(f"  baseline: {res['steps']['baseline']['seconds']:.2f}s")
+    for p in (floor_db, soat_db):
+        p.unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    return res
+
+
+def table(res: dict) -> str:
+    s = res["steps"]
+    floor = s["bare_scan"]["seconds"]
+    n = res["students"]
+    lines = [
+        f"**{n:,} students** ({res['size_mb']:.0f} MB of CSV; generated in {res['generate']:.1f} s)",
+        "",
+        "| step | seconds | students/s | × floor | peak RSS (MB) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name in (*STEPS, "baseline"):
+        if name not in s:
+            continue
+        sec = s[name]["seconds"]
+        rows = s[name].get("rows") if name == "baseline" else n
+        rate = f"{rows / sec:,.0f}" if sec and rows else "–"
+        lines.append(
+            f"| {name} | {sec:.2f} | {rate} | {sec / floor:.2f} | {s[name]['rss_mb']:.0f} |"
+        )
+    total = s["load"]["seconds"] + s["checks"]["seconds"]
+    lines += [
+        "",
+        f"load + catalogue + metrics: {total:.2f} s = **{total / floor:.2f} × the bare DuckDB load**.",
+    ]
+    if "baseline" in s:
+        b = s["baseline"]
+        stu_checks = sum(
+            v for k, v in s["checks"].get("per_check", {}).items() if k.startswith("student.")
+        )
+        ours = stu_checks / n if stu_checks else s["checks"]["seconds"] / n
+        theirs = b["seconds"] / b["rows"]
+        lines.append(
+            f"Row-wise pandas baseline (student ID, birth-date, required-field, verification rules) on "
+            f"{b['rows']:,} students: {b['seconds']:.1f} s ({b['rows'] / b['seconds']:,.0f} rows/s); "
+            f"the catalogue's student checks: {stu_checks:.2f} s for {n:,} → "
+            f"**{theirs / ours:,.0f} × faster per row**."
+        )
+    if "pages" in s and "queries" in s["pages"]:
+        lines += ["", "| dashboard page query | seconds |", "| --- | ---: |"]
+        for q, sec in s["pages"]["queries"].items():
+            lines.append(f"| {q} | {sec:.3f} |")
+    if "exports" in s and "exports" in s["exports"]:
+        lines += ["", "| export (csv) | seconds | rows |", "| --- | ---: | ---: |"]
+        for k, v in s["exports"]["exports"].items():
+            lines.append(f"| {k} | {v['seconds']:.2f} | {v['rows']:,} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--students", type=int, default=2_000_000)
+    p.add_argument(
+        "--curve",
+        default="100000,500000,1000000",
+        help="smaller sizes for the scaling curve ('' to skip)",
+    )
+    p.add_argument("--baseline-rows", type=int, default=200_000)
+    p.add_argument(
+        "--no-record", action="store_true", help="print only, do not append to BENCHMARKS.md"
+    )
+    p.add_argument("--workdir", help="where to generate (default: a temporary folder)")
+    a = p.parse_args()
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    sizes = [int(x) for x in a.curve.split(",") if x.strip()] + [a.students]
+    work = Path(a.workdir or tempfile.mkdtemp(prefix="soat-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    try:
+        for n in sizes:
+            progress(f"== {n:,} students")
+            results.append(measure(n, work, a.baseline_rows if n == a.students else None, progress))
+    finally:
+        if not a.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+    head = f"## Run of {dt.datetime.now():%Y-%m-%d %H:%M} — {machine()}"
+    curve = [
+        "",
+        "Scaling (seconds):",
+        "",
+        "| students | bare load | soat load | catalogue | load+catalogue | × floor | s per M students |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        s = r["steps"]
+        tot = s["load"]["seconds"] + s["checks"]["seconds"]
+        curve.append(
+            f"| {r['students']:,} | {s['bare_scan']['seconds']:.2f} | {s['load']['seconds']:.2f} | "
+            f"{s['checks']['seconds']:.2f} | {tot:.2f} | {tot / s['bare_scan']['seconds']:.2f} | "
+            f"{tot / r['students'] * 1e6:.2f} |"
+        )
+    text = "\n".join([head, "", table(results[-1]), *curve, ""])
+    print(text)
+    if not a.no_record:
+        path = ROOT / "BENCHMARKS.md"
+        prev = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+        path.write_text(prev.rstrip() + "\n\n" + text, encoding="utf-8")
+        (ROOT / "benchmarks" / "last_run.json").write_text(
+            json.dumps(results, indent=1, default=str)
+        )
+
+
+if __name__ == "__main__":
+    main()

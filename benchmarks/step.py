@@ -1,0 +1,142 @@
+"""One measured step, run in its own process so its peak RSS is its own.
+
+    python -m benchmarks.step STEP --dir DIR --db DB [--rows N]
+
+Prints one JSON line: {"step", "seconds", "rows", "rss_mb", ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def bare_scan(d: Path, db: str, **_) -> dict:
+    """The floor: DuckDB reads every CSV of the folder into a table, all text, nothing else."""
+    import duckdb
+
+    con = duckdb.connect(db)
+    rows = 0
+    for f in sorted(d.glob("*.csv")):
+        name = "t_" + f.stem.replace(" ", "_")
+        con.execute(
+            f'CREATE TABLE "{name}" AS SELECT * FROM read_csv($f, all_varchar = true, header = true)',
+            {"f": str(f)},
+        )
+        rows += con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+    con.close()
+    return {"rows": rows}
+
+
+def bare_sql(d: Path, db: str, **_) -> dict:
+    """The floor of checking: a plain SQL pass over the loaded students (a few predicates)."""
+    import duckdb
+
+    con = duckdb.connect(db)
+    tables = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+    stu = next(t for t in tables if "hoc_sinh" in t or "students" in t)
+    cols = [r[0] for r in con.execute(f'DESCRIBE "{stu}"').fetchall()]
+    cid = next(c for c in cols if "định danh" in c.lower() or c == "citizen_id")
+    n = con.execute(
+        f'SELECT count(*) FILTER (WHERE NOT regexp_full_match("{cid}", \'[0-9]{{12}}\')) FROM "{stu}"'
+    ).fetchall()[0][0]
+    con.close()
+    return {"rows": n}
+
+
+def load(d: Path, db: str, **_) -> dict:
+    from loaders.load import load_source
+    from soat import store
+
+    con = store.connect(db)
+    res = load_source(con, str(d))
+    con.close()
+    return {
+        "rows": sum(res.tables.values()) if isinstance(res.tables, dict) else None,
+        "snapshot_id": res.snapshot_id,
+    }
+
+
+def checks(d: Path, db: str, **_) -> dict:
+    from soat import store
+    from soat.engine import run_checks
+
+    con = store.connect(db)
+    sid = store.latest_snapshot(con)
+    results = run_checks(con, sid)
+    per_check = {r.check_id: round(r.seconds, 4) for r in results}
+    rows = con.execute(
+        "SELECT count(*) FROM students WHERE snapshot_id = $s", {"s": sid}
+    ).fetchall()[0][0]
+    con.close()
+    return {"rows": rows, "findings": sum(r.findings for r in results), "per_check": per_check}
+
+
+def exports(d: Path, db: str, **_) -> dict:
+    from soat import store
+    from soat.scope import Scope
+
+    con = store.connect(db, read_only=True)
+    sid = store.latest_snapshot(con)
+    out = {}
+    import importlib
+
+    for kind in ("findings", "schools", "late"):
+        mod = importlib.import_module(f"soat.exports.{kind}")
+        t0 = time.perf_counter()
+        df = mod.frame(con, sid, Scope.admin())
+        path = d.parent / f"export_{kind}.csv"
+        df.write_csv(path)
+        out[kind] = {"seconds": round(time.perf_counter() - t0, 3), "rows": df.height}
+    con.close()
+    return {"rows": sum(v["rows"] for v in out.values()), "exports": out}
+
+
+def pages(d: Path, db: str, **_) -> dict:
+    """The query behind each dashboard page, uncached, as the province admin."""
+    import os
+
+    os.environ["SOAT_DB"] = db
+    from benchmarks.page_queries import time_page_queries
+
+    return time_page_queries(db)
+
+
+def baseline(d: Path, db: str, rows: int | None = None, **_) -> dict:
+    """What a user might write instead: pandas row-wise validation of the student ID,
+    birth-date and required-field rules (the same rules as student.id_format, id_province,
+    id_mismatch, dob_invalid, missing_field), on the first `rows` students."""
+    from benchmarks.baseline import rowwise_student_checks
+
+    return rowwise_student_checks(d, rows)
+
+
+STEPS = {f.__name__: f for f in (bare_scan, bare_sql, load, checks, exports, pages, baseline)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("step", choices=sorted(STEPS))
+    p.add_argument("--dir", required=True)
+    p.add_argument("--db", required=True)
+    p.add_argument("--rows", type=int)
+    a = p.parse_args()
+    t0 = time.perf_counter()
+    extra = STEPS[a.step](Path(a.dir), a.db, rows=a.rows)
+    seconds = extra.pop("seconds", None) or time.perf_counter() - t0
+    print(
+        json.dumps(
+            {"step": a.step, "seconds": round(seconds, 3), "rss_mb": round(_rss_mb(), 1), **extra}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
