@@ -1,0 +1,120 @@
+"""Login for the dashboard.
+
+    scope = require_login()      # first thing in app.py: the login form until logged in
+    logout_button()              # in the sidebar
+    pages += admin_pages(scope)  # admins only: accounts and the audit log
+
+The session token is random, kept server-side in st.session_state (never in the URL or a
+cookie); the database stores only its hash. It is validated against the database on every
+rerun: an expired session, a disabled account or an unknown token goes back to the login
+form. Reloading the browser tab starts a new Streamlit session, so the user logs in again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from soat import accounts, audit
+from soat.scope import Scope
+
+TOKEN_KEY = "_soat_session_token"
+SCOPE_KEY = "soat_scope"
+PAGES = Path(__file__).parent / "pages"
+
+
+def current_scope() -> Scope | None:
+    """The logged-in user's Scope (re-validated against the database), else None."""
+    token = st.session_state.get(TOKEN_KEY)
+    user = accounts.validate_session(token) if token else None
+    if user is None:
+        if token:
+            st.session_state.pop(TOKEN_KEY, None)
+        st.session_state.pop(SCOPE_KEY, None)
+        return None
+    scope = accounts.scope_for(user)
+    st.session_state[SCOPE_KEY] = scope
+    return scope
+
+
+def _login_form() -> None:
+    st.title("Soát — Đăng nhập")
+    with st.form("soat_login", clear_on_submit=False):
+        username = st.text_input("Tên đăng nhập", key="login_username")
+        password = st.text_input("Mật khẩu", type="password", key="login_password")
+        submitted = st.form_submit_button("Đăng nhập")
+    if submitted:
+        try:
+            user = accounts.authenticate(username, password)
+        except accounts.AuthError as exc:
+            st.error(str(exc))
+            return
+        except Exception:  # noqa: BLE001 - never show internals on the login page
+            st.error("Không đăng nhập được: lỗi hệ thống, hãy báo quản trị")
+            return
+        st.session_state[TOKEN_KEY] = accounts.create_session(user.username)
+        st.session_state.pop("login_password", None)
+        st.rerun()
+
+
+def require_login() -> Scope:
+    """Return the logged-in user's Scope; otherwise render the login form and stop the run,
+    so nothing below the call renders before a login."""
+    scope = current_scope()
+    if scope is not None:
+        return scope
+    _login_form()
+    st.stop()
+    raise RuntimeError("unreachable")  # st.stop() raises; keeps type-checkers honest
+
+
+def require_admin() -> Scope:
+    """For admin pages: a logged-in province admin, else an error and stop."""
+    scope = require_login()
+    if not accounts.is_admin(scope):
+        st.error("Trang này chỉ dành cho quản trị Sở")
+        st.stop()
+    return scope
+
+
+def logout(scope: Scope | None = None) -> None:
+    token = st.session_state.pop(TOKEN_KEY, None)
+    if token:
+        user = accounts.validate_session(token)
+        accounts.end_session(token)
+        if user is not None:
+            audit.record("logout", user.username)
+    st.session_state.pop(SCOPE_KEY, None)
+
+
+def logout_button() -> None:
+    """A sidebar block naming the user and a 'Đăng xuất' button."""
+    scope = st.session_state.get(SCOPE_KEY)
+    with st.sidebar:
+        if scope is not None:
+            label = accounts.ROLE_LABELS.get(scope.role, scope.role)
+            st.caption(f"Người dùng: **{scope.user}** ({label})")
+        if st.button("Đăng xuất", key="soat_logout"):
+            logout()
+            st.rerun()
+
+
+def admin_pages(scope: Scope | None) -> list:
+    """Admin-only pages for st.navigation (empty for everyone else)."""
+    if not accounts.is_admin(scope):
+        return []
+    return [
+        st.Page(
+            PAGES / "admin_users.py",
+            title="Tài khoản",
+            icon=":material/group:",
+            url_path="admin_users",
+        ),
+        st.Page(
+            PAGES / "admin_audit.py",
+            title="Nhật ký truy cập",
+            icon=":material/history:",
+            url_path="admin_audit",
+        ),
+    ]

@@ -1,0 +1,51 @@
+"""Admin page: read the audit log, filtered by user, action and date (province admins only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import streamlit as st
+
+from dashboard.auth import require_admin
+from soat import audit
+
+require_admin()
+
+st.title("Nhật ký truy cập")
+
+c1, c2, c3, c4 = st.columns(4)
+user = c1.text_input("Người dùng", key="audit_user").strip() or None
+action = c2.selectbox(
+    "Hành động",
+    [None, *audit.ACTIONS],
+    format_func=lambda a: "Tất cả" if a is None else audit.ACTIONS[a],
+    key="audit_action",
+)
+today = dt.date.today()
+since = c3.date_input("Từ ngày", today - dt.timedelta(days=30), key="audit_since")
+until = c4.date_input("Đến ngày", today, key="audit_until")
+
+events = audit.read(user=user, action=action, since=since, until=until, limit=5000)
+st.caption(f"{len(events)} sự kiện (giờ UTC)")
+if events:
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "Thời điểm": [e["at"] for e in events],
+                "Người dùng": [e["username"] for e in events],
+                "Hành động": [audit.ACTIONS.get(e["action"], e["action"]) for e in events],
+                "Chi tiết": [
+                    "" if e["detail"] is None else json.dumps(e["detail"], ensure_ascii=False)
+                    for e in events
+                ],
+                "Số dòng": [e["rows"] for e in events],
+            },
+            schema_overrides={"Số dòng": pl.Int64},
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+else:
+    st.info("Không có sự kiện nào khớp bộ lọc.")

@@ -1,0 +1,446 @@
+"""Accounts, roles, passwords, sessions, lock-out; a user's Scope.
+
+Roles (see docs/access.md):
+    province_admin  whole province, every level, personal data unmasked, manages accounts
+    province_staff  whole province, its levels (none given = every level), masked
+    unit_officer    its units (a district or commune and every unit/school below), its
+                    levels (none given = every level), masked
+    school          its own school, unmasked (it entered that data and is responsible for it)
+
+Passwords are bcrypt hashes (cost $SOAT_BCRYPT_ROUNDS, default 12). A session is a random
+token; only its sha256 is stored, with an expiry ($SOAT_SESSION_HOURS, default 8).
+Five failed logins in a row lock the account for 15 minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import bcrypt
+from sqlalchemy import delete, select, update
+
+from soat import audit
+from soat.appdb import AppDB, get_app_db, sessions, users, utcnow
+from soat.errors import SoatError
+from soat.scope import Scope
+from soat.vocab import LEVELS
+
+ROLES = ("province_admin", "province_staff", "unit_officer", "school")
+ROLE_LABELS = {
+    "province_admin": "Quản trị Sở",
+    "province_staff": "Chuyên viên Sở",
+    "unit_officer": "Cán bộ Phòng/Xã",
+    "school": "Trường",
+}
+ADMIN_ROLES = ("admin", "province_admin")  # 'admin' is the local command line (Scope.admin())
+UNMASKED_ROLES = ("province_admin", "school")
+
+MAX_FAILED = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 8
+DEFAULT_SESSION_HOURS = 8.0
+
+BAD_LOGIN = "Sai tên đăng nhập hoặc mật khẩu"
+
+
+class AuthError(SoatError):
+    """A login that failed; the message is safe to show (does not say which part was wrong)."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    units: tuple[str, ...] | None
+    levels: tuple[str, ...] | None
+    school: str | None
+    disabled: bool
+    created_at: datetime | None = None
+    locked_until: datetime | None = None
+    failed_attempts: int = 0
+
+    @property
+    def scope(self) -> Scope:
+        return scope_for(self)
+
+
+def _rounds() -> int:
+    try:
+        return max(4, min(16, int(os.environ.get("SOAT_BCRYPT_ROUNDS", "12"))))
+    except ValueError:
+        return 12
+
+
+def session_hours() -> float:
+    try:
+        return float(os.environ.get("SOAT_SESSION_HOURS", DEFAULT_SESSION_HOURS))
+    except ValueError:
+        return DEFAULT_SESSION_HOURS
+
+
+def hash_password(password: str) -> str:
+    check_password_policy(password)
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(_rounds())).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode("utf-8")[:72], password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+# Verified against for unknown usernames, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = bcrypt.hashpw(b"soat-dummy-password", bcrypt.gensalt(4)).decode("ascii")
+
+
+def check_password_policy(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise SoatError(f"mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")
+    if len(password.encode("utf-8")) > 72:
+        raise SoatError("mật khẩu quá dài (tối đa 72 byte)")
+
+
+def _norm_list(values, what: str) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    out = tuple(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
+    return out or None
+
+
+def _validate(role: str, units, levels, school) -> tuple:
+    if role not in ROLES:
+        raise SoatError(
+            f"vai trò '{role}' không hợp lệ; chọn một trong: {', '.join(ROLES)}", column="--role"
+        )
+    units = _norm_list(units, "units")
+    levels = _norm_list(levels, "levels")
+    school = (school or "").strip() or None
+    if levels:
+        bad = [lv for lv in levels if lv not in LEVELS]
+        if bad:
+            raise SoatError(
+                f"cấp học '{bad[0]}' không hợp lệ; chọn trong: {', '.join(LEVELS)}",
+                column="--level",
+            )
+    if role == "province_admin":
+        if units or levels or school:
+            raise SoatError(
+                "tài khoản quản trị Sở thấy toàn tỉnh: không nhận --unit, --level, --school"
+            )
+    elif role == "province_staff":
+        if units or school:
+            raise SoatError(
+                "chuyên viên Sở thấy toàn tỉnh: không nhận --unit, --school (chỉ --level)"
+            )
+    elif role == "unit_officer":
+        if not units:
+            raise SoatError("cán bộ Phòng/Xã cần ít nhất một đơn vị (--unit)", column="--unit")
+        if school:
+            raise SoatError("cán bộ Phòng/Xã không nhận --school")
+    elif role == "school":
+        if not school:
+            raise SoatError("tài khoản trường cần mã trường (--school)", column="--school")
+        if units or levels:
+            raise SoatError("tài khoản trường chỉ nhận --school")
+    return units, levels, school
+
+
+def _valid_username(username: str) -> str:
+    u = (username or "").strip()
+    if not u or len(u) > 100 or any(c.isspace() for c in u):
+        raise SoatError(
+            "tên đăng nhập không hợp lệ (không rỗng, không có khoảng trắng, tối đa 100 ký tự)"
+        )
+    return u
+
+
+def _row_to_user(r) -> User:
+    return User(
+        username=r["username"],
+        role=r["role"],
+        units=tuple(r["units"]) if r["units"] else None,
+        levels=tuple(r["levels"]) if r["levels"] else None,
+        school=r["school"],
+        disabled=bool(r["disabled"]),
+        created_at=r["created_at"],
+        locked_until=r["locked_until"],
+        failed_attempts=r["failed_attempts"] or 0,
+    )
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    units=None,
+    levels=None,
+    school=None,
+    app_db: AppDB | str | None = None,
+    by: str = "local",
+) -> User:
+    """Create an account. Raises SoatError on a bad role/scope, weak password or taken name."""
+    db = get_app_db(app_db)
+    username = _valid_username(username)
+    units, levels, school = _validate(role, units, levels, school)
+    pw_hash = hash_password(password)
+    with db.begin() as conn:
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise SoatError(f"tài khoản '{username}' đã tồn tại")
+        conn.execute(
+            users.insert().values(
+                username=username,
+                password_hash=pw_hash,
+                role=role,
+                units=list(units) if units else None,
+                levels=list(levels) if levels else None,
+                school=school,
+                disabled=False,
+                failed_attempts=0,
+                locked_until=None,
+                created_at=utcnow(),
+                created_by=by,
+            )
+        )
+    audit.record(
+        "user_add",
+        by,
+        {"target": username, "role": role, "units": units, "levels": levels, "school": school},
+        app_db=db,
+    )
+    return get_user(username, app_db=db)
+
+
+def get_user(username: str, app_db: AppDB | str | None = None) -> User | None:
+    db = get_app_db(app_db)
+    with db.connect() as conn:
+        r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    return _row_to_user(r) if r else None
+
+
+def list_users(app_db: AppDB | str | None = None) -> list[User]:
+    db = get_app_db(app_db)
+    with db.connect() as conn:
+        rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
+    return [_row_to_user(r) for r in rows]
+
+
+def _require_user(conn, username: str):
+    r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    if not r:
+        raise SoatError(f"không có tài khoản '{username}'")
+    return r
+
+
+def set_disabled(
+    username: str, disabled: bool = True, app_db: AppDB | str | None = None, by: str = "local"
+) -> None:
+    """Disable (or re-enable) an account; disabling ends its sessions at once."""
+    db = get_app_db(app_db)
+    with db.begin() as conn:
+        _require_user(conn, username)
+        conn.execute(
+            update(users)
+            .where(users.c.username == username)
+            .values(disabled=disabled, failed_attempts=0, locked_until=None)
+        )
+        if disabled:
+            conn.execute(delete(sessions).where(sessions.c.username == username))
+    audit.record("user_disable" if disabled else "user_enable", by, {"target": username}, app_db=db)
+
+
+def disable_user(username: str, app_db: AppDB | str | None = None, by: str = "local") -> None:
+    set_disabled(username, True, app_db=app_db, by=by)
+
+
+def set_password(
+    username: str, password: str, app_db: AppDB | str | None = None, by: str = "local"
+) -> None:
+    """Change a password; ends the account's sessions and clears a lock-out."""
+    db = get_app_db(app_db)
+    pw_hash = hash_password(password)
+    with db.begin() as conn:
+        _require_user(conn, username)
+        conn.execute(
+            update(users)
+            .where(users.c.username == username)
+            .values(password_hash=pw_hash, failed_attempts=0, locked_until=None)
+        )
+        conn.execute(delete(sessions).where(sessions.c.username == username))
+    audit.record("user_passwd", by, {"target": username}, app_db=db)
+
+
+def authenticate(
+    username: str, password: str, app_db: AppDB | str | None = None, now: datetime | None = None
+) -> User:
+    """Check a login. Returns the User, or raises AuthError (audited either way)."""
+    db = get_app_db(app_db)
+    now = now or utcnow()
+    username = (username or "").strip()
+    with db.begin() as conn:
+        r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        if r is None:
+            verify_password(password or "", _DUMMY_HASH)
+            outcome = ("login_failed", {"reason": "unknown_user"})
+        elif r["locked_until"] is not None and r["locked_until"] > now:
+            outcome = ("login_locked", {"until": r["locked_until"]})
+        elif not verify_password(password or "", r["password_hash"]):
+            failed = (r["failed_attempts"] or 0) + 1
+            values: dict = {"failed_attempts": failed}
+            reason = "wrong_password"
+            if failed >= MAX_FAILED:
+                values = {
+                    "failed_attempts": 0,
+                    "locked_until": now + timedelta(minutes=LOCK_MINUTES),
+                }
+                reason = "wrong_password_locked"
+            conn.execute(update(users).where(users.c.username == username).values(**values))
+            outcome = ("login_failed", {"reason": reason, "attempt": failed})
+        elif r["disabled"]:
+            outcome = ("login_failed", {"reason": "disabled"})
+        else:
+            conn.execute(
+                update(users)
+                .where(users.c.username == username)
+                .values(failed_attempts=0, locked_until=None)
+            )
+            outcome = None
+    if outcome is None:
+        audit.record("login", username, None, app_db=db)
+        return _row_to_user(r) if r else None  # type: ignore[return-value]
+    action, detail = outcome
+    audit.record(action, username or "?", detail, app_db=db)
+    if detail.get("reason") == "wrong_password_locked":
+        audit.record("user_locked", username, {"minutes": LOCK_MINUTES}, app_db=db)
+    if action == "login_locked" or detail.get("reason") == "wrong_password_locked":
+        raise AuthError(
+            f"Tài khoản tạm khoá do đăng nhập sai {MAX_FAILED} lần; thử lại sau {LOCK_MINUTES} phút"
+        )
+    raise AuthError(BAD_LOGIN)
+
+
+# ---- sessions ------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_session(
+    username: str,
+    app_db: AppDB | str | None = None,
+    hours: float | None = None,
+    now: datetime | None = None,
+) -> str:
+    """A new random session token for a user (only its hash is stored)."""
+    db = get_app_db(app_db)
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    with db.begin() as conn:
+        conn.execute(delete(sessions).where(sessions.c.expires_at <= now))  # housekeeping
+        conn.execute(
+            sessions.insert().values(
+                token_hash=_token_hash(token),
+                username=username,
+                created_at=now,
+                expires_at=now + timedelta(hours=session_hours() if hours is None else hours),
+            )
+        )
+    return token
+
+
+def validate_session(
+    token: str | None, app_db: AppDB | str | None = None, now: datetime | None = None
+) -> User | None:
+    """The session's user, or None if the token is unknown, expired, or the user is gone or
+    disabled (fails closed on anything unexpected)."""
+    if not token or not isinstance(token, str) or len(token) > 200:
+        return None
+    db = get_app_db(app_db)
+    now = now or utcnow()
+    try:
+        with db.connect() as conn:
+            s = (
+                conn.execute(select(sessions).where(sessions.c.token_hash == _token_hash(token)))
+                .mappings()
+                .first()
+            )
+            if s is None or s["expires_at"] <= now:
+                return None
+            r = (
+                conn.execute(select(users).where(users.c.username == s["username"]))
+                .mappings()
+                .first()
+            )
+    except Exception:  # noqa: BLE001 - fail closed
+        return None
+    if r is None or r["disabled"] or r["role"] not in ROLES:
+        return None
+    return _row_to_user(r)
+
+
+def end_session(token: str | None, app_db: AppDB | str | None = None) -> None:
+    if not token:
+        return
+    db = get_app_db(app_db)
+    with db.begin() as conn:
+        conn.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
+
+
+# ---- scope ---------------------------------------------------------------------------
+
+
+def scope_for(user: User) -> Scope:
+    """What a user may see. Fails closed: an unknown role or a scope-less officer/school
+    sees nothing (a unit/school code that cannot exist)."""
+    role = user.role
+    unmasked = role in UNMASKED_ROLES
+    if role == "province_admin":
+        return Scope(
+            units=None, levels=None, school=None, unmasked=True, user=user.username, role=role
+        )
+    if role == "province_staff":
+        return Scope(
+            units=None,
+            levels=user.levels,
+            school=None,
+            unmasked=unmasked,
+            user=user.username,
+            role=role,
+        )
+    if role == "unit_officer" and user.units:
+        return Scope(
+            units=user.units,
+            levels=user.levels,
+            school=None,
+            unmasked=unmasked,
+            user=user.username,
+            role=role,
+        )
+    if role == "school" and user.school:
+        return Scope(
+            units=None,
+            levels=None,
+            school=user.school,
+            unmasked=unmasked,
+            user=user.username,
+            role=role,
+        )
+    return Scope(
+        units=("\x00none",),
+        levels=None,
+        school="\x00none",
+        unmasked=False,
+        user=user.username,
+        role=role,
+    )
+
+
+def is_admin(scope: Scope | User | None) -> bool:
+    return scope is not None and getattr(scope, "role", None) in ADMIN_ROLES

@@ -1,0 +1,213 @@
+"""The application database: accounts, sessions, the audit log and follow-ups (biên bản).
+
+SQLAlchemy 2 Core. The URL comes from `$SOAT_APP_DB`, default `sqlite:///data/app.sqlite`;
+production uses PostgreSQL (`postgresql+psycopg://user@host/db`). Tables are created on
+first use. This database is separate from the DuckDB snapshot store: it changes while the
+store's snapshots are immutable, and it must accept concurrent writers (the dashboard).
+
+    db = get_app_db()              # the default one ($SOAT_APP_DB), cached per URL
+    with db.begin() as conn: ...   # one transaction
+    AppDB(url, schema="t_123")     # tests: tables in their own PostgreSQL schema
+
+Times are stored as naive UTC datetimes (`utcnow()`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+DEFAULT_URL = "sqlite:///data/app.sqlite"
+ENV_URL = "SOAT_APP_DB"
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),  # bcrypt; never the clear password
+    Column("role", String(30), nullable=False),
+    Column("units", JSON, nullable=True),  # list of unit codes (unit_officer), else NULL
+    Column("levels", JSON, nullable=True),  # list of level codes, NULL = every level
+    Column("school", String(50), nullable=True),  # school accounts: their school code
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(100), nullable=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex of the token
+    Column("username", String(100), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("username", String(100), nullable=False, index=True),
+    Column("action", String(50), nullable=False, index=True),
+    Column("detail", Text, nullable=True),  # JSON text
+    Column("row_count", Integer, nullable=True),
+)
+
+followups = Table(
+    "followups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("school_code", String(50), nullable=False),
+    Column("period", String(100), nullable=False),
+    Column("issue", String(200), nullable=False),  # a check id, 'submission', ...
+    Column("state", String(20), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("by_user", String(100), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_followups_school_period", "school_code", "period"),
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class AppDB:
+    """An engine plus the (optional) schema the tables live in; tables created on first use."""
+
+    def __init__(self, url: str | None = None, schema: str | None = None):
+        self.url = url or os.environ.get(ENV_URL) or DEFAULT_URL
+        self.schema = schema
+        u = make_url(self.url)
+        kw: dict = {"future": True}
+        if u.get_backend_name() == "sqlite":
+            db = u.database
+            if not db or db == ":memory:":
+                kw["poolclass"] = StaticPool
+                kw["connect_args"] = {"check_same_thread": False}
+            else:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+                kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kw["pool_pre_ping"] = True
+        engine = create_engine(self.url, **kw)
+        if u.get_backend_name() == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_con, _rec):  # noqa: ANN001
+                cur = dbapi_con.cursor()
+                cur.execute("PRAGMA busy_timeout = 30000")
+                if db and db != ":memory:":
+                    cur.execute("PRAGMA journal_mode = WAL")
+                cur.close()
+
+        if schema:
+            engine = engine.execution_options(schema_translate_map={None: schema})
+        self.engine: Engine = engine
+        self._ready = False
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            with self.engine.begin() as conn:
+                if self.schema:
+                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                metadata.create_all(conn, checkfirst=True)
+            self._ready = True
+
+    @contextmanager
+    def begin(self):
+        """A connection in one transaction (committed on success)."""
+        self.ensure()
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self):
+        self.ensure()
+        with self.engine.connect() as conn:
+            yield conn
+
+    def drop(self) -> None:
+        """Drop every table (and the schema, if one was given). Tests only."""
+        with self.engine.begin() as conn:
+            metadata.drop_all(conn, checkfirst=True)
+            if self.schema:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+        self._ready = False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+_cache: dict[str, AppDB] = {}
+_cache_lock = threading.Lock()
+
+
+def get_app_db(app_db: AppDB | str | None = None) -> AppDB:
+    """The AppDB to use: the one given, one for a URL, else the default ($SOAT_APP_DB)."""
+    if isinstance(app_db, AppDB):
+        return app_db
+    url = app_db or os.environ.get(ENV_URL) or DEFAULT_URL
+    with _cache_lock:
+        db = _cache.get(url)
+        if db is None:
+            db = _cache[url] = AppDB(url)
+        return db
+
+
+def reset_cache() -> None:
+    """Forget cached engines (tests that change $SOAT_APP_DB)."""
+    with _cache_lock:
+        for db in _cache.values():
+            db.dispose()
+        _cache.clear()
+
+
+__all__ = [
+    "AppDB",
+    "Connection",
+    "audit_log",
+    "followups",
+    "get_app_db",
+    "metadata",
+    "reset_cache",
+    "sessions",
+    "users",
+    "utcnow",
+]

@@ -1,0 +1,158 @@
+"""The audit log: who did what, when, on how many rows.
+
+Recorded: logins (`login`), failed logins (`login_failed`, `login_locked`; the password
+is never recorded), logouts, exports (`export`: which export, filters, row count), views
+of unmasked personal data (`view_personal`), account changes (`user_add`, `user_disable`,
+`user_enable`, `user_passwd`) and follow-up changes (`followup`).
+
+    record("login", "nguyenvana")
+    log_export(scope, "findings", {"unit": "79760"}, rows=120)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from soat.appdb import AppDB, audit_log, get_app_db, utcnow
+
+ACTIONS = {
+    "login": "Đăng nhập",
+    "login_failed": "Đăng nhập sai",
+    "login_locked": "Đăng nhập khi bị khoá",
+    "logout": "Đăng xuất",
+    "export": "Xuất dữ liệu",
+    "view_personal": "Xem dữ liệu cá nhân",
+    "user_add": "Tạo tài khoản",
+    "user_disable": "Vô hiệu hoá tài khoản",
+    "user_enable": "Mở lại tài khoản",
+    "user_passwd": "Đổi mật khẩu",
+    "user_locked": "Khoá tạm thời (sai mật khẩu)",
+    "followup": "Cập nhật biên bản",
+}
+
+# Keys never written to the log, whatever a caller passes.
+_SECRET_KEYS = {"password", "passwd", "pwd", "mat_khau", "token", "secret", "password_hash"}
+
+
+def _clean(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {k: _clean(v) for k, v in detail.items() if str(k).lower() not in _SECRET_KEYS}
+    if isinstance(detail, list | tuple | set):
+        return [_clean(v) for v in detail]
+    if isinstance(detail, dt.date | dt.datetime):
+        return detail.isoformat()
+    return detail
+
+
+def _user_of(scope_or_user: Any) -> str:
+    if isinstance(scope_or_user, str):
+        return scope_or_user
+    return getattr(scope_or_user, "user", None) or "local"
+
+
+def record(
+    action: str,
+    user: Any,
+    detail: dict | str | None = None,
+    rows: int | None = None,
+    app_db: AppDB | str | None = None,
+) -> None:
+    """Append one event. `user` is a username or a Scope; `detail` a dict (stored as JSON)."""
+    db = get_app_db(app_db)
+    if detail is None:
+        text = None
+    elif isinstance(detail, str):
+        text = json.dumps({"text": detail}, ensure_ascii=False)
+    else:
+        text = json.dumps(_clean(detail), ensure_ascii=False, default=str)
+    with db.begin() as conn:
+        conn.execute(
+            audit_log.insert().values(
+                at=utcnow(),
+                username=_user_of(user),
+                action=action,
+                detail=text,
+                row_count=None if rows is None else int(rows),
+            )
+        )
+
+
+def log_export(
+    scope_or_user: Any,
+    kind: str,
+    filters: dict | None = None,
+    rows: int | None = None,
+    app_db: AppDB | str | None = None,
+    fmt: str | None = None,
+) -> None:
+    """An export was written: which one, with which filters, how many rows. Also notes
+    whether personal data went out unmasked."""
+    detail: dict = {
+        "kind": kind,
+        "filters": {k: v for k, v in (filters or {}).items() if v not in (None, [], ())},
+    }
+    if fmt:
+        detail["format"] = fmt
+    unmasked = getattr(scope_or_user, "unmasked", None)
+    if unmasked is not None:
+        detail["unmasked"] = bool(unmasked)
+    record("export", scope_or_user, detail, rows=rows, app_db=app_db)
+
+
+def log_personal_view(
+    scope: Any,
+    what: str,
+    filters: dict | None = None,
+    rows: int | None = None,
+    app_db: AppDB | str | None = None,
+) -> None:
+    """A page showed personal data (citizen ID, birth date, address) in clear. Records only
+    when the scope is unmasked (a masked view shows nothing personal)."""
+    if not getattr(scope, "unmasked", False):
+        return
+    record(
+        "view_personal", scope, {"what": what, "filters": filters or {}}, rows=rows, app_db=app_db
+    )
+
+
+def read(
+    user: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | dt.date | None = None,
+    until: dt.datetime | dt.date | None = None,
+    limit: int = 1000,
+    app_db: AppDB | str | None = None,
+) -> list[dict]:
+    """Events, newest first. `until` as a date includes that whole day."""
+    db = get_app_db(app_db)
+    q = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
+    if user:
+        q = q.where(audit_log.c.username == user)
+    if action:
+        q = q.where(audit_log.c.action == action)
+    if since is not None:
+        if not isinstance(since, dt.datetime):
+            since = dt.datetime.combine(since, dt.time.min)
+        q = q.where(audit_log.c.at >= since)
+    if until is not None:
+        if not isinstance(until, dt.datetime):
+            until = dt.datetime.combine(until, dt.time.min) + dt.timedelta(days=1)
+            q = q.where(audit_log.c.at < until)
+        else:
+            q = q.where(audit_log.c.at <= until)
+    with db.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    out = []
+    for r in rows:
+        d = dict(r)
+        try:
+            d["detail"] = json.loads(d["detail"]) if d["detail"] else None
+        except ValueError:
+            pass
+        d["rows"] = d.pop("row_count")
+        out.append(d)
+    return out

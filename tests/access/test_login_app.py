@@ -1,0 +1,98 @@
+"""AppTest: nothing renders before login; login, wrong password, logout."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from soat import accounts, audit
+
+APP = """
+import streamlit as st
+from dashboard.auth import require_login, logout_button
+scope = require_login()
+logout_button()
+st.write("TRANG DỮ LIỆU " + scope.user)
+"""
+
+PW = "matkhau-dai-123"
+
+
+def _app() -> AppTest:
+    return AppTest.from_string(APP, default_timeout=30)
+
+
+def _texts(at: AppTest) -> str:
+    parts = (
+        [m.value for m in at.markdown] + [e.value for e in at.error] + [t.value for t in at.title]
+    )
+    return "\n".join(str(p) for p in parts)
+
+
+def _login(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click()
+    return at.run()
+
+
+@pytest.fixture
+def officer(sqlite_db):
+    accounts.create_user("canbo1", PW, "unit_officer", units=["79760"], levels=["TH"])
+    return sqlite_db
+
+
+def test_login_form_is_all_there_is(officer):
+    at = _app().run()
+    assert not at.exception
+    assert "TRANG DỮ LIỆU" not in _texts(at)
+    labels = [t.label for t in at.text_input]
+    assert labels == ["Tên đăng nhập", "Mật khẩu"]
+    assert [b.label for b in at.button] == ["Đăng nhập"]
+    assert not at.dataframe and not at.sidebar.button
+
+
+def test_wrong_password_stays_on_login(officer):
+    at = _login(_app().run(), "canbo1", "sai-mat-khau")
+    assert not at.exception
+    assert "TRANG DỮ LIỆU" not in _texts(at)
+    assert "Sai tên đăng nhập hoặc mật khẩu" in _texts(at)
+
+
+def test_unknown_user_stays_on_login(officer):
+    at = _login(_app().run(), "khongco", PW)
+    assert "TRANG DỮ LIỆU" not in _texts(at)
+    assert "Sai tên đăng nhập hoặc mật khẩu" in _texts(at)
+
+
+def test_login_then_logout(officer):
+    at = _login(_app().run(), "canbo1", PW)
+    assert not at.exception
+    assert "TRANG DỮ LIỆU canbo1" in _texts(at)
+    # every rerun re-validates the session: still in
+    at.run()
+    assert "TRANG DỮ LIỆU canbo1" in _texts(at)
+    at.sidebar.button(key="soat_logout").click()
+    at.run()
+    assert "TRANG DỮ LIỆU" not in _texts(at)
+    assert [t.label for t in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+    actions = [e["action"] for e in audit.read(user="canbo1")]
+    assert "login" in actions and "logout" in actions
+
+
+def test_disabled_mid_session_goes_back_to_login(officer):
+    at = _login(_app().run(), "canbo1", PW)
+    assert "TRANG DỮ LIỆU canbo1" in _texts(at)
+    accounts.disable_user("canbo1")
+    at.run()
+    assert "TRANG DỮ LIỆU" not in _texts(at)
+    assert [b.label for b in at.button] == ["Đăng nhập"]
+
+
+def test_tampered_token_in_session_state_fails_closed(officer):
+    at = _login(_app().run(), "canbo1", PW)
+    from dashboard.auth import TOKEN_KEY
+
+    at.session_state[TOKEN_KEY] = at.session_state[TOKEN_KEY][:-2] + "xx"
+    at.run()
+    assert "TRANG DỮ LIỆU" not in _texts(at)
