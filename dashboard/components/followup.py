@@ -1,0 +1,167 @@
+"""The follow-up (biên bản) widget embedded by the school and late pages, and its export.
+
+    followup_panel("S1", "Đầu năm", scope)          # current states, history, a form
+    followup_panel("S1", period, scope, issues=["submission", "student.id_format"])
+    followup_download(scope)                          # csv/xlsx buttons (audited)
+    followup_export_frame(scope)                      # polars, schools in scope only
+
+Every school shown or marked is checked against the Scope in DuckDB (soat.scope.scope_sql
+on `schools` of the latest snapshot): an officer cannot see or mark a school outside it.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import streamlit as st
+
+from soat import audit, followups
+from soat.errors import SoatError
+from soat.scope import Scope
+
+
+def _cursor():
+    from dashboard import db
+
+    return db.cursor()
+
+
+def _in_scope(school_code: str, scope: Scope) -> bool:
+    with _cursor() as cur:
+        if cur is None:
+            return False
+        return followups.school_in_scope(cur, None, school_code, scope)
+
+
+def _issue_label(issue: str) -> str:
+    return followups.ISSUE_LABELS.get(issue, issue)
+
+
+def followup_panel(
+    school_code: str,
+    period: str | None,
+    scope: Scope,
+    issues: list[str] | None = None,
+    key: str | None = None,
+) -> None:
+    """Current follow-up state of a school for a period, its history, and a form to record a
+    new state. Renders only a warning for a school outside the scope."""
+    key = key or f"followup_{school_code}_{period}"
+    st.subheader("Theo dõi khắc phục (biên bản)")
+    if not school_code or not period:
+        st.info("Chọn trường và kỳ báo cáo để ghi nhận theo dõi.")
+        return
+    if not _in_scope(school_code, scope):
+        st.warning("Trường này nằm ngoài phạm vi tài khoản của bạn.")
+        return
+    rows = followups.current(school_code, period)
+    if rows:
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "Nội dung": [_issue_label(r["issue"]) for r in rows],
+                    "Trạng thái": [followups.STATES.get(r["state"], r["state"]) for r in rows],
+                    "Ghi chú": [r["note"] or "" for r in rows],
+                    "Người cập nhật": [r["by_user"] for r in rows],
+                    "Thời điểm (UTC)": [r["at"] for r in rows],
+                }
+            ),
+            hide_index=True,
+            use_container_width=True,
+        )
+        with st.expander("Lịch sử thay đổi"):
+            hist = followups.history(school_code, period)
+            st.dataframe(
+                pl.DataFrame(
+                    {
+                        "Thời điểm (UTC)": [r["at"] for r in hist],
+                        "Nội dung": [_issue_label(r["issue"]) for r in hist],
+                        "Trạng thái": [followups.STATES.get(r["state"], r["state"]) for r in hist],
+                        "Ghi chú": [r["note"] or "" for r in hist],
+                        "Người cập nhật": [r["by_user"] for r in hist],
+                    }
+                ),
+                hide_index=True,
+                use_container_width=True,
+            )
+    else:
+        st.caption("Chưa có ghi nhận nào cho trường này trong kỳ.")
+
+    states = list(followups.SCHOOL_STATES if scope.role == "school" else followups.STATES)
+    issue_options = list(dict.fromkeys([*(issues or []), "submission", "data"]))
+    with st.form(f"{key}_form", clear_on_submit=True):
+        issue = st.selectbox(
+            "Nội dung", issue_options, format_func=_issue_label, key=f"{key}_issue"
+        )
+        state = st.selectbox(
+            "Trạng thái", states, format_func=lambda s: followups.STATES[s], key=f"{key}_state"
+        )
+        note = st.text_area("Ghi chú", key=f"{key}_note")
+        if st.form_submit_button("Lưu theo dõi"):
+            try:
+                with _cursor() as cur:
+                    followups.set_state(school_code, period, issue, state, note, scope, con=cur)
+            except SoatError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Đã ghi: {_issue_label(issue)} — {followups.STATES[state]}")
+                st.rerun()
+
+
+def followup_export_frame(
+    scope: Scope, period: str | None = None, history_rows: bool = False
+) -> pl.DataFrame:
+    """Follow-ups of the schools in scope (current state, or every change), canonical columns."""
+    with _cursor() as cur:
+        if cur is None:
+            return followups.export_frame(None, None, Scope(school="\x00none"))
+        return followups.export_frame(cur, None, scope, period=period, history_rows=history_rows)
+
+
+def _vietnamese(df: pl.DataFrame) -> pl.DataFrame:
+    return df.select([pl.col(c).alias(h) for c, h in followups.EXPORT_HEADERS.items()])
+
+
+def to_csv(df: pl.DataFrame) -> bytes:
+    return ("\ufeff" + _vietnamese(df).write_csv()).encode("utf-8")  # BOM: Excel reads UTF-8
+
+
+def to_xlsx(df: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    _vietnamese(df).write_excel(
+        buf, worksheet="Theo dõi", autofit=True, freeze_panes=(1, 0), autofilter=True
+    )
+    return buf.getvalue()
+
+
+def followup_download(scope: Scope, period: str | None = None, key: str = "followup_dl") -> None:
+    """Download buttons for the follow-up record (csv, xlsx); each download is audited."""
+    df = followup_export_frame(scope, period)
+    filters = {
+        "period": period,
+        "units": scope.units,
+        "levels": scope.levels,
+        "school": scope.school,
+    }
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Tải biên bản (CSV)",
+        to_csv(df),
+        file_name="theo_doi_khac_phuc.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click=audit.log_export,
+        args=(scope, "followups", filters, df.height),
+        kwargs={"fmt": "csv"},
+    )
+    c2.download_button(
+        "Tải biên bản (Excel)",
+        to_xlsx(df),
+        file_name="theo_doi_khac_phuc.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        on_click=audit.log_export,
+        args=(scope, "followups", filters, df.height),
+        kwargs={"fmt": "xlsx"},
+    )
