@@ -68,7 +68,7 @@ def followup_panel(
                 }
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
         with st.expander("Lịch sử thay đổi"):
             hist = followups.history(school_code, period)
@@ -83,7 +83,7 @@ def followup_panel(
                     }
                 ),
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
             )
     else:
         st.caption("Chưa có ghi nhận nào cho trường này trong kỳ.")

@@ -45,7 +45,7 @@ if events:
             schema_overrides={"Số dòng": pl.Int64},
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 else:
     st.info("Không có sự kiện nào khớp bộ lọc.")

@@ -31,7 +31,7 @@ if users:
             }
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 else:
     st.info("Chưa có tài khoản nào.")

@@ -1,0 +1,32 @@
+"""Helpers for AppTest: log in through the real form, read what rendered."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def login(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    next(b for b in at.button if b.label == "Đăng nhập").click()
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in (
+        "markdown",
+        "error",
+        "warning",
+        "info",
+        "success",
+        "title",
+        "subheader",
+        "caption",
+    ):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]

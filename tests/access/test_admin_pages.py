@@ -1,0 +1,75 @@
+"""AppTest of the admin pages: login required, admins only, add/disable, audit reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from soat import accounts, audit
+
+from .apptest_helpers import frames, login, texts
+
+PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
+PW = "Bi-mat-2024!"
+
+
+@pytest.fixture
+def users(sqlite_db):
+    accounts.create_user("quantri", PW, "province_admin")
+    accounts.create_user("canbo", PW, "unit_officer", units=["79760"], levels=["TH"])
+    return sqlite_db
+
+
+def _page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / name), default_timeout=30)
+
+
+@pytest.mark.parametrize("page", ["admin_users.py", "admin_audit.py"])
+def test_admin_pages_need_login_and_admin(users, page):
+    at = _page(page).run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+    assert not at.dataframe
+    at = login(at, "canbo", PW)
+    assert not at.exception
+    assert "chỉ dành cho quản trị" in texts(at)
+    assert not at.dataframe
+
+
+def test_admin_lists_adds_and_disables_accounts(users):
+    at = login(_page("admin_users.py").run(), "quantri", PW)
+    assert not at.exception
+    df = frames(at)[0]
+    assert sorted(df["Tên đăng nhập"]) == ["canbo", "quantri"]
+    assert "password" not in " ".join(df.columns).lower()
+    at.text_input(key="admin_new_username").input("truong1")
+    at.text_input(key="admin_new_password").input("Mat-khau-truong-1")
+    at.selectbox(key="admin_new_role").set_value("school")
+    at.text_input(key="admin_new_school").input("S1")
+    next(b for b in at.button if b.label == "Tạo tài khoản").click()
+    at.run()
+    assert not at.exception
+    assert "Đã tạo tài khoản truong1" in texts(at)
+    assert accounts.get_user("truong1").school == "S1"
+    at.selectbox(key="admin_target").set_value("canbo")
+    at.button(key="admin_disable").click()
+    at.run()
+    assert accounts.get_user("canbo").disabled
+    by_admin = {e["action"] for e in audit.read(user="quantri")}
+    assert {"user_add", "user_disable", "login"} <= by_admin
+
+
+def test_admin_reads_the_audit_log(users):
+    with pytest.raises(accounts.AuthError):
+        accounts.authenticate("canbo", "sai-mat-khau")
+    at = login(_page("admin_audit.py").run(), "quantri", PW)
+    assert not at.exception
+    df = frames(at)[0]
+    assert "Đăng nhập sai" in set(df["Hành động"])
+    at.text_input(key="audit_user").input("canbo")
+    at.run()
+    df = frames(at)[0]
+    assert set(df["Người dùng"]) == {"canbo"}
+    assert "sai-mat-khau" not in df.to_string()
