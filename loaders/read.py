@@ -1,0 +1,498 @@
+"""Reading sources into staged DuckDB temp tables (text columns, cleaned, with row numbers).
+
+CSV      DuckDB read_csv (explicit delim/skip/columns, all VARCHAR, store_rejects): lines
+         that cannot be read become row-level rejects with their line number.
+.xlsx    fastexcel (calamine) -> Arrow, all cells as text (dates come as ISO text,
+         integral numbers without '.0'); the sheet's first used row is taken from the
+         sheet XML so `_row` is the row Excel shows.
+SQL      SQLAlchemy + polars.read_database in batches -> Arrow -> DuckDB; numeric columns
+         are turned into text in SQL (integral values without '.0').
+Nothing here loops over data rows in Python.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import mmap
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from loaders.headers import (
+    HEADER_SCAN_ROWS,
+    count_known,
+    find_header_row,
+    map_headers,
+)
+from loaders.normalise import StagedPart
+from soat.errors import SoatError
+
+SEPARATORS = ("\t", ";", ",")
+SNIFF_BYTES = 256 * 1024
+
+
+@dataclass
+class Message:
+    severity: str  # info | warning
+    source: str | None
+    sheet: str | None
+    row: int | None
+    column: str | None
+    message: str
+
+
+@dataclass
+class Reject:
+    table: str
+    source: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+    row_dropped: bool = True
+
+
+@dataclass
+class Staging:
+    """What reading produced, before anything is written to the store."""
+
+    con: duckdb.DuckDBPyConnection
+    parts: list[StagedPart] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    rejects_tables: list[tuple[str, str, str | None, str, int]] = field(default_factory=list)
+    tmpdir: str | None = None
+    _n: int = 0
+
+    def new_stage(self) -> str:
+        self._n += 1
+        return f"_soat_stage_{self._n}"
+
+    def warn(self, message: str, source=None, sheet=None, row=None, column=None) -> None:
+        self.messages.append(Message("warning", source, sheet, row, column, message))
+
+    def info(self, message: str, source=None, sheet=None, row=None, column=None) -> None:
+        self.messages.append(Message("info", source, sheet, row, column, message))
+
+    def tmp(self) -> str:
+        if self.tmpdir is None:
+            self.tmpdir = tempfile.mkdtemp(prefix="soat-load-")
+        return self.tmpdir
+
+
+def _clean_select(
+    n: int, numeric: set[int] | None = None, src_cols: list[str] | None = None
+) -> str:
+    cols = []
+    for i in range(n):
+        src = f'"{src_cols[i]}"' if src_cols else f"c{i}"
+        if numeric and i in numeric:
+            # integral numbers as integer text ('123', not '123.0'), others as DuckDB prints them
+            src = (
+                f"CASE WHEN TRY_CAST({src} AS DOUBLE) = trunc(TRY_CAST({src} AS DOUBLE)) "
+                f"AND abs(TRY_CAST({src} AS DOUBLE)) < 1e18 "
+                f"THEN CAST(CAST({src} AS HUGEINT) AS VARCHAR) ELSE CAST({src} AS VARCHAR) END"
+            )
+        cols.append(f"soat_clean({src}) AS c{i}")
+    return ", ".join(cols)
+
+
+def _not_all_empty(n: int, prefix: str = "") -> str:
+    if n == 0:
+        return "false"
+    return "coalesce(" + ", ".join(f"{prefix}c{i}" for i in range(n)) + ") IS NOT NULL"
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le-bom"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be-bom"
+    sample = head[:200]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+        return "utf-16-le"
+    # the header region must be UTF-8; if it is not, the file is Windows Vietnamese (cp1258)
+    cut = head.rfind(b"\n")
+    chunk = head if cut < 0 or len(head) < SNIFF_BYTES else head[: cut + 1]
+    try:
+        chunk.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        lines_ok = chunk[: exc.start].count(b"\n")
+        if lines_ok >= min(HEADER_SCAN_ROWS, chunk.count(b"\n")):
+            return "utf-8"  # bad bytes only below the header region: those lines are rejected
+        return "cp1258"
+
+
+def _transcode(path: Path, encoding: str, staging: Staging) -> Path:
+    """Write a UTF-8 copy (streamed in 1 MB chunks) for DuckDB to read."""
+    out = Path(staging.tmp()) / f"{staging.new_stage()}.csv"
+    py_enc = {"utf-16-le-bom": "utf-16", "utf-16-be-bom": "utf-16", "utf-16-le": "utf-16-le"}.get(
+        encoding, encoding
+    )
+    dec = codecs.getincrementaldecoder(py_enc)(errors="replace")
+    with open(path, "rb") as fin, open(out, "w", encoding="utf-8", newline="") as fout:
+        while chunk := fin.read(1 << 20):
+            fout.write(dec.decode(chunk))
+        fout.write(dec.decode(b"", final=True))
+    return out
+
+
+def _sniff_header(table: str, lines: list[str]) -> tuple[int, str, list[str]] | None:
+    """(line index, separator, header cells) of the header line, or None."""
+    for i, line in enumerate(lines[:HEADER_SCAN_ROWS]):
+        best = None
+        for sep in SEPARATORS:
+            try:
+                cells = next(csv.reader([line], delimiter=sep))
+            except (csv.Error, StopIteration):
+                continue
+            k = count_known(table, cells)
+            if k >= 2 and (best is None or k > best[0]):
+                best = (k, sep, cells)
+        if best:
+            return i, best[1], best[2]
+    return None
+
+
+def _blank_lines(path: Path, start_line: int) -> list[int]:
+    """1-based numbers of empty lines after `start_line` (DuckDB skips them but counts them)."""
+    out: list[int] = []
+    if path.stat().st_size == 0:
+        return out
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for pat in (b"\n\n", b"\n\r\n"):
+            pos, line, last = 0, 1, 0
+            while (pos := mm.find(pat, pos)) >= 0:
+                line += mm[last : pos + 1].count(b"\n")
+                last = pos + 1
+                if line > start_line:
+                    out.append(line)
+                pos += 1
+    return sorted(set(out))
+
+
+CSV_REASONS = {
+    "TOO MANY COLUMNS": "dòng có nhiều trường hơn số cột của dòng tiêu đề",
+    "MISSING COLUMNS": "dòng có ít trường hơn số cột của dòng tiêu đề",
+    "INVALID ENCODING": "dòng chứa ký tự không đọc được (không phải UTF-8)",
+    "UNQUOTED VALUE": "dấu ngoặc kép không đúng quy cách",
+    "LINE SIZE OVER MAXIMUM": "dòng quá dài",
+}
+
+
+def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPart | None:
+    con = staging.con
+    if path.stat().st_size == 0:
+        staging.warn("tệp rỗng (0 byte), bỏ qua", source=label)
+        return None
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+    encoding = _detect_encoding(head)
+    read_path = path
+    if encoding not in ("utf-8", "utf-8-sig"):
+        if encoding == "cp1258":
+            staging.warn("tệp không phải UTF-8, đọc theo bảng mã Windows-1258", source=label)
+        read_path = _transcode(path, encoding, staging)
+        with open(read_path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = text.splitlines()
+    if len(head) >= SNIFF_BYTES:
+        lines = lines[:-1]  # the last line may be cut
+    found = _sniff_header(table, lines)
+    if found is None:
+        staging.warn(
+            f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
+            "(cần ít nhất 2 tiêu đề cột đã biết), bỏ qua",
+            source=label,
+        )
+        return None
+    idx, sep, cells = found
+    header_line = idx + 1
+    hm = map_headers(table, cells)
+    n = len(cells)
+    stage = staging.new_stage()
+    rej_t, rej_s = f"{stage}_rej", f"{stage}_scan"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE "{stage}_raw" AS
+        SELECT row_number() OVER () AS _ord, {_clean_select(n)}
+        FROM read_csv($path, header = false, skip = $skip, delim = $delim, quote = '"',
+                      escape = '"', columns = {columns}, auto_detect = false,
+                      store_rejects = true, rejects_table = '{rej_t}',
+                      rejects_scan = '{rej_s}', max_line_size = 10000000)""",
+        {"path": str(read_path), "skip": header_line, "delim": sep},
+    )
+    # Lines DuckDB skipped (rejected, or empty): the good rows' line numbers step over them.
+    blanks = _blank_lines(read_path, header_line)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE "{stage}_skip" AS
+        WITH s AS (
+            SELECT DISTINCT line FROM "{rej_t}"
+            UNION SELECT unnest(CAST($blanks AS BIGINT[]))
+        ), j AS (SELECT line, row_number() OVER (ORDER BY line) AS j FROM s)
+        SELECT line - $h - j AS g, max(j) AS j FROM j GROUP BY ALL""",
+        {"blanks": blanks, "h": header_line},
+    )
+    has_skip = con.execute(f'SELECT count(*) FROM "{stage}_skip"').fetchall()[0][0] > 0
+    if has_skip:
+        row_expr = "$h + r._ord + coalesce(k.j, 0)"
+        join = f'ASOF LEFT JOIN "{stage}_skip" k ON r._ord > k.g'
+    else:
+        row_expr, join = "$h + r._ord", ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
+        SELECT CAST({row_expr} AS BIGINT) AS _row, {", ".join(f"r.c{i}" for i in range(n))}
+        FROM "{stage}_raw" r {join}
+        WHERE {_not_all_empty(n, "r.")}""",
+        {"h": header_line} if "$h" in row_expr else {},
+    )
+    con.execute(f'DROP TABLE "{stage}_raw"')
+    staging.rejects_tables.append((rej_t, table, None, label, n))
+    return StagedPart(
+        table=table, source=label, sheet=None, stage=stage, header_row=header_line, headers=hm
+    )
+
+
+def csv_rejects_sql(rej_table: str) -> str:
+    """Row-level rejects of one CSV scan (whitespace-only lines are not reported)."""
+    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CSV_REASONS.items())
+    return f"""INSERT INTO rejects
+        SELECT $snapshot_id, $table, $source, NULL, line, NULL,
+               left(regexp_replace(csv_line, '^[\\r\\n]+|[\\r\\n]+$', '', 'g'), 500),
+               CASE error_type {cases} ELSE 'không đọc được dòng: ' || error_message END
+               || CASE WHEN error_type = 'TOO MANY COLUMNS' THEN ' (' || $ncols || ' cột)' ELSE '' END,
+               true
+        FROM (SELECT line, any_value(csv_line) AS csv_line, any_value(error_type) AS error_type,
+                     any_value(error_message) AS error_message
+              FROM "{rej_table}" GROUP BY line)
+        WHERE trim(coalesce(csv_line, ''), ' ' || chr(9) || chr(13) || chr(10)) <> ''"""
+
+
+# ---------------------------------------------------------------- XLSX
+
+_ROW_RE = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"[^>]*>(.*?)</(?:\w+:)?row>", re.S)
+_VALUE_RE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
+
+
+def xlsx_first_rows(path: Path) -> dict[str, int]:
+    """Sheet name -> 1-based number of its first row holding a value (calamine starts there)."""
+    out: dict[str, int] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            wb = z.read("xl/workbook.xml")
+            rels = z.read("xl/_rels/workbook.xml.rels")
+            targets = dict(
+                re.findall(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
+            )
+            targets.update(
+                {
+                    k: v
+                    for v, k in re.findall(
+                        rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels
+                    )
+                }
+            )
+            for m in re.finditer(rb"<(?:\w+:)?sheet\b([^>]*)/?>", wb):
+                attrs = m.group(1)
+                name = re.search(rb'name="([^"]*)"', attrs)
+                rid = re.search(rb'r:id="([^"]*)"', attrs) or re.search(rb'\bid="([^"]*)"', attrs)
+                if not name or not rid or rid.group(1) not in targets:
+                    continue
+                target = targets[rid.group(1)].decode()
+                member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                first = 1
+                with z.open(member) as f:
+                    buf = b""
+                    while chunk := f.read(1 << 16):
+                        buf += chunk
+                        found = None
+                        for rm in _ROW_RE.finditer(buf):
+                            if _VALUE_RE.search(rm.group(2)):
+                                found = int(rm.group(1))
+                                break
+                        if found:
+                            first = found
+                            break
+                        if len(buf) > (1 << 22):
+                            break
+                sheet_name = _xml_unescape(name.group(1).decode("utf-8"))
+                out[sheet_name] = first
+    except (KeyError, zipfile.BadZipFile, OSError):
+        pass
+    return out
+
+
+def _xml_unescape(s: str) -> str:
+    return (
+        s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
+
+
+def open_workbook(path: Path, label: str):
+    import fastexcel
+
+    try:
+        return fastexcel.read_excel(str(path))
+    except Exception as exc:  # noqa: BLE001 - calamine raises several kinds for broken files
+        raise SoatError(
+            f"không mở được tệp Excel ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})",
+            source=label,
+        ) from exc
+
+
+def stage_xlsx_sheet(
+    staging: Staging, reader, sheet_name: str, first_row: int, table: str, label: str
+) -> StagedPart | None:
+    con = staging.con
+    try:
+        top = reader.load_sheet(
+            sheet_name, header_row=None, n_rows=HEADER_SCAN_ROWS, dtypes="string"
+        ).to_polars()
+    except Exception as exc:  # noqa: BLE001
+        staging.warn(
+            f"không đọc được sheet ({str(exc).splitlines()[0][:200]}), bỏ qua",
+            source=label,
+            sheet=sheet_name,
+        )
+        return None
+    rows = [list(r) for r in top.rows()]
+    idx = find_header_row(table, rows)
+    if idx is None:
+        staging.warn(
+            f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
+            "(cần ít nhất 2 tiêu đề cột đã biết), bỏ qua",
+            source=label,
+            sheet=sheet_name,
+        )
+        return None
+    cells = rows[idx]
+    hm = map_headers(table, cells)
+    n = len(cells)
+    header_row = first_row + idx
+    data = reader.load_sheet(
+        sheet_name, header_row=None, skip_rows=idx + 1, dtypes="string"
+    ).to_polars()
+    data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
+    data = data.select([f"c{i}" for i in range(min(n, data.width))])
+    for i in range(data.width, n):
+        import polars as pl
+
+        data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
+    data = data.with_row_index("_i")
+    stage = staging.new_stage()
+    con.register("_soat_arrow", data.to_arrow())
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
+            SELECT * FROM (
+                SELECT CAST(_i AS BIGINT) + $first AS _row, {_clean_select(n)}
+                FROM _soat_arrow) WHERE {_not_all_empty(n)}""",
+            {"first": header_row + 1},
+        )
+    finally:
+        con.unregister("_soat_arrow")
+    return StagedPart(
+        table=table,
+        source=label,
+        sheet=sheet_name,
+        stage=stage,
+        header_row=header_row,
+        headers=hm,
+        pad_ids=True,
+    )
+
+
+# ---------------------------------------------------------------- SQL
+
+
+def redact_url(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def stage_sql_table(
+    staging: Staging, engine, schema: str | None, table_name: str, table: str, label: str
+) -> StagedPart | None:
+    import polars as pl
+    import sqlalchemy as sa
+
+    con = staging.con
+    query = sa.select(sa.text("*")).select_from(sa.table(table_name, schema=schema))
+    with engine.connect() as conn:
+        compiled = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        batches = pl.read_database(compiled, connection=conn, iter_batches=True, batch_size=100_000)
+        frames = list(batches)
+    frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    cols = list(frame.columns)
+    hm = map_headers(table, cols)
+    if len(hm.mapping) < 1:
+        staging.warn(
+            "bảng không có cột nào khớp với hợp đồng dữ liệu, bỏ qua",
+            source=label,
+            sheet=table_name,
+        )
+        return None
+    numeric = {i for i, c in enumerate(cols) if frame.schema[c].is_numeric()}
+    frame = frame.with_row_index("_soat_i")
+    stage = staging.new_stage()
+    n = len(cols)
+    con.register("_soat_arrow", frame.to_arrow())
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
+            SELECT * FROM (
+                SELECT CAST(_soat_i AS BIGINT) + 1 AS _row, {_clean_select(n, numeric, cols)}
+                FROM _soat_arrow) WHERE {_not_all_empty(n)}"""
+        )
+    finally:
+        con.unregister("_soat_arrow")
+    return StagedPart(
+        table=table,
+        source=label,
+        sheet=table_name,
+        stage=stage,
+        header_row=None,
+        headers=hm,
+        numeric_cols=numeric,
+    )
+
+
+def list_sql_tables(engine, schema: str | None) -> list[str]:
+    import sqlalchemy as sa
+
+    insp = sa.inspect(engine)
+    names = list(insp.get_table_names(schema=schema))
+    try:
+        names += list(insp.get_view_names(schema=schema))
+    except NotImplementedError:
+        pass
+    return names
+
+
+def cleanup(staging: Staging) -> None:
+    con = staging.con
+    for part in staging.parts:
+        con.execute(f'DROP TABLE IF EXISTS "{part.stage}"')
+        con.execute(f'DROP TABLE IF EXISTS "{part.stage}_skip"')
+    for rej_t, *_ in staging.rejects_tables:
+        con.execute(f'DROP TABLE IF EXISTS "{rej_t}"')
+        con.execute(f'DROP TABLE IF EXISTS "{rej_t.replace("_rej", "_scan")}"')
+    if staging.tmpdir:
+        import shutil
+
+        shutil.rmtree(staging.tmpdir, ignore_errors=True)

@@ -1,0 +1,155 @@
+"""`soat load SOURCE [--year] [--as-of] [--name]`: read a folder, workbook or SQL URL into a
+new snapshot (atomically), run the catalogue on it, print a summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import time
+
+from soat.cli import add_db_option
+from soat.errors import UsageError
+
+SHOW_REJECTS = 20
+
+
+def register(sub) -> None:
+    p = sub.add_parser("load", help="nạp dữ liệu (thư mục, tệp .xlsx hoặc URL) thành bản chụp mới")
+    p.add_argument("source", help="thư mục, tệp .xlsx, hoặc URL SQLAlchemy")
+    p.add_argument("--year", help="năm học, dạng 2024-2025 (mặc định: năm học phổ biến nhất)")
+    p.add_argument("--as-of", dest="as_of", help="ngày chốt số liệu YYYY-MM-DD")
+    p.add_argument("--name", help="tên bản chụp")
+    add_db_option(p)
+    p.set_defaults(func=run)
+
+
+def parse_as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--as-of '{value}' không đúng dạng YYYY-MM-DD") from None
+
+
+def parse_year(value: str | None) -> str | None:
+    if value is None:
+        return None
+    m = re.fullmatch(r"\s*(\d{4})\s*[-/]\s*(\d{4})\s*", value)
+    if not m or int(m.group(2)) != int(m.group(1)) + 1:
+        raise UsageError(f"--year '{value}' không đúng dạng 2024-2025")
+    return f"{m.group(1)}-{m.group(2)}"
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from loaders.load import load_source
+    from soat import store
+    from soat.engine import run_checks
+    from soat.report import print_check_summary
+
+    as_of = parse_as_of(args.as_of)
+    year = parse_year(args.year)
+    console = Console()
+    con = store.connect(args.db)
+    t0 = time.perf_counter()
+    if sys.stdout.isatty():
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("đọc nguồn dữ liệu", total=None)
+            result = load_source(
+                con,
+                args.source,
+                year=year,
+                as_of=as_of,
+                name=args.name,
+                progress=lambda msg: bar.update(task, description=msg),
+            )
+            bar.update(task, description="chạy bộ kiểm tra")
+            results = run_checks(
+                con,
+                result.snapshot_id,
+                progress=lambda cid: bar.update(task, description=f"kiểm tra {cid}"),
+            )
+    else:
+        result = load_source(con, args.source, year=year, as_of=as_of, name=args.name)
+        results = run_checks(con, result.snapshot_id)
+    print_load_summary(con, result, console)
+    print_check_summary(results, time.perf_counter() - t0 - result.seconds, console)
+    console.print(f"Tổng thời gian: {time.perf_counter() - t0:.1f} giây")
+    return 0
+
+
+def _n(x: int) -> str:
+    return f"{x:,}".replace(",", ".")
+
+
+def print_load_summary(con, result, console) -> None:
+    from rich.table import Table
+
+    console.print(
+        f"Bản chụp {result.snapshot_id}: năm học {result.school_year}, "
+        f"ngày chốt {result.as_of:%d/%m/%Y}, đọc trong {result.seconds:.1f} giây"
+    )
+    table = Table(title="Số dòng đã nạp")
+    table.add_column("Bảng")
+    table.add_column("Nguồn")
+    table.add_column("Số dòng", justify="right")
+    table.add_column("Bị loại/lỗi giá trị", justify="right")
+    for row in con.execute(
+        """SELECT table_name, source || coalesce(' / ' || sheet, ''), rows, rejected
+           FROM snapshot_tables WHERE snapshot_id = $s ORDER BY table_name""",
+        {"s": result.snapshot_id},
+    ).fetchall():
+        table.add_row(row[0], row[1], _n(row[2]), _n(row[3]))
+    console.print(table)
+    for m in result.messages:
+        if m.severity == "warning" or m.message.startswith("bỏ qua"):
+            where = ", ".join(
+                x
+                for x in (
+                    m.source,
+                    m.sheet and f"sheet '{m.sheet}'",
+                    m.row and f"dòng {m.row}",
+                    m.column and f"cột '{m.column}'",
+                )
+                if x
+            )
+            console.print(f"[yellow]! {where}: {m.message}[/yellow]", highlight=False)
+    rejects = con.execute(
+        """SELECT source, sheet, "row", "column", value, reason, row_dropped FROM rejects
+           WHERE snapshot_id = $s ORDER BY table_name, source, "row", "column" """,
+        {"s": result.snapshot_id},
+    ).fetchall()
+    if rejects:
+        dropped = sum(1 for r in rejects if r[6])
+        console.print(
+            f"{_n(len(rejects))} giá trị/dòng không đọc được ({_n(dropped)} dòng bị loại):"
+        )
+        for src, sheet, row, col, value, reason, is_dropped in rejects[:SHOW_REJECTS]:
+            where = ", ".join(
+                x
+                for x in (
+                    src,
+                    sheet and f"sheet '{sheet}'",
+                    row and f"dòng {row}",
+                    col and f"cột '{col}'",
+                )
+                if x
+            )
+            what = "dòng bị loại" if is_dropped else "giá trị để trống"
+            shown = (value or "")[:60]
+            console.print(
+                f"  {where}: {reason} — '{shown}' ({what})", highlight=False, markup=False
+            )
+        if len(rejects) > SHOW_REJECTS:
+            console.print(f"  … và {_n(len(rejects) - SHOW_REJECTS)} dòng khác")
