@@ -15,7 +15,7 @@ import traceback
 
 from soat.errors import SoatError, UsageError
 
-COMMANDS = ("load", "check", "snapshots", "export", "serve", "demo", "sample", "users")
+COMMANDS = ("load", "check", "snapshots", "export", "serve", "demo", "sample", "users", "changes")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,44 @@
+"""`soat changes [--from ID] [--to ID] [--all]`: submission status changes between two
+snapshots (default: the latest checked snapshot and the one before it), as CSV on stdout,
+with a one-line count per change on stderr."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from soat.cli import add_db_option
+from soat.errors import SoatError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("changes", help="thay đổi tình trạng nộp dữ liệu giữa hai bản chụp")
+    add_db_option(p)
+    p.add_argument("--from", dest="from_id", type=int, help="bản chụp trước (mặc định: liền trước)")
+    p.add_argument("--to", dest="to_id", type=int, help="bản chụp sau (mặc định: mới nhất)")
+    p.add_argument("--all", action="store_true", help="in cả các dòng không đổi")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from soat import store
+    from soat.changes import CHANGE_VI, changes, checked_snapshots, summary
+
+    path = store.db_path(args.db)
+    if path != ":memory:" and not Path(path).exists():
+        raise SoatError(f"không có cơ sở dữ liệu {path}; hãy chạy 'soat load' trước", column="--db")
+    con = store.connect(path, read_only=True)
+    checked = set(checked_snapshots(con))
+    for opt, sid in (("--from", args.from_id), ("--to", args.to_id)):
+        if sid is not None and sid not in checked:
+            raise SoatError(f"không có bản chụp {sid} đã kiểm tra", column=opt)
+    if args.to_id is None and not checked:
+        raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
+    df = changes(con, to_id=args.to_id, from_id=args.from_id, include_unchanged=args.all)
+    sys.stdout.write(df.write_csv())
+    counts = summary(df)
+    print(
+        "; ".join(f"{CHANGE_VI[k]}: {v}" for k, v in counts.items() if v or k != "unchanged"),
+        file=sys.stderr,
+    )
+    return 0
