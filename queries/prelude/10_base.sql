@@ -1,0 +1,125 @@
+-- Shared facts for the check catalogue and the metrics: one scan of each data table.
+-- Temp tables (re-created on every run, so a re-run sees the current snapshot only):
+--   p_schools    one row per school code (first row wins), with `active`
+--   p_class_key  one row per (school, class code) of the snapshot's year, with grade/level
+--   p_students   active students of the year, with age, grade, level, class/school found
+--   p_classes    every class row of the year, with level and counted active students
+--   p_staff      active staff, with age, teacher flag and training-standard flags
+-- "Active": the status is the active value, empty, or outside the vocabulary (an unknown
+-- status is flagged by *.invalid_value and the record is still checked, not dropped).
+-- "Of the year": school_year is the snapshot's year, or empty.
+
+CREATE OR REPLACE TEMP MACRO soat_empty(x) AS (x IS NULL OR trim(CAST(x AS VARCHAR)) = '');
+
+CREATE OR REPLACE TEMP MACRO soat_grade_num(g) AS
+    (CASE WHEN regexp_full_match(g, '[0-9]{1,2}') THEN CAST(g AS INTEGER) END);
+
+-- The level a grade belongs to by itself (NT/MG* -> MN, 1-5 TH, 6-9 THCS, 10-12 THPT).
+CREATE OR REPLACE TEMP MACRO soat_grade_nat_level(g) AS (
+    CASE
+        WHEN g IN ('NT', 'MG3', 'MG4', 'MG5') THEN 'MN'
+        WHEN soat_grade_num(g) BETWEEN 1 AND 5 THEN 'TH'
+        WHEN soat_grade_num(g) BETWEEN 6 AND 9 THEN 'THCS'
+        WHEN soat_grade_num(g) BETWEEN 10 AND 12 THEN 'THPT'
+    END);
+
+-- The level of a grade in a school: its natural level when the school has it, else GDTX
+-- for grades 6-12 of a school that has GDTX, else the natural level.
+CREATE OR REPLACE TEMP MACRO soat_grade_level(g, lv) AS (
+    CASE
+        WHEN soat_grade_nat_level(g) IS NULL THEN NULL
+        WHEN list_contains(coalesce(lv, []::VARCHAR[]), soat_grade_nat_level(g))
+            THEN soat_grade_nat_level(g)
+        WHEN list_contains(coalesce(lv, []::VARCHAR[]), 'GDTX')
+             AND soat_grade_num(g) BETWEEN 6 AND 12 THEN 'GDTX'
+        ELSE soat_grade_nat_level(g)
+    END);
+
+CREATE OR REPLACE TEMP MACRO soat_in_year(y, sy) AS (sy IS NULL OR y IS NULL OR y = sy);
+
+CREATE OR REPLACE TEMP MACRO soat_dmy(d) AS (strftime(d, '%d/%m/%Y'));
+
+CREATE OR REPLACE TEMP TABLE p_schools AS
+SELECT school_code, school_name, unit_code, levels, levels_raw, software, principal,
+       national_standard, accreditation, internet, status, _row,
+       (status IS NULL OR status = 'Hoạt động'
+        OR status NOT IN (SELECT value FROM p_vocab WHERE name = 'school_status')) AS active
+FROM schools
+WHERE snapshot_id = $snapshot_id AND school_code IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY school_code ORDER BY _row) = 1;
+
+CREATE OR REPLACE TEMP TABLE p_class_key AS
+SELECT c.school_code, c.class_code, any_value(c.grade) AS grade,
+       soat_grade_level(any_value(c.grade), any_value(s.levels)) AS level
+FROM classes c
+LEFT JOIN p_schools s ON s.school_code = c.school_code
+WHERE c.snapshot_id = $snapshot_id AND soat_in_year(c.school_year, $school_year)
+  AND c.class_code IS NOT NULL
+GROUP BY c.school_code, c.class_code;
+
+CREATE OR REPLACE TEMP TABLE p_students AS
+SELECT s._row,
+       coalesce(s.student_code, 'dòng ' || s._row) AS record_key,
+       s.student_code, s.school_code, s.class_code, s.school_year, s.full_name,
+       s.birth_date, s.birth_date_raw, s.gender, s.ethnicity, s.citizen_id, s.id_verified,
+       s.permanent_address, s.status,
+       year(s.birth_date) AS birth_year,
+       $year_start - year(s.birth_date) AS age,
+       k.grade,
+       k.level,
+       k.class_code IS NOT NULL AS class_found,
+       sc.school_code IS NOT NULL AS school_found
+FROM students s
+LEFT JOIN p_class_key k ON k.school_code = s.school_code AND k.class_code = s.class_code
+LEFT JOIN p_schools sc ON sc.school_code = s.school_code
+WHERE s.snapshot_id = $snapshot_id AND soat_in_year(s.school_year, $school_year)
+  AND (s.status IS NULL OR s.status = 'Đang học'
+       OR s.status NOT IN (SELECT value FROM p_vocab WHERE name = 'student_status'));
+
+CREATE OR REPLACE TEMP TABLE p_classes AS
+SELECT c._row,
+       coalesce(c.class_code, 'dòng ' || c._row) AS record_key,
+       c.class_code, c.school_code, c.school_year, c.class_name, c.grade, c.homeroom_code,
+       c.language_programme, c.language_periods, c.language_periods_raw,
+       c.declared_size, c.declared_size_raw,
+       soat_grade_nat_level(c.grade) AS nat_level,
+       soat_grade_level(c.grade, s.levels) AS level,
+       s.levels AS school_levels,
+       s.school_code IS NOT NULL AS school_found,
+       coalesce(n.students, 0) AS students
+FROM classes c
+LEFT JOIN p_schools s ON s.school_code = c.school_code
+LEFT JOIN (SELECT school_code, class_code, count(*) AS students
+           FROM p_students GROUP BY ALL) n
+       ON n.school_code = c.school_code AND n.class_code = c.class_code
+WHERE c.snapshot_id = $snapshot_id AND soat_in_year(c.school_year, $school_year);
+
+CREATE OR REPLACE TEMP TABLE p_staff AS
+SELECT t._row,
+       coalesce(t.staff_code, 'dòng ' || t._row) AS record_key,
+       t.staff_code, t.school_code, t.full_name, t.birth_date, t.birth_date_raw, t.gender,
+       t.ethnicity, t.citizen_id, t.id_verified, t.permanent_address, t.position,
+       t.contract, t.qualification, t.subject, t.status,
+       year(t.birth_date) AS birth_year,
+       $year_start - year(t.birth_date) AS age,
+       t.position = 'Giáo viên' AS is_teacher,
+       coalesce(q.rank >= 1, false) AS std_mn,      -- Cao đẳng or higher
+       coalesce(q.rank >= 2, false) AS std_other,   -- Đại học or higher
+       sc.school_code IS NOT NULL AS school_found
+FROM staff t
+LEFT JOIN p_qual_rank q ON q.qualification = t.qualification
+LEFT JOIN p_schools sc ON sc.school_code = t.school_code
+WHERE t.snapshot_id = $snapshot_id
+  AND (t.status IS NULL OR t.status = 'Đang làm việc'
+       OR t.status NOT IN (SELECT value FROM p_vocab WHERE name = 'staff_status'));
+
+-- A number as people write it: 12 (not 12.0), else as stored.
+CREATE OR REPLACE TEMP MACRO soat_num(x) AS (
+    CASE WHEN x IS NULL THEN NULL
+         WHEN x = round(x) THEN CAST(CAST(x AS BIGINT) AS VARCHAR)
+         ELSE CAST(x AS VARCHAR) END);
+
+-- "60 tuổi 3 tháng" from a number of months.
+CREATE OR REPLACE TEMP MACRO soat_age_text(m) AS (
+    CAST(m // 12 AS VARCHAR) || ' tuổi'
+    || CASE WHEN m % 12 > 0 THEN ' ' || CAST(m % 12 AS VARCHAR) || ' tháng' ELSE '' END);
