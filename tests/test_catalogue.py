@@ -1,0 +1,101 @@
+"""The catalogue as a whole: metadata, ids, coverage of checks.md and of the tests, and
+how the runner records checks that cannot run or fail."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from loaders.contract import VOCABS
+from soat import vocab
+from soat.db import dicts
+from soat.engine import CHECKS_DIR, SEVERITIES, discover, load_check, run_checks
+from soat.testing import build_snapshot, findings, student, valid_province
+
+REPO = Path(__file__).resolve().parents[1]
+SPEC = Path("/work/shared/spec/checks.md")
+ID_RE = re.compile(r"`([a-z_]+\.[a-z_]+)`")
+ENTITIES = ("student", "staff", "class", "school", "report", "source", "submission")
+
+
+def spec_ids() -> set[str]:
+    text = SPEC.read_text(encoding="utf-8") if SPEC.exists() else ""
+    return {m for m in ID_RE.findall(text) if m.split(".")[0] in ENTITIES}
+
+
+def test_every_sql_has_metadata_and_valid_fields():
+    for sql in sorted(CHECKS_DIR.rglob("*.sql")):
+        assert sql.with_suffix(".toml").exists(), f"{sql} has no .toml"
+        check = load_check(sql)
+        assert check.severity in SEVERITIES
+        entity, _, name = check.id.partition(".")
+        assert entity == check.entity == sql.parent.name, check.id
+        assert name == sql.stem, f"{check.id} lives in {sql.name}"
+        assert check.message and check.description and check.requires
+
+
+def test_ids_are_unique():
+    ids = [c.id for c in discover()]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_id_of_the_spec_is_implemented():
+    if not SPEC.exists():
+        pytest.skip(f"{SPEC} not on this machine")
+    ids = spec_ids() | {"class.size_outlier", "school.ptr_outlier"}
+    assert len(ids) >= 38, "could not parse the ids of checks.md"
+    missing = sorted(ids - {c.id for c in discover()})
+    assert not missing, "checks.md ids without a check: " + ", ".join(missing)
+
+
+def test_every_check_id_is_tested():
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("test_*.py"))
+    untested = sorted(c.id for c in discover() if f'"{c.id}"' not in text)
+    assert not untested, "checks without a test naming them: " + ", ".join(untested)
+
+
+def test_vocab_table_matches_soat_vocab(con):
+    build_snapshot(con, valid_province())
+    run_checks(con, 1, checks=[])
+    rows = dicts(con, "SELECT name, value FROM p_vocab")
+    got: dict[str, set[str]] = {}
+    for r in rows:
+        got.setdefault(r["name"], set()).add(r["value"])
+    for name, attr in VOCABS.items():
+        assert got[name] == set(getattr(vocab, attr)), name
+    assert got["province_code"] == set(vocab.PROVINCE_CODES)
+
+
+def test_absent_table_is_not_run_never_passed(con):
+    tables = valid_province()
+    del tables["staff"]
+    sid = build_snapshot(con, tables)
+    results = {r.check_id: r for r in run_checks(con, sid)}
+    assert results["staff.id_format"].status == "not_run"
+    assert results["class.homeroom_unknown"].status == "not_run"
+    assert "staff" in results["staff.id_format"].detail
+    assert results["student.id_format"].status == "ran"
+    runs = {r["check_id"]: r["status"] for r in dicts(con, "SELECT * FROM check_runs")}
+    assert runs["staff.missing_field"] == "not_run"
+
+
+def test_failing_sql_is_failed_and_the_others_run(con):
+    checks = discover()
+    good = next(c for c in checks if c.id == "student.id_format")
+    broken = dataclasses.replace(good, id="student.broken", sql="SELECT * FROM no_such_table")
+    tables = valid_province(students=[student(citizen_id="123")])
+    sid = build_snapshot(con, tables)
+    results = {r.check_id: r for r in run_checks(con, sid, checks=[broken, good])}
+    assert results["student.broken"].status == "failed"
+    assert results["student.id_format"].status == "ran"
+    assert [f["record_key"] for f in findings(con, sid)] == ["HS1"]
+
+
+def test_rerun_replaces_findings(con):
+    sid = build_snapshot(con, valid_province(students=[student(citizen_id="123")]))
+    run_checks(con, sid)
+    run_checks(con, sid)
+    assert len(findings(con, sid, "student.id_format")) == 1
