@@ -7,7 +7,7 @@ SELECT DISTINCT
        strftime(s.lock_date, '%d/%m/%Y') AS value,
        coalesce(ld.label, s.data_type) || ' ('
            || coalesce(lp.label, 'Tháng ' || try_cast(substr(s.period, 7) AS INTEGER), s.period)
-           || ', ' || coalesce(lt.label, s.target) || '): ' || s.pushes_after_lock || ' lần' AS detail,
+           || ', ' || coalesce(lt.label, s.target) || ') có ' || s.pushes_after_lock || ' lần nộp' AS detail,
        s.period
 FROM submission_status s
 LEFT JOIN submission_labels ld ON ld.kind = 'data_type' AND ld.code = s.data_type
