@@ -1,0 +1,78 @@
+"""Soát dashboard: `streamlit run dashboard/app.py` (or `soat serve`).
+
+Login first (dashboard.auth.require_login renders the form and stops the run until a user
+logs in), then the navigation, the sidebar filters (dashboard.state) and the page.
+Pages render; dashboard.query answers.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import auth, state  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+PAGES = HERE / "pages"
+
+st.set_page_config(
+    page_title="Soát – rà soát dữ liệu ngành giáo dục", page_icon="📋", layout="wide"
+)
+
+scope = auth.require_login()
+
+pages = {
+    "Rà soát": [
+        st.Page(
+            PAGES / "tong_quan.py",
+            title="Tổng quan",
+            icon=":material/dashboard:",
+            url_path="tong-quan",
+            default=True,
+        ),
+        st.Page(
+            PAGES / "tien_do.py",
+            title="Tiến độ nộp",
+            icon=":material/schedule:",
+            url_path="tien-do-nop",
+        ),
+        st.Page(
+            PAGES / "sai_lech.py",
+            title="Sai lệch",
+            icon=":material/troubleshoot:",
+            url_path="sai-lech",
+        ),
+        st.Page(PAGES / "truong.py", title="Trường", icon=":material/school:", url_path="truong"),
+        st.Page(
+            PAGES / "xu_huong.py",
+            title="Xu hướng",
+            icon=":material/trending_up:",
+            url_path="xu-huong",
+        ),
+        st.Page(
+            PAGES / "du_lieu.py", title="Dữ liệu", icon=":material/database:", url_path="du-lieu"
+        ),
+    ],
+}
+admin = auth.admin_pages(scope)
+if admin:
+    pages["Quản trị"] = admin
+
+# Query parameters each page keeps in the URL besides the sidebar filters; others are
+# dropped on arrival (a drill-down path does not follow the user to another page).
+PAGE_PARAMS = {"sai-lech": ("d_unit", "d_school", "d_check", "d_page"), "truong": ("school",)}
+
+page = st.navigation(pages)
+keep = set(state.FILTER_PARAMS) | set(PAGE_PARAMS.get(page.url_path, ()))
+for name in [k for k in st.query_params if k not in keep]:
+    del st.query_params[name]
+state.sidebar(scope)
+auth.logout_button()
+page.run()

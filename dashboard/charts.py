@@ -1,0 +1,155 @@
+"""Plotly figures of the dashboard (Vietnamese labels, percentages 0–100)."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard import labels
+
+STATUS_COLORS = {
+    "Đúng hạn": "#2e7d32",
+    "Nộp muộn": "#f9a825",
+    "Chưa nộp": "#c62828",
+    "Chưa đến hạn": "#90a4ae",
+}
+
+
+def _layout(fig: go.Figure, height: int | None = None) -> go.Figure:
+    fig.update_layout(
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend_title_text="",
+        separators=",.",
+        **({"height": height} if height else {}),
+    )
+    return fig
+
+
+def compliance_by_unit(df: pl.DataFrame, level: str) -> go.Figure:
+    """Horizontal bars: units of one level ranked by compliance (share of compliant schools)."""
+    d = df.filter(pl.col("level") == level).sort(
+        "compliance", "unit_name", descending=[False, True]
+    )
+    d = d.with_columns(
+        (pl.col("compliance") * 100).alias("pct"),
+        pl.format("{} / {} trường", pl.col("compliant_schools"), pl.col("schools")).alias("txt"),
+    )
+    fig = px.bar(
+        d.to_pandas(),
+        x="pct",
+        y="unit_name",
+        orientation="h",
+        text="txt",
+        labels={"pct": "Tỷ lệ trường đạt (%)", "unit_name": "Đơn vị"},
+        title=labels.level(level),
+        range_x=[0, 100],
+        color="pct",
+        color_continuous_scale=["#c62828", "#f9a825", "#2e7d32"],
+        range_color=[0, 100],
+    )
+    fig.update_coloraxes(showscale=False)
+    fig.update_traces(textposition="inside", insidetextanchor="start")
+    return _layout(fig, height=max(220, 60 + 32 * d.height))
+
+
+def status_by_unit(df: pl.DataFrame) -> go.Figure:
+    """Stacked bars: school × data type rows per unit in each status."""
+    d = df.with_columns(
+        pl.col("status").replace_strict(labels.STATUS, default=pl.col("status")).alias("Trạng thái")
+    )
+    order = [s for s in STATUS_COLORS if s in set(d["Trạng thái"].to_list())]
+    fig = px.bar(
+        d.to_pandas(),
+        x="n",
+        y="unit_name",
+        color="Trạng thái",
+        orientation="h",
+        color_discrete_map=STATUS_COLORS,
+        category_orders={"Trạng thái": order},
+        labels={"n": "Số lượt (trường × loại dữ liệu)", "unit_name": "Đơn vị"},
+        title="Tình trạng nộp theo đơn vị",
+    )
+    return _layout(fig, height=max(240, 80 + 36 * d["unit_code"].n_unique()))
+
+
+def ranked_bars(
+    df: pl.DataFrame, x: str, y: str, title: str, x_label: str, y_label: str
+) -> go.Figure:
+    d = df.head(30).reverse()
+    fig = px.bar(
+        d.to_pandas(), x=x, y=y, orientation="h", title=title, labels={x: x_label, y: y_label}
+    )
+    fig.update_traces(marker_color="#c62828")
+    return _layout(fig, height=max(220, 60 + 28 * d.height))
+
+
+TREND_SERIES = {
+    "compliance": "Tỷ lệ trường đạt",
+    "on_time_rate": "Nộp đúng hạn",
+    "identity_verified": "Xác thực định danh",
+    "completeness": "Đầy đủ thông tin",
+    "validity": "Hồ sơ không lỗi",
+}
+
+
+def trend_lines(df: pl.DataFrame) -> go.Figure:
+    d = df.with_columns(
+        pl.format("#{} {}", pl.col("snapshot_id"), pl.col("as_of").dt.strftime("%d/%m/%Y")).alias(
+            "Bản chụp"
+        )
+    )
+    long = d.unpivot(
+        index=["Bản chụp", "as_of"], on=list(TREND_SERIES), variable_name="m", value_name="v"
+    ).with_columns(
+        (pl.col("v") * 100).alias("Tỷ lệ (%)"),
+        pl.col("m").replace_strict(TREND_SERIES).alias("Chỉ số"),
+    )
+    fig = px.line(
+        long.to_pandas(),
+        x="as_of",
+        y="Tỷ lệ (%)",
+        color="Chỉ số",
+        markers=True,
+        hover_data={"Bản chụp": True, "as_of": False},
+        labels={"as_of": "Ngày số liệu"},
+        title="Tiến tới 100 %",
+    )
+    fig.update_yaxes(range=[0, 105])
+    return _layout(fig, height=380)
+
+
+def errors_line(df: pl.DataFrame) -> go.Figure:
+    fig = px.line(
+        df.to_pandas(),
+        x="as_of",
+        y="errors",
+        markers=True,
+        labels={"as_of": "Ngày số liệu", "errors": "Số lỗi"},
+        title="Số lỗi qua các bản chụp",
+    )
+    return _layout(fig, height=300)
+
+
+def metrics_by_level(df: pl.DataFrame) -> go.Figure:
+    """Grouped bars of a school's ratios per level."""
+    cols = {
+        "completeness": "Đầy đủ",
+        "validity": "Không lỗi",
+        "identity_verified": "Xác thực",
+        "on_time_rate": "Đúng hạn",
+    }
+    long = df.select(["level", *cols]).unpivot(index="level", variable_name="m", value_name="v")
+    long = long.with_columns(
+        (pl.col("v") * 100).alias("Tỷ lệ (%)"), pl.col("m").replace_strict(cols).alias("Chỉ số")
+    )
+    fig = px.bar(
+        long.to_pandas(),
+        x="Chỉ số",
+        y="Tỷ lệ (%)",
+        color="level",
+        barmode="group",
+        labels={"level": "Cấp học"},
+        range_y=[0, 105],
+    )
+    return _layout(fig, height=300)

@@ -1,0 +1,130 @@
+"""Vietnamese labels for codes shown on the dashboard (levels, periods, statuses, checks, fields)."""
+
+from __future__ import annotations
+
+from loaders.contract import TABLES
+from soat.vocab import DATA_TYPES, LEVEL_NAMES, MONTHLY_PERIOD_PREFIX, PERIODS
+
+STATUS = {
+    "on_time": "Đúng hạn",
+    "late": "Nộp muộn",
+    "missing": "Chưa nộp",
+    "pending": "Chưa đến hạn",
+}
+SEVERITY = {"error": "Lỗi", "warning": "Cảnh báo"}
+RULE = {
+    "school": "Gia hạn riêng trường",
+    "unit": "Gia hạn của đơn vị",
+    "level": "Theo cấp học",
+    "province": "Toàn tỉnh",
+}
+
+CHECK_NAMES = {
+    "student.missing_field": "Học sinh: thiếu thông tin bắt buộc",
+    "student.invalid_value": "Học sinh: giá trị ngoài danh mục",
+    "student.dob_invalid": "Học sinh: ngày sinh không hợp lệ",
+    "student.id_format": "Học sinh: số định danh sai định dạng",
+    "student.id_province": "Học sinh: mã tỉnh trong số định danh sai",
+    "student.id_mismatch": "Học sinh: số định danh không khớp giới tính/năm sinh",
+    "student.unverified": "Học sinh: chưa xác thực định danh",
+    "student.duplicate_id": "Học sinh: trùng số định danh",
+    "student.duplicate_code": "Học sinh: trùng mã học sinh",
+    "student.age_grade": "Học sinh: tuổi không phù hợp khối lớp",
+    "student.class_unknown": "Học sinh: mã lớp không tồn tại",
+    "student.school_unknown": "Học sinh: mã trường không tồn tại",
+    "staff.missing_field": "Cán bộ: thiếu thông tin bắt buộc",
+    "staff.invalid_value": "Cán bộ: giá trị ngoài danh mục",
+    "staff.dob_invalid": "Cán bộ: ngày sinh không hợp lệ",
+    "staff.id_format": "Cán bộ: số định danh sai định dạng",
+    "staff.id_province": "Cán bộ: mã tỉnh trong số định danh sai",
+    "staff.id_mismatch": "Cán bộ: số định danh không khớp giới tính/năm sinh",
+    "staff.unverified": "Cán bộ: chưa xác thực định danh",
+    "staff.duplicate_code": "Cán bộ: trùng mã cán bộ",
+    "staff.duplicate_payroll": "Cán bộ: biên chế ở nhiều trường",
+    "staff.retired_on_payroll": "Cán bộ: quá tuổi nghỉ hưu vẫn trong biên chế",
+    "staff.school_unknown": "Cán bộ: mã trường không tồn tại",
+    "class.missing_field": "Lớp: thiếu thông tin bắt buộc",
+    "class.homeroom_unknown": "Lớp: giáo viên chủ nhiệm không hợp lệ",
+    "class.size_mismatch": "Lớp: sĩ số khác số học sinh",
+    "class.grade_level": "Lớp: khối không thuộc cấp học của trường",
+    "class.empty": "Lớp: không có học sinh",
+    "school.missing_field": "Trường: thiếu thông tin hồ sơ",
+    "school.unit_unknown": "Trường: mã đơn vị quản lý không tồn tại",
+    "school.no_records": "Trường: không có hồ sơ học sinh hoặc cán bộ",
+    "report.age_total_mismatch": "Báo cáo: tổng theo độ tuổi lệch tổng số",
+    "report.records_mismatch": "Báo cáo: số liệu lệch số hồ sơ",
+    "source.count_mismatch": "Phần mềm: số bản ghi lệch CSDL",
+    "submission.late": "Nộp dữ liệu muộn",
+    "submission.missing": "Chưa nộp dữ liệu",
+    "submission.last_failed": "Lần đẩy dữ liệu gần nhất thất bại",
+    "submission.after_lock": "Đẩy dữ liệu sau ngày khóa sổ",
+}
+
+ENTITY = {
+    "student": "Học sinh",
+    "staff": "Cán bộ",
+    "class": "Lớp",
+    "school": "Trường",
+    "report": "Báo cáo",
+    "source": "Phần mềm",
+    "submission": "Nộp dữ liệu",
+}
+
+
+def _field_labels() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for table in TABLES.values():
+        for c in table.columns:
+            if c.headers:
+                out.setdefault(c.name, c.headers[0])
+    return out
+
+
+FIELDS = _field_labels()
+
+
+def level(code: str | None) -> str:
+    if code is None:
+        return "Toàn trường"
+    return f"{code} – {LEVEL_NAMES[code]}" if code in LEVEL_NAMES else str(code)
+
+
+def period(code: str | None) -> str:
+    if code is None:
+        return ""
+    if code in PERIODS:
+        return PERIODS[code][0]
+    if code.startswith(MONTHLY_PERIOD_PREFIX):
+        month = code[len(MONTHLY_PERIOD_PREFIX) :]
+        return f"Tháng {int(month)}" if month.isdigit() else code
+    return code
+
+
+def data_type(code: str | None) -> str:
+    if code is None:
+        return ""
+    return DATA_TYPES[code][0] if code in DATA_TYPES else code
+
+
+def check(check_id: str | None) -> str:
+    if check_id is None:
+        return ""
+    return CHECK_NAMES.get(check_id, check_id)
+
+
+def field(name: str | None) -> str:
+    if name is None:
+        return ""
+    return FIELDS.get(name, name)
+
+
+def percent(x: float | None, digits: int = 1) -> str:
+    if x is None:
+        return "–"
+    return f"{x * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def number(n: int | float | None) -> str:
+    if n is None:
+        return "–"
+    return f"{int(n):,}".replace(",", ".")

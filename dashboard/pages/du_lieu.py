@@ -1,0 +1,127 @@
+"""Dữ liệu: snapshots with sources and row counts, rejected rows, and uploading files to
+load a new snapshot (province admins) through the same loader as `soat load`."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import streamlit as st
+
+from dashboard import labels, query, state, upload
+from soat import accounts
+
+ctx = state.context()
+scope = ctx.scope
+province_wide = scope.units is None and scope.school is None
+
+st.title("Dữ liệu")
+
+if ctx.snapshot_id is None:
+    state.empty_page()
+else:
+    snaps = query.all_snapshots()
+    st.subheader("Các bản chụp")
+    st.dataframe(
+        snaps.select(
+            pl.col("snapshot_id").alias("Mã"),
+            pl.col("name").alias("Tên"),
+            pl.col("source").alias("Nguồn"),
+            pl.col("source_kind").alias("Loại nguồn"),
+            pl.col("school_year").alias("Năm học"),
+            pl.col("as_of").alias("Ngày số liệu"),
+            pl.col("loaded_at").alias("Nạp lúc"),
+            (pl.col("total_rows") if province_wide else pl.lit(None)).alias("Số dòng"),
+            (pl.col("rejected") if province_wide else pl.lit(None)).alias("Dòng bị loại"),
+            pl.col("checked_at")
+            .is_not_null()
+            .replace_strict({True: "Đã kiểm tra", False: "Chưa kiểm tra"})
+            .alias("Trạng thái"),
+        ),
+        hide_index=True,
+        column_config={
+            "Ngày số liệu": st.column_config.DateColumn(format="DD/MM/YYYY"),
+            "Nạp lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
+        },
+    )
+    sid = ctx.snapshot_id
+    if not province_wide:
+        st.caption(
+            "Số dòng, nguồn và các dòng bị loại của toàn tỉnh chỉ hiển thị cho tài khoản cấp Sở."
+        )
+    else:
+        st.subheader(f"Bản chụp #{sid}: bảng và nguồn")
+        st.dataframe(
+            query.snapshot_tables(sid).select(
+                pl.col("table_name").alias("Bảng"),
+                pl.col("source").alias("Tệp / nguồn"),
+                pl.col("sheet").alias("Sheet"),
+                pl.col("header_row").alias("Dòng tiêu đề"),
+                pl.col("rows").alias("Số dòng"),
+                pl.col("rejected").alias("Dòng bị loại"),
+                pl.col("extra_columns").alias("Cột thêm (giữ lại)"),
+            ),
+            hide_index=True,
+        )
+        total = query.count_rejects(sid, scope)
+        st.subheader(f"Dòng bị loại ({labels.number(total)})")
+        if total == 0:
+            st.caption("Không có dòng hoặc giá trị nào bị loại.")
+        else:
+            pages = max(1, math.ceil(total / query.PAGE_SIZE))
+            page = (
+                st.number_input(
+                    f"Trang (1–{pages})",
+                    min_value=1,
+                    max_value=pages,
+                    value=1,
+                    key=f"rejects_page_{sid}",
+                )
+                - 1
+            )
+            st.dataframe(
+                query.rejects(sid, scope, page).select(
+                    pl.col("table_name").alias("Bảng"),
+                    pl.col("source").alias("Tệp"),
+                    pl.col("sheet").alias("Sheet"),
+                    pl.col("row").alias("Dòng"),
+                    pl.col("column").alias("Cột"),
+                    pl.col("value").alias("Giá trị"),
+                    pl.col("reason").alias("Lý do"),
+                    pl.col("row_dropped")
+                    .replace_strict({True: "Bỏ cả dòng", False: "Để trống giá trị"}, default="")
+                    .alias("Xử lý"),
+                ),
+                hide_index=True,
+            )
+        msgs = query.load_messages(sid, scope)
+        if msgs.height:
+            with st.expander(f"Thông báo khi nạp ({msgs.height})"):
+                st.dataframe(msgs, hide_index=True)
+        runs = query.check_runs(sid)
+        if runs.height:
+            with st.expander("Kết quả chạy bộ kiểm tra"):
+                st.dataframe(
+                    runs.select(
+                        pl.col("check_id").alias("Mã kiểm tra"),
+                        pl.col("check_id")
+                        .map_elements(labels.check, return_dtype=pl.Utf8)
+                        .alias("Kiểm tra"),
+                        pl.col("status")
+                        .replace_strict(
+                            {"ran": "Đã chạy", "not_run": "Không chạy", "failed": "Lỗi"},
+                            default=pl.col("status"),
+                        )
+                        .alias("Trạng thái"),
+                        pl.col("findings").alias("Số phát hiện"),
+                        pl.col("seconds").round(3).alias("Giây"),
+                        pl.col("detail").alias("Ghi chú"),
+                    ),
+                    hide_index=True,
+                )
+
+st.subheader("Nạp bản chụp mới")
+if not accounts.is_admin(scope):
+    st.caption("Chỉ quản trị Sở được nạp dữ liệu mới.")
+else:
+    upload.form(scope)

@@ -1,0 +1,250 @@
+"""Sai lệch: drill-down province → unit → school → check → records.
+
+Each level is a table ranked by impact (errors, share of records); selecting a row opens
+the next level; breadcrumbs go back. The path is kept in the URL (d_unit, d_school,
+d_check, d_page) so a link opens the same level.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, labels, query, state
+
+ctx = state.require_snapshot()
+scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
+
+NONE = "_"  # a unit/school code that is NULL in the data (unknown unit)
+KEYS = ("unit", "school", "check")
+PARAM = {"unit": "d_unit", "school": "d_school", "check": "d_check", "page": "d_page"}
+
+
+def _from_url() -> dict:
+    d = {k: st.query_params.get(PARAM[k]) for k in KEYS}
+    for k in KEYS[1:]:  # a level needs the one above it
+        if d[KEYS[KEYS.index(k) - 1]] is None:
+            d[k] = None
+    try:
+        d["page"] = max(0, int(st.query_params.get(PARAM["page"], "1")) - 1)
+    except ValueError:
+        d["page"] = 0
+    return d
+
+
+# The URL wins when it differs from what this page last wrote there (a link was opened);
+# otherwise the session's path does (navigating back to the page keeps the path).
+url = _from_url()
+if "drill" not in st.session_state or (
+    any(st.query_params.get(PARAM[k]) is not None for k in KEYS)
+    and url != st.session_state.get("drill_synced")
+):
+    st.session_state["drill"] = url
+drill: dict = st.session_state["drill"]
+
+
+def code(v: str | None) -> str | None:
+    return None if v in (None, NONE) else v
+
+
+def go(**kw) -> None:
+    drill.update(kw)
+    drill["page"] = kw.get("page", 0)
+    st.rerun()
+
+
+def sync() -> None:
+    for k in KEYS:
+        state.page_param(PARAM[k], drill.get(k))
+    state.page_param(PARAM["page"], drill["page"] + 1 if drill.get("check") else None)
+    st.session_state["drill_synced"] = {**drill, "page": drill["page"] if drill.get("check") else 0}
+
+
+def pct(col: str) -> pl.Expr:
+    return (pl.col(col) * 100).round(1)
+
+
+PCT = st.column_config.NumberColumn(format="%.1f %%")
+
+
+def select_row(df: pl.DataFrame, key: str, column_config: dict | None = None) -> int | None:
+    ev = st.dataframe(
+        df,
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        column_config=column_config or {},
+    )
+    rows = ev.selection.rows if ev is not None else []
+    return rows[0] if rows else None
+
+
+sync()
+st.title("Sai lệch")
+st.caption(state.filter_caption(ctx))
+
+# ---- breadcrumbs ---------------------------------------------------------------------
+crumbs: list[tuple[str, dict]] = [
+    ("Toàn bộ phạm vi", {"unit": None, "school": None, "check": None})
+]
+if drill["unit"] is not None:
+    crumbs.append(
+        (
+            ctx.unit_names.get(code(drill["unit"]), code(drill["unit"]) or "(không rõ đơn vị)"),
+            {"unit": drill["unit"], "school": None, "check": None},
+        )
+    )
+if drill["school"] is not None:
+    crumbs.append((f"Trường {code(drill['school'])}", {**drill, "check": None}))
+if drill["check"] is not None:
+    crumbs.append((labels.check(drill["check"]), dict(drill)))
+bc = st.columns(len(crumbs) + 1 if len(crumbs) < 4 else len(crumbs))
+for i, (label, target) in enumerate(crumbs):
+    last = i == len(crumbs) - 1
+    if bc[i].button(
+        ("📍 " if last else "‹ ") + label, key=f"crumb_{i}", disabled=last, width="stretch"
+    ):
+        go(**{k: target.get(k) for k in KEYS})
+
+# ---- level 1: units ------------------------------------------------------------------
+if drill["unit"] is None:
+    df = query.drill_units(sid, scope, f)
+    st.subheader("Đơn vị xếp theo số lỗi")
+    if df.height == 0:
+        st.success("Không có sai lệch nào trong lựa chọn này.")
+        st.stop()
+    st.caption("Chọn một dòng để xem các trường của đơn vị.")
+    show = df.select(
+        pl.col("unit_name").alias("Đơn vị"),
+        pl.col("unit_code").alias("Mã"),
+        pl.col("schools").alias("Số trường"),
+        pl.col("schools_flagged").alias("Trường có phát hiện"),
+        pl.col("errors").alias("Lỗi"),
+        pl.col("warnings").alias("Cảnh báo"),
+        pl.col("flagged_records").alias("Hồ sơ có lỗi"),
+        pl.col("records").alias("Tổng hồ sơ"),
+        pct("share").alias("Tỷ lệ hồ sơ lỗi"),
+    )
+    i = select_row(show, f"drill_units_{sid}", {"Tỷ lệ hồ sơ lỗi": PCT})
+    if i is not None:
+        go(unit=df["unit_code"][i] or NONE, school=None, check=None)
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(
+        charts.ranked_bars(
+            df.filter(pl.col("errors") > 0),
+            "errors",
+            "unit_name",
+            "Số lỗi theo đơn vị",
+            "Số lỗi",
+            "Đơn vị",
+        ),
+        key="ch_units",
+    )
+    cs = query.checks_summary(sid, scope, f).with_columns(
+        pl.col("check_id").map_elements(labels.check, return_dtype=pl.Utf8).alias("name")
+    )
+    c2.plotly_chart(
+        charts.ranked_bars(
+            cs, "findings", "name", "Phát hiện theo loại kiểm tra", "Số phát hiện", "Kiểm tra"
+        ),
+        key="ch_checks",
+    )
+
+# ---- level 2: schools of a unit --------------------------------------------------------
+elif drill["school"] is None:
+    df = query.drill_schools(sid, scope, f, code(drill["unit"]))
+    st.subheader("Trường xếp theo số lỗi")
+    if df.height == 0:
+        st.info("Không có trường nào của đơn vị này trong lựa chọn.")
+        st.stop()
+    st.caption("Chọn một dòng để xem các kiểm tra phát hiện sai lệch ở trường.")
+    show = df.select(
+        pl.col("school_name").alias("Trường"),
+        pl.col("school_code").alias("Mã trường"),
+        pl.col("levels").alias("Cấp học"),
+        pl.col("errors").alias("Lỗi"),
+        pl.col("warnings").alias("Cảnh báo"),
+        pl.col("flagged_records").alias("Hồ sơ có lỗi"),
+        pl.col("records").alias("Tổng hồ sơ"),
+        pct("share").alias("Tỷ lệ hồ sơ lỗi"),
+    )
+    i = select_row(show, f"drill_schools_{sid}_{drill['unit']}", {"Tỷ lệ hồ sơ lỗi": PCT})
+    if i is not None:
+        go(unit=drill["unit"], school=df["school_code"][i] or NONE, check=None)
+    st.plotly_chart(
+        charts.ranked_bars(
+            df.filter(pl.col("errors") > 0),
+            "errors",
+            "school_name",
+            "Số lỗi theo trường",
+            "Số lỗi",
+            "Trường",
+        ),
+        key="ch_schools",
+    )
+
+# ---- level 3: checks of a school -------------------------------------------------------
+elif drill["check"] is None:
+    school = code(drill["school"])
+    df = query.drill_checks(sid, scope, f, school)
+    st.subheader("Kiểm tra phát hiện sai lệch")
+    if school:
+        st.page_link(
+            "pages/truong.py",
+            label="Mở trang trường",
+            icon=":material/school:",
+            query_params={"school": school},
+        )
+    if df.height == 0:
+        st.success("Trường không có phát hiện nào trong lựa chọn này.")
+        st.stop()
+    st.caption("Chọn một dòng để xem từng hồ sơ.")
+    show = df.select(
+        pl.col("check_id").map_elements(labels.check, return_dtype=pl.Utf8).alias("Kiểm tra"),
+        pl.col("check_id").alias("Mã kiểm tra"),
+        pl.col("severity").replace_strict(labels.SEVERITY, default=pl.col("severity")).alias("Mức"),
+        pl.col("field").map_elements(labels.field, return_dtype=pl.Utf8).alias("Trường thông tin"),
+        pl.col("findings").alias("Số phát hiện"),
+        pl.col("records_flagged").alias("Số hồ sơ"),
+        pct("share").alias("Tỷ lệ hồ sơ"),
+    )
+    i = select_row(show, f"drill_checks_{sid}_{drill['school']}", {"Tỷ lệ hồ sơ": PCT})
+    if i is not None:
+        go(unit=drill["unit"], school=drill["school"], check=df["check_id"][i])
+
+# ---- level 4: records ------------------------------------------------------------------
+else:
+    school, check = code(drill["school"]), drill["check"]
+    total = query.count_records(sid, scope, f, school, check)
+    pages = max(1, math.ceil(total / query.PAGE_SIZE))
+    page = min(drill["page"], pages - 1)
+    st.subheader(f"{labels.check(check)} — {labels.number(total)} phát hiện")
+    recs = query.drill_records(sid, scope, f, school, check, page)
+    st.dataframe(
+        recs.select(
+            pl.col("record_key").alias("Mã hồ sơ"),
+            pl.col("level").alias("Cấp học"),
+            pl.col("field")
+            .map_elements(labels.field, return_dtype=pl.Utf8)
+            .alias("Trường thông tin"),
+            pl.col("value").alias("Giá trị"),
+            pl.col("message").alias("Nội dung cần sửa"),
+            pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
+        ),
+        hide_index=True,
+        key=f"records_{sid}_{drill['school']}_{check}_{page}",
+    )
+    p1, p2, p3 = st.columns([1, 2, 1])
+    if p1.button("‹ Trang trước", disabled=page == 0, key="rec_prev"):
+        go(unit=drill["unit"], school=drill["school"], check=check, page=page - 1)
+    p2.markdown(
+        f"Trang **{page + 1} / {pages}** · {query.PAGE_SIZE} dòng mỗi trang",
+        text_alignment="center",
+    )
+    if p3.button("Trang sau ›", disabled=page >= pages - 1, key="rec_next"):
+        go(unit=drill["unit"], school=drill["school"], check=check, page=page + 1)
+    if not scope.unmasked:
+        st.caption("Số định danh, ngày sinh và địa chỉ được che theo quyền của tài khoản.")

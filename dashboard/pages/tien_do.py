@@ -1,0 +1,88 @@
+"""Tiến độ nộp: late and missing submissions per school × data type, per-unit chart,
+the late list as `soat export late` writes it (xlsx, csv)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, downloads, labels, query, state
+
+ctx = state.require_snapshot()
+scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
+
+st.title("Tiến độ nộp dữ liệu")
+st.caption(state.filter_caption(ctx))
+
+h = query.headline(sid, scope, f)
+c = st.columns(5)
+c[0].metric(
+    "Lượt đã đến hạn",
+    labels.number(h.get("expected")),
+    help="Trường × kỳ × loại dữ liệu × nơi nhận có hạn nộp trước ngày số liệu",
+)
+c[1].metric("Đúng hạn", labels.number(h.get("on_time")), help=labels.percent(h["on_time_rate"]))
+c[2].metric("Nộp muộn", labels.number(h.get("late")))
+c[3].metric("Chưa nộp", labels.number(h.get("missing")))
+c[4].metric(
+    "Tỷ lệ đã nộp",
+    labels.percent(h["reporting_rate"]),
+    help="(Đúng hạn + nộp muộn) / lượt đã đến hạn",
+)
+
+by_unit = query.status_by_unit(sid, scope, f)
+if by_unit.height:
+    st.plotly_chart(charts.status_by_unit(by_unit), key="status_by_unit")
+
+st.subheader("Trường nộp muộn, chưa nộp")
+STATUS_OPTS = ["missing", "late", "pending", "on_time"]
+chosen = st.multiselect(
+    "Tình trạng",
+    STATUS_OPTS,
+    default=["missing", "late"],
+    format_func=lambda s: labels.STATUS[s],
+    key="late_status",
+)
+rows = query.submission_rows(sid, scope, f, tuple(chosen))
+text = st.text_input("Tìm trường (mã hoặc tên)", key="late_search").strip().casefold()
+if text and rows.height:
+    rows = rows.filter(
+        pl.col("school_code").str.to_lowercase().str.contains(text, literal=True)
+        | pl.col("school_name").fill_null("").str.to_lowercase().str.contains(text, literal=True)
+    )
+if rows.height == 0:
+    st.success("Không có trường nào ở tình trạng đã chọn.")
+else:
+    st.caption(f"{labels.number(rows.height)} dòng · bấm vào tiêu đề cột để sắp xếp")
+    st.dataframe(
+        rows.select(
+            pl.col("school_code").alias("Mã trường"),
+            pl.col("school_name").alias("Tên trường"),
+            pl.col("unit_name").alias("Đơn vị"),
+            pl.col("level").alias("Cấp học"),
+            pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
+            pl.col("data_type")
+            .map_elements(labels.data_type, return_dtype=pl.Utf8)
+            .alias("Loại dữ liệu"),
+            pl.col("target").alias("Nộp lên"),
+            pl.col("due_date").alias("Hạn nộp"),
+            pl.col("first_success_at").alias("Nộp thành công lúc"),
+            pl.col("status")
+            .replace_strict(labels.STATUS, default=pl.col("status"))
+            .alias("Tình trạng"),
+            pl.col("days_late").alias("Số ngày muộn"),
+            pl.col("last_result").alias("Kết quả lần cuối"),
+            pl.col("last_error").alias("Lỗi lần cuối"),
+        ),
+        hide_index=True,
+        column_config={
+            "Hạn nộp": st.column_config.DateColumn(format="DD/MM/YYYY"),
+            "Nộp thành công lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
+            "Số ngày muộn": st.column_config.NumberColumn(format="%d"),
+        },
+    )
+
+st.markdown(
+    "**Tải danh sách** (đúng như lệnh `soat export late`, theo bộ lọc đang chọn, mọi tình trạng)"
+)
+downloads.late_buttons(sid, scope, f, key="late_dl")

@@ -1,0 +1,95 @@
+"""Tổng quan: headline figures, units ranked by compliance per level, upcoming deadlines."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, labels, query, state
+
+ctx = state.require_snapshot()
+scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
+
+st.title("Tổng quan")
+st.caption(state.filter_caption(ctx))
+
+h = query.headline(sid, scope, f)
+c = st.columns(4)
+c[0].metric("Số trường", labels.number(h.get("schools")))
+c[1].metric("Học sinh", labels.number(h.get("students")))
+c[2].metric("Cán bộ, giáo viên", labels.number(h.get("staff")))
+c[3].metric(
+    "Số lỗi", labels.number(h.get("errors")), help=f"{labels.number(h.get('warnings'))} cảnh báo"
+)
+c = st.columns(4)
+c[0].metric(
+    "Trường đạt",
+    labels.percent(h["compliance"]),
+    help="Trường không có lỗi và không thiếu lượt nộp dữ liệu nào "
+    f"({labels.number(h.get('compliant_schools'))}/{labels.number(h.get('schools'))})",
+)
+c[1].metric(
+    "Nộp đúng hạn",
+    labels.percent(h["on_time_rate"]),
+    help=f"Đúng hạn {labels.number(h.get('on_time'))}, muộn {labels.number(h.get('late'))}, "
+    f"chưa nộp {labels.number(h.get('missing'))} trên {labels.number(h.get('expected'))} "
+    "lượt đã đến hạn",
+)
+c[2].metric(
+    "Xác thực định danh",
+    labels.percent(h.get("identity_verified")),
+    help="Học sinh và cán bộ đã xác thực với CSDL quốc gia về dân cư",
+)
+c[3].metric(
+    "Đầy đủ thông tin",
+    labels.percent(h.get("completeness")),
+    help="Trường bắt buộc đã điền / tổng trường bắt buộc",
+)
+
+st.subheader("Đơn vị xếp theo tỷ lệ trường đạt")
+uc = query.unit_compliance(sid, scope, f)
+if uc.height == 0:
+    st.info("Không có trường nào trong lựa chọn này.")
+else:
+    lv = [x for x in uc["level"].unique(maintain_order=True).to_list() if x is not None]
+    cols = st.columns(min(2, len(lv)) or 1)
+    for i, level in enumerate(lv):
+        with cols[i % len(cols)]:
+            st.plotly_chart(charts.compliance_by_unit(uc, level), key=f"uc_{level}")
+    with st.expander("Bảng số liệu theo đơn vị"):
+        st.dataframe(
+            uc.select(
+                pl.col("unit_name").alias("Đơn vị"),
+                pl.col("unit_code").alias("Mã đơn vị"),
+                pl.col("level").alias("Cấp học"),
+                pl.col("schools").alias("Số trường"),
+                pl.col("compliant_schools").alias("Trường đạt"),
+                (pl.col("compliance") * 100).alias("Tỷ lệ đạt (%)"),
+                pl.col("errors").alias("Số lỗi"),
+                pl.col("students").alias("Học sinh"),
+            ),
+            hide_index=True,
+            column_config={"Tỷ lệ đạt (%)": st.column_config.NumberColumn(format="%.1f")},
+        )
+
+st.subheader("Hạn nộp sắp tới")
+up = query.upcoming_deadlines(sid, scope, f)
+if up.height == 0:
+    st.caption(f"Không còn hạn nộp nào sau ngày {ctx.as_of:%d/%m/%Y} trong lựa chọn này.")
+else:
+    st.dataframe(
+        up.select(
+            pl.col("due_date").alias("Hạn nộp"),
+            pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
+            pl.col("data_type")
+            .map_elements(labels.data_type, return_dtype=pl.Utf8)
+            .alias("Loại dữ liệu"),
+            pl.col("target").alias("Nộp lên"),
+            pl.col("level").alias("Cấp học"),
+            pl.col("schools").alias("Số trường phải nộp"),
+            pl.col("submitted").alias("Đã nộp"),
+            pl.col("reference").alias("Văn bản"),
+        ),
+        hide_index=True,
+        column_config={"Hạn nộp": st.column_config.DateColumn(format="DD/MM/YYYY")},
+    )

@@ -1,0 +1,168 @@
+"""Trường: one school — profile, metrics per level, submissions against deadlines, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, downloads, labels, query, state
+
+ctx = state.require_snapshot()
+scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
+
+st.title("Trường")
+st.caption(state.filter_caption(ctx))
+
+schools = query.school_list(sid, scope, f)
+if schools.height == 0:
+    st.info("Không có trường nào trong lựa chọn này.")
+    st.stop()
+names = {r["school_code"]: r["school_name"] for r in schools.iter_rows(named=True)}
+codes = list(names)
+
+# The URL's ?school= wins when it differs from what this page last wrote (a link was opened).
+url_school = st.query_params.get("school")
+if url_school in names and (
+    "school_pick" not in st.session_state or url_school != st.session_state.get("school_synced")
+):
+    st.session_state["school_pick"] = url_school
+if st.session_state.get("school_pick") not in names:
+    st.session_state["school_pick"] = codes[0]
+code = st.selectbox(
+    "Chọn trường", codes, key="school_pick", format_func=lambda c: f"{names[c]} ({c})"
+)
+state.page_param("school", code)
+st.session_state["school_synced"] = code
+
+# ---- profile --------------------------------------------------------------------------
+prof = query.school_profile(sid, scope, code)
+if prof.height:
+    p = prof.row(0, named=True)
+    st.subheader(p["school_name"] or code)
+    a, b, c = st.columns(3)
+    a.markdown(
+        f"**Mã trường:** {code}  \n**Đơn vị quản lý:** {p['unit_name'] or ''} ({p['unit_code'] or ''})"
+        f"  \n**Cấp học:** {p['levels'] or ''}  \n**Loại hình:** {p['ownership'] or ''}"
+    )
+    b.markdown(
+        f"**Hiệu trưởng:** {p['principal'] or '—'}  \n**Phần mềm QLNT:** {p['software'] or '—'}"
+        f"  \n**Kết nối internet:** {p['internet'] or '—'}  \n**Trạng thái:** {p['status'] or ''}"
+    )
+    c.markdown(
+        f"**Đạt chuẩn quốc gia:** {p['national_standard'] or '—'}  \n"
+        f"**Kiểm định chất lượng:** {p['accreditation'] or '—'}  \n"
+        f"**Mã trường cũ:** {p['previous_codes'] or '—'}  \n"
+        f"**Nguồn:** {p['_source'] or ''}, dòng {p['_row'] or ''}"
+    )
+
+# ---- metrics per level ----------------------------------------------------------------
+st.subheader("Chỉ số theo cấp học")
+m = query.school_metrics(sid, scope, code)
+if m.height == 0:
+    st.caption("Chưa có chỉ số cho trường này.")
+else:
+    show = m.select(
+        pl.col("level").alias("Cấp học"),
+        pl.col("students").alias("Học sinh"),
+        pl.col("staff").alias("Cán bộ"),
+        pl.col("classes").alias("Lớp"),
+        pl.col("errors").alias("Lỗi"),
+        pl.col("warnings").alias("Cảnh báo"),
+        *[
+            (pl.col(c) * 100).round(1).alias(n)
+            for c, n in (
+                ("completeness", "Đầy đủ (%)"),
+                ("validity", "Không lỗi (%)"),
+                ("identity_verified", "Xác thực (%)"),
+                ("on_time_rate", "Đúng hạn (%)"),
+            )
+        ],
+        pl.col("compliant")
+        .replace_strict({True: "Đạt", False: "Chưa đạt"}, default="")
+        .alias("Kết luận"),
+    )
+    st.dataframe(show, hide_index=True)
+    st.plotly_chart(charts.metrics_by_level(m), key="school_levels")
+
+# ---- submissions ----------------------------------------------------------------------
+st.subheader("Lịch sử nộp dữ liệu so với hạn")
+subs = query.school_submissions(sid, scope, f, code)
+if subs.height == 0:
+    st.caption("Không có hạn nộp nào áp dụng cho trường trong lựa chọn này.")
+else:
+    st.dataframe(
+        subs.select(
+            pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
+            pl.col("data_type")
+            .map_elements(labels.data_type, return_dtype=pl.Utf8)
+            .alias("Loại dữ liệu"),
+            pl.col("target").alias("Nộp lên"),
+            pl.col("level").alias("Cấp học"),
+            pl.col("due_date").alias("Hạn nộp"),
+            pl.col("first_success_at").alias("Lần nộp thành công đầu"),
+            pl.col("status")
+            .replace_strict(labels.STATUS, default=pl.col("status"))
+            .alias("Tình trạng"),
+            pl.col("days_late").alias("Số ngày muộn"),
+            pl.col("pushes").alias("Số lần đẩy"),
+            pl.col("last_result").alias("Kết quả lần cuối"),
+            pl.col("last_error").alias("Lỗi lần cuối"),
+            pl.col("rule").replace_strict(labels.RULE, default=pl.col("rule")).alias("Hạn áp dụng"),
+            pl.col("reference").alias("Văn bản"),
+        ),
+        hide_index=True,
+        column_config={
+            "Hạn nộp": st.column_config.DateColumn(format="DD/MM/YYYY"),
+            "Lần nộp thành công đầu": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
+        },
+    )
+
+# ---- errors -----------------------------------------------------------------------------
+st.subheader("Danh sách lỗi cần sửa")
+total = query.count_school_findings(sid, scope, f, code)
+if total == 0:
+    st.success("Không có lỗi hoặc cảnh báo nào trong lựa chọn này.")
+else:
+    pages = max(1, math.ceil(total / query.PAGE_SIZE))
+    key = f"school_page_{code}"
+    page = (
+        st.number_input(
+            f"Trang (1–{pages}), {labels.number(total)} dòng",
+            min_value=1,
+            max_value=pages,
+            value=1,
+            step=1,
+            key=key,
+        )
+        - 1
+    )
+    recs = query.school_findings(sid, scope, f, code, page)
+    st.dataframe(
+        recs.select(
+            pl.col("check_id").map_elements(labels.check, return_dtype=pl.Utf8).alias("Kiểm tra"),
+            pl.col("severity")
+            .replace_strict(labels.SEVERITY, default=pl.col("severity"))
+            .alias("Mức"),
+            pl.col("record_key").alias("Mã hồ sơ"),
+            pl.col("level").alias("Cấp học"),
+            pl.col("field")
+            .map_elements(labels.field, return_dtype=pl.Utf8)
+            .alias("Trường thông tin"),
+            pl.col("value").alias("Giá trị"),
+            pl.col("message").alias("Nội dung cần sửa"),
+        ),
+        hide_index=True,
+    )
+school_scope = dataclasses.replace(scope, school=code)
+downloads.findings_buttons(sid, school_scope, f, f"loi_{code}", key="school_findings")
+
+# ---- follow-up (biên bản), owned by the access module -----------------------------------
+try:
+    from dashboard.components.followup import followup_panel
+except ImportError:  # pragma: no cover - the component ships with the access module
+    followup_panel = None
+if followup_panel is not None:
+    followup_panel(code, f.period, scope, key=f"followup_{code}")

@@ -1,0 +1,205 @@
+"""The selection every page shares: snapshot, period, level, unit (sidebar filters).
+
+The filters live in widget state and are mirrored into `st.query_params` on every run,
+so the address bar always holds a link a colleague can open on the same selection:
+
+    ?snapshot=3&period=dau_nam&level=TH&unit=79760
+
+On a new session the widgets start from the query parameters (a value outside the
+user's scope or not in the snapshot is ignored); afterwards the widgets win. Page-level
+parameters (drill-down, school) are kept by the pages themselves in the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from dashboard import labels, query
+from dashboard.query import Filters
+from soat.scope import Scope
+
+CTX_KEY = "soat_ctx"
+FILTER_PARAMS = ("snapshot", "period", "level", "unit")
+ALL = "__all__"
+
+
+@dataclass(frozen=True)
+class Context:
+    scope: Scope
+    snapshot_id: int | None = None
+    snapshot_name: str = ""
+    as_of: dt.date | None = None
+    school_year: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    unit_names: dict = field(default_factory=dict, compare=False)
+
+
+def _pick(key: str, param: str, options: list, default, cast=str):
+    """Initialise a widget's state from the URL once; keep it valid for the options."""
+    if key not in st.session_state:
+        raw = st.query_params.get(param)
+        value = default
+        if raw is not None:
+            try:
+                value = cast(raw)
+            except (TypeError, ValueError):
+                value = default
+        st.session_state[key] = value if value in options else default
+    elif st.session_state[key] not in options:
+        st.session_state[key] = default
+
+
+def sidebar(scope: Scope) -> Context:
+    """Render the sidebar filters; return (and remember) the selection."""
+    snaps = query.snapshots()
+    if snaps.height == 0:
+        ctx = Context(scope=scope)
+        st.session_state[CTX_KEY] = ctx
+        for p in FILTER_PARAMS:
+            if p in st.query_params:
+                del st.query_params[p]
+        return ctx
+
+    rows = {r["snapshot_id"]: r for r in snaps.iter_rows(named=True)}
+    ids = list(rows)
+    with st.sidebar:
+        st.markdown("### Bộ lọc")
+        pending = st.session_state.pop("f_snapshot_pending", None)  # set by an upload
+        if pending in ids:
+            st.session_state["f_snapshot"] = pending
+        _pick("f_snapshot", "snapshot", ids, ids[0], int)
+        sid = st.selectbox(
+            "Bản chụp dữ liệu",
+            ids,
+            key="f_snapshot",
+            format_func=lambda i: _snapshot_label(rows[i]),
+            help="Chỉ các bản chụp đã chạy kiểm tra",
+        )
+        periods = [ALL, *query.periods(sid, scope)]
+        _pick("f_period", "period", periods, ALL)
+        period = st.selectbox(
+            "Kỳ báo cáo",
+            periods,
+            key="f_period",
+            format_func=lambda p: "Tất cả các kỳ" if p == ALL else labels.period(p),
+        )
+        levels = [ALL, *query.levels(sid, scope)]
+        _pick("f_level", "level", levels, ALL)
+        level = st.selectbox(
+            "Cấp học",
+            levels,
+            key="f_level",
+            format_func=lambda v: "Tất cả các cấp" if v == ALL else labels.level(v),
+        )
+        unit_df = query.units(sid, scope)
+        unit_names = {r["unit_code"]: r["unit_name"] for r in unit_df.iter_rows(named=True)}
+        depth = {r["unit_code"]: r["depth"] or 0 for r in unit_df.iter_rows(named=True)}
+        unit_opts = [ALL, *unit_names]
+        _pick("f_unit", "unit", unit_opts, ALL)
+        if scope.school is None:
+            unit = st.selectbox(
+                "Đơn vị quản lý",
+                unit_opts,
+                key="f_unit",
+                format_func=lambda u: (
+                    "Tất cả đơn vị trong phạm vi"
+                    if u == ALL
+                    else "\u2003" * depth.get(u, 0) + f"{unit_names[u]} ({u})"
+                ),
+                help="Chọn một Phòng/Xã: gồm cả các trường của đơn vị cấp dưới",
+            )
+        else:
+            unit = ALL
+    filters = Filters(
+        period=None if period == ALL else period,
+        level=None if level == ALL else level,
+        unit=None if unit == ALL else unit,
+    )
+    snap = rows[sid]
+    ctx = Context(
+        scope=scope,
+        snapshot_id=sid,
+        snapshot_name=snap["name"] or "",
+        as_of=snap["as_of"],
+        school_year=snap["school_year"],
+        filters=filters,
+        unit_names=unit_names,
+    )
+    st.session_state[CTX_KEY] = ctx
+    _sync_params(
+        {
+            "snapshot": str(sid),
+            "period": filters.period,
+            "level": filters.level,
+            "unit": filters.unit,
+        }
+    )
+    return ctx
+
+
+def _sync_params(values: dict) -> None:
+    for k, v in values.items():
+        if v is None:
+            if k in st.query_params:
+                del st.query_params[k]
+        elif st.query_params.get(k) != v:
+            st.query_params[k] = v
+
+
+def page_param(name: str, value) -> None:
+    """Keep a page's own parameter (drill-down, school …) in the URL."""
+    _sync_params({name: None if value is None else str(value)})
+
+
+def _snapshot_label(r: dict) -> str:
+    as_of = r["as_of"].strftime("%d/%m/%Y") if r["as_of"] else ""
+    name = r["name"] or r["source"] or ""
+    return f"#{r['snapshot_id']} · {name} · {as_of}"
+
+
+def context() -> Context:
+    """The current selection (set by app.py before the page runs)."""
+    ctx = st.session_state.get(CTX_KEY)
+    if ctx is None:  # a page run without app.py (should not happen): nothing is visible
+        st.error("Phiên làm việc chưa sẵn sàng, hãy tải lại trang.")
+        st.stop()
+    return ctx
+
+
+def require_snapshot() -> Context:
+    """The selection, or the friendly empty-database page and stop."""
+    ctx = context()
+    if ctx.snapshot_id is None:
+        empty_page()
+        st.stop()
+    return ctx
+
+
+def empty_page() -> None:
+    st.info("**Chưa có bản chụp dữ liệu nào.**")
+    st.markdown(
+        """
+Để bắt đầu, hãy nạp dữ liệu xuất từ phần mềm quản lý trường học (SMAS, VnEDU) hoặc
+CSDL ngành:
+
+- trên trang **Dữ liệu** (quản trị Sở): tải lên các tệp `.xlsx`/`.csv` hoặc một
+  workbook, hệ thống sẽ tạo bản chụp mới và chạy toàn bộ kiểm tra;
+- hoặc bằng dòng lệnh: `soat load <thư mục | tệp.xlsx | URL CSDL> --year 2024-2025`;
+- để xem thử với dữ liệu mẫu: `soat demo` (hoặc `make demo`).
+"""
+    )
+
+
+def filter_caption(ctx: Context) -> str:
+    f = ctx.filters
+    parts = [f"Bản chụp #{ctx.snapshot_id} ({ctx.snapshot_name})"]
+    if ctx.as_of:
+        parts.append(f"ngày số liệu {ctx.as_of:%d/%m/%Y}")
+    parts.append(labels.period(f.period) if f.period else "mọi kỳ")
+    parts.append(labels.level(f.level) if f.level else "mọi cấp học")
+    if f.unit:
+        parts.append(ctx.unit_names.get(f.unit, f.unit))
+    return " · ".join(parts)
