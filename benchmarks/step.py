@@ -59,7 +59,7 @@ def load(d: Path, db: str, **_) -> dict:
     res = load_source(con, str(d))
     con.close()
     return {
-        "rows": sum(res.tables.values()) if isinstance(res.tables, dict) else None,
+        "rows": sum(res.rows.values()),
         "snapshot_id": res.snapshot_id,
     }
 
