@@ -7,7 +7,11 @@ import os
 import uuid
 
 import pytest
-from conftest import require  # tests/conftest.py (tests/ is on sys.path under pytest)
+
+try:  # tests/conftest.py: a package if tests/__init__.py exists, else tests/ is on sys.path
+    from tests.conftest import require
+except ImportError:
+    from conftest import require
 
 from soat import appdb
 

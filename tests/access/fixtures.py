@@ -90,3 +90,98 @@ def build(con) -> int:
             )
     con.execute("UPDATE snapshots SET checked_at = now() WHERE snapshot_id = $s", {"s": sid})
     return sid
+
+
+# ---- a fuller province for test_scope_everywhere: the real runner over it --------------
+
+# Strings that belong to district B only (school S2): none may reach an officer of A.
+B_MARKERS = (
+    "S2",
+    "79761",
+    "Quận 3",
+    "HS_S2",
+    "GV_S2",
+    "079318000222",
+    "079085000222",
+    "0793180022",
+)
+
+
+def full_tables() -> dict[str, list[dict]]:
+    t = province_tables()
+    t["students"] = []
+    t["classes"] = []
+    t["staff"] = []
+    for i, code in enumerate(SCHOOL_UNIT, start=1):
+        level = SCHOOL_LEVELS[code][0]
+        grade = "1" if level == "TH" else "6"
+        t["classes"].append(
+            T.klass(
+                class_code=f"C_{code}",
+                school_code=code,
+                grade=grade,
+                homeroom_code=f"GV_{code}",
+                declared_size=2,
+            )
+        )
+        cid = f"0793180002{i}{i}"  # S2 → 079318000222
+        t["students"].append(
+            T.student(
+                student_code=f"HS_{code}",
+                school_code=code,
+                class_code=f"C_{code}",
+                citizen_id=cid,
+                birth_date=dt.date(2018 if level == "TH" else 2013, 3, 2),
+            )
+        )
+        # a second student with a bad (10-digit) citizen ID, so there are record-level findings
+        t["students"].append(
+            T.student(
+                student_code=f"HS_{code}_X",
+                school_code=code,
+                class_code=f"C_{code}",
+                citizen_id=f"07931800{i}{i}",
+                birth_date=dt.date(2018 if level == "TH" else 2013, 4, 2),
+            )
+        )
+        t["staff"].append(
+            T.staff_member(
+                staff_code=f"GV_{code}", school_code=code, citizen_id=f"0790850002{i}{i}"
+            )
+        )
+    t["deadlines"] = [
+        {
+            "school_year": T.YEAR,
+            "period": "dau_nam",
+            "level": None,
+            "data_type": d,
+            "target": "Sở",
+            "due_date": dt.date(2024, 9, 30),
+            "lock_date": dt.date(2024, 10, 10),
+            "reference": "Công văn 123/SGDĐT",
+        }
+        for d in ("students", "staff")
+    ]
+    t["submissions"] = [
+        {
+            "school_code": code,
+            "school_year": T.YEAR,
+            "period": "dau_nam",
+            "data_type": "students",
+            "pushed_at": dt.datetime(2024, 10, 3, 9),
+            "result": "Thành công",
+            "error": None,
+            "target": "Sở",
+        }
+        for code in SCHOOL_UNIT
+    ]
+    return t
+
+
+def build_full(con) -> int:
+    sid = T.run(con, full_tables())
+    con.execute(
+        "UPDATE snapshots SET checked_at = coalesce(checked_at, now()) WHERE snapshot_id = $s",
+        {"s": sid},
+    )
+    return sid
