@@ -40,7 +40,7 @@ def current_scope() -> Scope | None:
 
 def _login_form() -> None:
     st.title("Soát — Đăng nhập")
-    with st.form("soat_login", clear_on_submit=False):
+    with st.form("soat_login", clear_on_submit=True):  # the password does not linger
         username = st.text_input("Tên đăng nhập", key="login_username")
         password = st.text_input("Mật khẩu", type="password", key="login_password")
         submitted = st.form_submit_button("Đăng nhập")
@@ -54,7 +54,6 @@ def _login_form() -> None:
             st.error("Không đăng nhập được: lỗi hệ thống, hãy báo quản trị")
             return
         st.session_state[TOKEN_KEY] = accounts.create_session(user.username)
-        st.session_state.pop("login_password", None)
         st.rerun()
 
 
@@ -98,6 +97,31 @@ def logout_button() -> None:
         if st.button("Đăng xuất", key="soat_logout"):
             logout()
             st.rerun()
+
+
+def note_personal_view(scope: Scope, what: str, frame=None, filters: dict | None = None) -> None:
+    """Audit a page showing personal data in clear (`view_personal`). Only for unmasked
+    scopes, only when the frame has a personal field (a `field` column naming one, or a
+    personal column), and once per (page, filters) per session so reruns do not flood the log."""
+    if not getattr(scope, "unmasked", False) or frame is None:
+        return
+    from soat.scope import PERSONAL_FIELDS
+
+    try:
+        cols = list(frame.columns)
+        personal = any(c in PERSONAL_FIELDS for c in cols)
+        if not personal and "field" in cols and len(frame):
+            personal = any(v in PERSONAL_FIELDS for v in frame["field"].to_list())
+        if not personal:
+            return
+        key = repr((what, sorted((filters or {}).items())))
+        seen = st.session_state.setdefault("_soat_personal_seen", set())
+        if key in seen:
+            return
+        seen.add(key)
+        audit.log_personal_view(scope, what, filters, rows=len(frame))
+    except Exception:  # noqa: BLE001 - auditing must not break the page
+        pass
 
 
 def admin_pages(scope: Scope | None) -> list:

@@ -32,6 +32,7 @@ ACTIONS = {
     "user_passwd": "Đổi mật khẩu",
     "user_locked": "Khoá tạm thời (sai mật khẩu)",
     "followup": "Cập nhật biên bản",
+    "upload": "Tải dữ liệu lên",
 }
 
 # Keys never written to the log, whatever a caller passes.

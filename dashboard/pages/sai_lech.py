@@ -223,6 +223,9 @@ else:
     page = min(drill["page"], pages - 1)
     st.subheader(f"{labels.check(check)} — {labels.number(total)} phát hiện")
     recs = query.drill_records(sid, scope, f, school, check, page)
+    from dashboard.auth import note_personal_view  # audit unmasked personal data shown
+
+    note_personal_view(scope, "sai_lech.records", recs, {"snapshot": sid, "school": school, "check": check, "page": page})
     st.dataframe(
         recs.select(
             pl.col("record_key").alias("Mã hồ sơ"),
