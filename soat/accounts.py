@@ -88,14 +88,25 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str) -> bool:
+    pw = password.encode("utf-8")
+    if len(pw) > 72:  # never set (policy), so never right; bcrypt itself would truncate
+        return False
     try:
-        return bcrypt.checkpw(password.encode("utf-8")[:72], password_hash.encode("ascii"))
+        return bcrypt.checkpw(pw, password_hash.encode("ascii"))
     except ValueError:
         return False
 
 
-# Verified against for unknown usernames, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = bcrypt.hashpw(b"soat-dummy-password", bcrypt.gensalt(4)).decode("ascii")
+# Verified against for unknown usernames, so a wrong name costs as long as a wrong password
+# (same cost factor as real hashes).
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    r = _rounds()
+    if r not in _DUMMY_HASHES:
+        _DUMMY_HASHES[r] = bcrypt.hashpw(b"soat-dummy-password", bcrypt.gensalt(r)).decode("ascii")
+    return _DUMMY_HASHES[r]
 
 
 def check_password_policy(password: str) -> None:
@@ -286,7 +297,7 @@ def authenticate(
     with db.begin() as conn:
         r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
         if r is None:
-            verify_password(password or "", _DUMMY_HASH)
+            verify_password(password or "", _dummy_hash())
             outcome = ("login_failed", {"reason": "unknown_user"})
         elif r["locked_until"] is not None and r["locked_until"] > now:
             outcome = ("login_locked", {"until": r["locked_until"]})

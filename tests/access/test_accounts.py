@@ -184,3 +184,13 @@ def test_personal_view_logged_only_when_unmasked(db):
     )
     ev = audit.read(action="view_personal")
     assert [e["username"] for e in ev] == ["truong"]
+
+
+def test_overlong_password_never_matches(db):
+    pw72 = "a" * 72
+    accounts.create_user("dai", pw72, "province_admin")
+    assert accounts.authenticate("dai", pw72)
+    with pytest.raises(accounts.AuthError):
+        accounts.authenticate("dai", pw72 + "b")  # bcrypt alone would truncate and accept
+    with pytest.raises(SoatError, match="quá dài"):
+        accounts.set_password("dai", "b" * 73)
