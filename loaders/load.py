@@ -140,8 +140,7 @@ def _stage_folder(staging: Staging, folder: Path, progress: Progress | None) -> 
                 staging.warn(exc.plain + ", bỏ qua", source=label)
                 skipped.append(label)
                 continue
-            first = read.xlsx_first_rows(path).get(names[0], 1)
-            part = read.stage_xlsx_sheet(staging, reader, names[0], first, table, label)
+            part = read.stage_xlsx_sheet(staging, reader, names[0], table, label)
         if part is None:
             skipped.append(label)
         _add_part(staging, part, seen)
@@ -151,7 +150,6 @@ def _stage_folder(staging: Staging, folder: Path, progress: Progress | None) -> 
 def _stage_workbook(staging: Staging, path: Path, progress: Progress | None) -> list[str]:
     label = path.name
     reader = read.open_workbook(path, label)
-    firsts = read.xlsx_first_rows(path)
     skipped: list[str] = []
     seen: dict[str, str] = {}
     for sheet in reader.sheet_names:
@@ -169,7 +167,7 @@ def _stage_workbook(staging: Staging, path: Path, progress: Progress | None) -> 
             continue
         if progress:
             progress(f"đọc sheet {sheet}")
-        part = read.stage_xlsx_sheet(staging, reader, sheet, firsts.get(sheet, 1), table, label)
+        part = read.stage_xlsx_sheet(staging, reader, sheet, table, label)
         if part is None:
             skipped.append(f"{label} / {sheet}")
         _add_part(staging, part, seen)

@@ -201,6 +201,11 @@ class StagedPart:
     pad_ids: bool = False  # .xlsx: digit-only citizen IDs shorter than 12 lost their zeros
     rows: int = 0
     rejected: int = 0
+    # CSV stages keep the scan ordinal `_ord`; the row number is computed on insert
+    row_expr: str = "s._row"
+    row_join: str = ""
+    where: str = ""
+    order_col: str = "s._row"
 
 
 def insert_sql(part: StagedPart) -> tuple[str, dict]:
@@ -211,7 +216,7 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
         "$snapshot_id AS snapshot_id",
         "$source AS _source",
         "$sheet AS _sheet",
-        "s._row AS _row",
+        f"{part.row_expr} AS _row",
     ]
     ctes: list[str] = []
     joins: list[str] = []
@@ -292,8 +297,10 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
     {with_clause}
     SELECT {", ".join(select)}
     FROM "{part.stage}" s
+    {part.row_join}
     {" ".join(joins)}
-    ORDER BY s._row"""
+    {"WHERE " + part.where if part.where else ""}
+    ORDER BY {part.order_col}"""
     return sql, params
 
 

@@ -17,7 +17,6 @@ import csv
 import mmap
 import re
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from loaders.headers import (
     find_header_row,
     map_headers,
 )
-from loaders.normalise import StagedPart
+from loaders.normalise import EMPTY_MARKERS_SQL, StagedPart
 from soat.errors import SoatError
 
 SEPARATORS = ("\t", ";", ",")
@@ -85,10 +84,24 @@ class Staging:
         return self.tmpdir
 
 
-def _clean_select(
-    n: int, numeric: set[int] | None = None, src_cols: list[str] | None = None
+TRIM_CHARS = "' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279)"
+TRIM_CODES = "(32, 9, 10, 13, 160, 65279)"
+
+
+def _clean_query(
+    n: int,
+    row_expr: str,
+    from_sql: str,
+    numeric: set[int] | None = None,
+    src_cols: list[str] | None = None,
 ) -> str:
-    cols = []
+    """SELECT <row_expr>, c0..c<n-1> cleaned: NFC, trimmed, empty markers -> NULL.
+
+    Two projection levels so each cell is trimmed and normalised once (a macro using its
+    argument twice would evaluate it twice: 4x slower on 1 M rows). Trimming only runs
+    when the first or last character is blank."""
+    inner = []
+    outer = []
     for i in range(n):
         src = f'"{src_cols[i]}"' if src_cols else f"c{i}"
         if numeric and i in numeric:
@@ -98,8 +111,22 @@ def _clean_select(
                 f"AND abs(TRY_CAST({src} AS DOUBLE)) < 1e18 "
                 f"THEN CAST(CAST({src} AS HUGEINT) AS VARCHAR) ELSE CAST({src} AS VARCHAR) END"
             )
-        cols.append(f"soat_clean({src}) AS c{i}")
-    return ", ".join(cols)
+        else:
+            src = f"CAST({src} AS VARCHAR)"
+        inner.append(
+            f"nfc_normalize(CASE WHEN ord(v{i}[1]) IN {TRIM_CODES} OR ord(v{i}[-1]) IN {TRIM_CODES} "
+            f"THEN trim(v{i}, {TRIM_CHARS}) ELSE v{i} END) AS t{i}"
+        )
+        outer.append(
+            f"CASE WHEN strlen(t{i}) <= 4 AND lower(t{i}) IN {EMPTY_MARKERS_SQL} THEN NULL "
+            f"ELSE t{i} END AS c{i}"
+        )
+        outer_src = src
+        inner[-1] = inner[-1].replace(f"v{i}", f"({outer_src})")
+    return (
+        f"SELECT _row, {', '.join(outer)} FROM (SELECT {row_expr} AS _row, "
+        f"{', '.join(inner)} FROM {from_sql})"
+    )
 
 
 def _not_all_empty(n: int, prefix: str = "") -> str:
@@ -225,13 +252,15 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
     stage = staging.new_stage()
     rej_t, rej_s = f"{stage}_rej", f"{stage}_scan"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    scan = (
+        "read_csv($path, header = false, skip = $skip, delim = $delim, quote = '\"', "
+        f"escape = '\"', columns = {columns}, auto_detect = false, store_rejects = true, "
+        f"rejects_table = '{rej_t}', rejects_scan = '{rej_s}', max_line_size = 10000000)"
+    )
+    query = _clean_query(n, "row_number() OVER ()", scan)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE "{stage}_raw" AS
-        SELECT row_number() OVER () AS _ord, {_clean_select(n)}
-        FROM read_csv($path, header = false, skip = $skip, delim = $delim, quote = '"',
-                      escape = '"', columns = {columns}, auto_detect = false,
-                      store_rejects = true, rejects_table = '{rej_t}',
-                      rejects_scan = '{rej_s}', max_line_size = 10000000)""",
+        f'''CREATE OR REPLACE TEMP TABLE "{stage}" AS
+        SELECT _row AS _ord, * EXCLUDE (_row) FROM ({query})''',
         {"path": str(read_path), "skip": header_line, "delim": sep},
     )
     # Lines DuckDB skipped (rejected, or empty): the good rows' line numbers step over them.
@@ -246,22 +275,24 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         {"blanks": blanks, "h": header_line},
     )
     has_skip = con.execute(f'SELECT count(*) FROM "{stage}_skip"').fetchall()[0][0] > 0
+    # header_line is an int computed here, safe to inline
+    row_expr = f"CAST({int(header_line)} + s._ord AS BIGINT)"
+    row_join = ""
     if has_skip:
-        row_expr = "$h + r._ord + coalesce(k.j, 0)"
-        join = f'ASOF LEFT JOIN "{stage}_skip" k ON r._ord > k.g'
-    else:
-        row_expr, join = "$h + r._ord", ""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
-        SELECT CAST({row_expr} AS BIGINT) AS _row, {", ".join(f"r.c{i}" for i in range(n))}
-        FROM "{stage}_raw" r {join}
-        WHERE {_not_all_empty(n, "r.")}""",
-        {"h": header_line} if "$h" in row_expr else {},
-    )
-    con.execute(f'DROP TABLE "{stage}_raw"')
+        row_expr = f"CAST({int(header_line)} + s._ord + coalesce(k.j, 0) AS BIGINT)"
+        row_join = f'ASOF LEFT JOIN "{stage}_skip" k ON s._ord > k.g'
     staging.rejects_tables.append((rej_t, table, None, label, n))
     return StagedPart(
-        table=table, source=label, sheet=None, stage=stage, header_row=header_line, headers=hm
+        table=table,
+        source=label,
+        sheet=None,
+        stage=stage,
+        header_row=header_line,
+        headers=hm,
+        row_expr=row_expr,
+        row_join=row_join,
+        where=_not_all_empty(n, "s."),
+        order_col="s._ord",
     )
 
 
@@ -282,67 +313,6 @@ def csv_rejects_sql(rej_table: str) -> str:
 
 # ---------------------------------------------------------------- XLSX
 
-_ROW_RE = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"[^>]*>(.*?)</(?:\w+:)?row>", re.S)
-_VALUE_RE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
-
-
-def xlsx_first_rows(path: Path) -> dict[str, int]:
-    """Sheet name -> 1-based number of its first row holding a value (calamine starts there)."""
-    out: dict[str, int] = {}
-    try:
-        with zipfile.ZipFile(path) as z:
-            wb = z.read("xl/workbook.xml")
-            rels = z.read("xl/_rels/workbook.xml.rels")
-            targets = dict(
-                re.findall(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
-            )
-            targets.update(
-                {
-                    k: v
-                    for v, k in re.findall(
-                        rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels
-                    )
-                }
-            )
-            for m in re.finditer(rb"<(?:\w+:)?sheet\b([^>]*)/?>", wb):
-                attrs = m.group(1)
-                name = re.search(rb'name="([^"]*)"', attrs)
-                rid = re.search(rb'r:id="([^"]*)"', attrs) or re.search(rb'\bid="([^"]*)"', attrs)
-                if not name or not rid or rid.group(1) not in targets:
-                    continue
-                target = targets[rid.group(1)].decode()
-                member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                first = 1
-                with z.open(member) as f:
-                    buf = b""
-                    while chunk := f.read(1 << 16):
-                        buf += chunk
-                        found = None
-                        for rm in _ROW_RE.finditer(buf):
-                            if _VALUE_RE.search(rm.group(2)):
-                                found = int(rm.group(1))
-                                break
-                        if found:
-                            first = found
-                            break
-                        if len(buf) > (1 << 22):
-                            break
-                sheet_name = _xml_unescape(name.group(1).decode("utf-8"))
-                out[sheet_name] = first
-    except (KeyError, zipfile.BadZipFile, OSError):
-        pass
-    return out
-
-
-def _xml_unescape(s: str) -> str:
-    return (
-        s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-    )
-
 
 def open_workbook(path: Path, label: str):
     import fastexcel
@@ -357,12 +327,15 @@ def open_workbook(path: Path, label: str):
 
 
 def stage_xlsx_sheet(
-    staging: Staging, reader, sheet_name: str, first_row: int, table: str, label: str
+    staging: Staging, reader, sheet_name: str, table: str, label: str
 ) -> StagedPart | None:
+    """One sheet. fastexcel counts `skip_rows` from the sheet's row 1 (while without it the
+    range starts at the first used row), so skip_rows is always given: row i of the result
+    is Excel row i + 1 + skip."""
     con = staging.con
     try:
         top = reader.load_sheet(
-            sheet_name, header_row=None, n_rows=HEADER_SCAN_ROWS, dtypes="string"
+            sheet_name, header_row=None, skip_rows=0, n_rows=HEADER_SCAN_ROWS, dtypes="string"
         ).to_polars()
     except Exception as exc:  # noqa: BLE001
         staging.warn(
@@ -384,7 +357,7 @@ def stage_xlsx_sheet(
     cells = rows[idx]
     hm = map_headers(table, cells)
     n = len(cells)
-    header_row = first_row + idx
+    header_row = idx + 1
     data = reader.load_sheet(
         sheet_name, header_row=None, skip_rows=idx + 1, dtypes="string"
     ).to_polars()
@@ -400,9 +373,8 @@ def stage_xlsx_sheet(
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
-            SELECT * FROM (
-                SELECT CAST(_i AS BIGINT) + $first AS _row, {_clean_select(n)}
-                FROM _soat_arrow) WHERE {_not_all_empty(n)}""",
+            SELECT * FROM ({_clean_query(n, "CAST(_i AS BIGINT) + $first", "_soat_arrow")})
+            WHERE {_not_all_empty(n)}""",
             {"first": header_row + 1},
         )
     finally:
@@ -455,9 +427,9 @@ def stage_sql_table(
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
-            SELECT * FROM (
-                SELECT CAST(_soat_i AS BIGINT) + 1 AS _row, {_clean_select(n, numeric, cols)}
-                FROM _soat_arrow) WHERE {_not_all_empty(n)}"""
+            SELECT * FROM ({
+                _clean_query(n, "CAST(_soat_i AS BIGINT) + 1", "_soat_arrow", numeric, cols)
+            }) WHERE {_not_all_empty(n)}"""
         )
     finally:
         con.unregister("_soat_arrow")
