@@ -1,0 +1,142 @@
+"""`soat export findings|schools|late`: write an export of a checked snapshot.
+
+Default csv to stdout; `--format xlsx` needs `-o PATH` (a workbook on a terminal is a
+usage error, exit 2). The command line runs as Scope.admin(). Only snapshots whose
+catalogue has run (`checked_at` set) are exported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from soat.cli import add_db_option
+from soat.errors import SoatError, UsageError
+from soat.vocab import LEVELS
+
+KINDS = ("findings", "schools", "late")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="xuất danh sách lỗi, danh sách trường, danh sách trễ hạn")
+    p.add_argument("kind", choices=KINDS, help="findings | schools | late")
+    add_db_option(p)
+    p.add_argument("--snapshot", type=int, help="mã bản chụp (mặc định: bản đã kiểm tra mới nhất)")
+    p.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="csv (mặc định) | xlsx")
+    p.add_argument("-o", "--output", help="tệp ghi ra (mặc định: màn hình, chỉ với csv)")
+    p.add_argument("--unit", help="mã đơn vị (gồm mọi đơn vị trực thuộc)")
+    p.add_argument("--level", choices=LEVELS, help="cấp học")
+    p.add_argument("--period", help="kỳ báo cáo, ví dụ dau_nam")
+    p.add_argument("--check", help="mã kiểm tra, ví dụ student.id_format (hoặc student)")
+    p.set_defaults(func=run)
+
+
+def export_module(kind: str):
+    """soat.exports.<kind>, imported only when asked for (late comes from another module)."""
+    try:
+        return importlib.import_module(f"soat.exports.{kind}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"soat.exports.{kind}":
+            raise SoatError(f"chưa có chức năng xuất '{kind}'") from exc
+        raise
+
+
+def checked_snapshot(con, requested: int | None) -> dict:
+    from soat.db import dicts
+
+    if requested is None:
+        rows = dicts(
+            con,
+            """SELECT snapshot_id, name, school_year, as_of FROM snapshots
+               WHERE checked_at IS NOT NULL ORDER BY snapshot_id DESC LIMIT 1""",
+        )
+        if not rows:
+            raise SoatError("chưa có bản chụp nào đã kiểm tra; hãy chạy 'soat load' trước")
+        return rows[0]
+    rows = dicts(
+        con,
+        "SELECT snapshot_id, name, school_year, as_of, checked_at FROM snapshots "
+        "WHERE snapshot_id = $s",
+        {"s": requested},
+    )
+    if not rows:
+        raise SoatError(f"không có bản chụp {requested}", column="--snapshot")
+    if rows[0]["checked_at"] is None:
+        raise SoatError(
+            f"bản chụp {requested} chưa được kiểm tra; hãy chạy 'soat check --snapshot "
+            f"{requested}'",
+            column="--snapshot",
+        )
+    return rows[0]
+
+
+def run(args) -> int:
+    from soat import store
+    from soat.db import scalar
+    from soat.exports.xlsx import title_text, write_xlsx
+    from soat.scope import Scope
+
+    if args.format == "xlsx" and not args.output:
+        raise UsageError("--format xlsx cần -o TỆP (không ghi bảng tính ra màn hình)")
+    path = store.db_path(args.db)
+    if path != ":memory:" and not Path(path).exists():
+        raise SoatError(f"không tìm thấy cơ sở dữ liệu {path}", column="--db")
+    con = store.connect(path, read_only=path != ":memory:")
+    try:
+        snap = checked_snapshot(con, args.snapshot)
+        sid = snap["snapshot_id"]
+        unit_label = None
+        if args.unit:
+            name = scalar(
+                con,
+                "SELECT any_value(unit_name) FROM units WHERE snapshot_id = $s AND unit_code = $u",
+                {"s": sid, "u": args.unit},
+            )
+            known = scalar(
+                con,
+                "SELECT count(*) FROM unit_closure WHERE snapshot_id = $s AND ancestor_code = $u",
+                {"s": sid, "u": args.unit},
+            )
+            if not known:
+                raise SoatError(
+                    f"không có đơn vị '{args.unit}' trong bản chụp {sid}", column="--unit"
+                )
+            unit_label = f"{args.unit} {name}" if name else args.unit
+        module = export_module(args.kind)
+        df = module.frame(
+            con,
+            sid,
+            Scope.admin(),
+            unit=args.unit,
+            level=args.level,
+            period=args.period,
+            check=args.check,
+        )
+    finally:
+        con.close()
+
+    if args.format == "csv":
+        if args.output:
+            df.write_csv(args.output)
+        else:
+            sys.stdout.write(df.write_csv())
+            sys.stdout.flush()
+        return 0
+
+    shown = module.vietnamese(df) if hasattr(module, "vietnamese") else df
+    report = getattr(module, "TITLE_VI", args.kind)
+    if args.level:
+        report += f" — cấp {args.level}"
+    if args.period:
+        report += f" — kỳ {args.period}"
+    if args.check:
+        report += f" — kiểm tra {args.check}"
+    write_xlsx(
+        shown,
+        args.output,
+        title=title_text(report, snap, unit_label),
+        headers=getattr(module, "HEADERS_VI", {}),
+        percent=getattr(module, "PERCENT_COLUMNS", ()),
+    )
+    return 0
