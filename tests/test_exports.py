@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import openpyxl
@@ -87,7 +88,7 @@ def province() -> dict:
                 student_code="HS3",
                 school_code="S2",
                 class_code="L1",
-                birth_date=__import__("datetime").date(2019, 2, 1),
+                birth_date=dt.date(2019, 2, 1),
                 citizen_id="079319000125",
             ),
         ],
