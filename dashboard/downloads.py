@@ -7,8 +7,11 @@ on its own thread with its own cursor) and each download is written to the audit
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
@@ -19,24 +22,34 @@ from soat.scope import Scope
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_bytes(kind: str, fmt: str, snapshot_id: int, scope: Scope, filters: Filters) -> bytes:
-    """The bytes `soat export KIND --format FMT --snapshot ID [--unit --level --period]` writes
-    for this scope."""
-    from soat.exports import render
+def export_bytes(
+    kind: str, fmt: str, snapshot_id: int, scope: Scope, filters: Filters, check: str | None = None
+) -> bytes:
+    """The bytes `soat export KIND --format FMT --snapshot ID [--unit --level --period --check]`
+    writes, run with this user's Scope on the dashboard's read-only connection."""
+    from soat.commands import export
 
+    args = argparse.Namespace(
+        kind=kind,
+        format=fmt,
+        output=None,
+        db=None,
+        snapshot=snapshot_id,
+        unit=filters.unit,
+        level=filters.level,
+        period=filters.period,
+        check=check,
+        scope=scope,
+        con=None,
+    )
     with db.cursor() as cur:
         if cur is None:
             return b""
-        return render(
-            cur,
-            kind,
-            fmt,
-            snapshot_id,
-            scope,
-            unit=filters.unit,
-            level=filters.level,
-            period=filters.period,
-        )
+        args.con = cur
+        with tempfile.TemporaryDirectory(prefix="soat-dl-") as tmp:
+            args.output = str(Path(tmp) / f"{kind}.{fmt}")
+            export.run(args)
+            return Path(args.output).read_bytes()
 
 
 def _deferred(

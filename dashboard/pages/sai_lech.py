@@ -225,7 +225,12 @@ else:
     recs = query.drill_records(sid, scope, f, school, check, page)
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown
 
-    note_personal_view(scope, "sai_lech.records", recs, {"snapshot": sid, "school": school, "check": check, "page": page})
+    note_personal_view(
+        scope,
+        "sai_lech.records",
+        recs,
+        {"snapshot": sid, "school": school, "check": check, "page": page},
+    )
     st.dataframe(
         recs.select(
             pl.col("record_key").alias("Mã hồ sơ"),

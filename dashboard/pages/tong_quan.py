@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, labels, query, state
+from soat.vocab import LEVELS
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -51,7 +52,8 @@ uc = query.unit_compliance(sid, scope, f)
 if uc.height == 0:
     st.info("Không có trường nào trong lựa chọn này.")
 else:
-    lv = [x for x in uc["level"].unique(maintain_order=True).to_list() if x is not None]
+    present = set(uc["level"].drop_nulls().to_list())
+    lv = [x for x in LEVELS if x in present] + sorted(present - set(LEVELS))
     cols = st.columns(min(2, len(lv)) or 1)
     for i, level in enumerate(lv):
         with cols[i % len(cols)]:

@@ -142,7 +142,9 @@ else:
     recs = query.school_findings(sid, scope, f, code, page)
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown
 
-    note_personal_view(scope, "truong.findings", recs, {"snapshot": sid, "school": code, "page": page})
+    note_personal_view(
+        scope, "truong.findings", recs, {"snapshot": sid, "school": code, "page": page}
+    )
     st.dataframe(
         recs.select(
             pl.col("check_id").map_elements(labels.check, return_dtype=pl.Utf8).alias("Kiểm tra"),

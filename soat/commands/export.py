@@ -79,10 +79,16 @@ def run(args) -> int:
 
     if args.format == "xlsx" and not args.output:
         raise UsageError("--format xlsx cần -o TỆP (không ghi bảng tính ra màn hình)")
-    path = store.db_path(args.db)
-    if path != ":memory:" and not Path(path).exists():
-        raise SoatError(f"không tìm thấy cơ sở dữ liệu {path}", column="--db")
-    con = store.connect(path, read_only=path != ":memory:")
+    # The dashboard's downloads call run() with the user's Scope and its own read-only
+    # connection (args.scope, args.con), so a download is byte for byte this command's output.
+    scope = getattr(args, "scope", None) or Scope.admin()
+    con = getattr(args, "con", None)
+    borrowed = con is not None
+    if not borrowed:
+        path = store.db_path(args.db)
+        if path != ":memory:" and not Path(path).exists():
+            raise SoatError(f"không tìm thấy cơ sở dữ liệu {path}", column="--db")
+        con = store.connect(path, read_only=path != ":memory:")
     try:
         snap = checked_snapshot(con, args.snapshot)
         sid = snap["snapshot_id"]
@@ -107,14 +113,15 @@ def run(args) -> int:
         df = module.frame(
             con,
             sid,
-            Scope.admin(),
+            scope,
             unit=args.unit,
             level=args.level,
             period=args.period,
             check=args.check,
         )
     finally:
-        con.close()
+        if not borrowed:
+            con.close()
 
     if args.format == "csv":
         if args.output:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dash_province as province
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
+from dash_helpers import PASSWORD
 
 from soat import accounts, appdb
-from tests.dashboard import province
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-PASSWORD = "mat-khau-thu-1"
 
 
 def _clear() -> None:
@@ -67,14 +64,3 @@ def empty_duck(tmp_path, monkeypatch) -> Path:
     province.empty_file(str(path))
     monkeypatch.setenv("SOAT_DB", str(path))
     return path
-
-
-def logged_in(username: str = "admin", query_params: dict | None = None) -> AppTest:
-    """An AppTest of the dashboard with a session for `username` (no form round-trip)."""
-    from dashboard import auth
-
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state[auth.TOKEN_KEY] = accounts.create_session(username)
-    for k, v in (query_params or {}).items():
-        at.query_params[k] = v
-    return at

@@ -1,0 +1,142 @@
+"""`soat serve [--port 8501] [--db PATH] [--address ADDR] [--open]`: the dashboard.
+
+Runs `streamlit run dashboard/app.py` headless with SOAT_DB set to the database, waits
+until /_stcore/health answers, prints the address (and opens a browser with --open), then
+stays until Ctrl-C or the server ends.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from soat.cli import add_db_option
+from soat.errors import SoatError
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="chạy bảng điều khiển (dashboard) trên cơ sở dữ liệu")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--port", type=int, default=8501, help="cổng (mặc định 8501)")
+    p.add_argument(
+        "--address",
+        default=None,
+        help="địa chỉ lắng nghe (mặc định: mọi địa chỉ; 127.0.0.1 chỉ máy này)",
+    )
+    p.add_argument("--open", action="store_true", help="mở trình duyệt khi máy chủ sẵn sàng")
+    add_db_option(p)
+
+
+def port_free(port: int, address: str | None = None) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((address or "0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def command(port: int, address: str | None = None) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.maxUploadSize",
+        "1024",
+    ]
+    if address:
+        cmd += ["--server.address", address]
+    return cmd
+
+
+def environment(db: str) -> dict:
+    env = dict(os.environ)
+    env["SOAT_DB"] = str(Path(db).resolve())
+    root = str(APP.parents[1])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def wait_healthy(port: int, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> bool:
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def serve(db: str, port: int = 8501, address: str | None = None, open_browser: bool = False) -> int:
+    from soat import store
+
+    db = store.db_path(db)
+    if not port_free(port, address):
+        raise SoatError(f"cổng {port} đang được dùng; chọn cổng khác với --port", column="--port")
+    proc = subprocess.Popen(command(port, address), env=environment(db))
+    try:
+        if not wait_healthy(port, proc):
+            code = proc.poll()
+            raise SoatError(
+                "không khởi động được máy chủ Streamlit"
+                + (f" (mã thoát {code})" if code is not None else "")
+            )
+        host = "localhost" if address in (None, "0.0.0.0", "127.0.0.1") else address
+        url = f"http://{host}:{port}"
+        print(f"Soát đang chạy tại {url}  (cơ sở dữ liệu: {db}) — Ctrl-C để dừng", flush=True)
+        if open_browser:
+            _open(url)
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _open(url: str) -> None:
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return  # no screen: the address printed above is enough
+    try:
+        webbrowser.open(url)
+    except Exception:  # noqa: BLE001 - opening a browser is a convenience
+        pass
+
+
+def run(args) -> int:
+    return serve(args.db, args.port, args.address, args.open)

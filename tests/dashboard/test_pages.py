@@ -1,0 +1,298 @@
+"""Every page with Streamlit's AppTest: with data, empty, filters, drill-down, downloads, upload."""
+
+from __future__ import annotations
+
+import io
+
+import dash_province as province
+import polars as pl
+import pytest
+from dash_helpers import APP, logged_in
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
+
+from dashboard.query import Filters
+
+PAGES = {
+    "pages/tong_quan.py": "Tổng quan",
+    "pages/tien_do.py": "Tiến độ nộp dữ liệu",
+    "pages/sai_lech.py": "Sai lệch",
+    "pages/truong.py": "Trường",
+    "pages/xu_huong.py": "Xu hướng",
+    "pages/du_lieu.py": "Dữ liệu",
+}
+EMPTY = "Chưa có bản chụp dữ liệu nào"
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in (
+        "markdown",
+        "error",
+        "warning",
+        "info",
+        "success",
+        "title",
+        "subheader",
+        "caption",
+    ):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.run()  # the entry point first: it registers the pages (st.navigation)
+    at.switch_page(page).run()
+    no_exception(at)
+    return at
+
+
+def test_login_required_before_anything(duck, app_db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Soát — Đăng nhập"]
+    assert not at.dataframe and not at.metric
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_with_data(duck, app_db, page):
+    at = logged_in("admin")
+    at.run()
+    no_exception(at)
+    open_page(at, page)
+    assert PAGES[page] in [t.value for t in at.title]
+    assert EMPTY not in texts(at)
+    assert at.dataframe or at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("db", ["empty", "absent"])
+def test_every_page_renders_empty(tmp_path, monkeypatch, app_db, page, db):
+    path = tmp_path / f"{db}.duckdb"
+    if db == "empty":
+        province.empty_file(str(path))
+    monkeypatch.setenv("SOAT_DB", str(path))
+    at = logged_in("admin")
+    at.run()
+    no_exception(at)
+    open_page(at, page)
+    assert EMPTY in texts(at)
+
+
+def test_overview_figures_and_charts(duck, app_db):
+    at = logged_in("admin")
+    at.run()
+    assert metric(at, "Số trường") == "4"
+    assert metric(at, "Học sinh") == "156"
+    assert metric(at, "Trường đạt") == "50,0 %"
+    charts = at.get("plotly_chart")
+    assert sorted(c.key for c in charts) == ["uc_MN", "uc_TH", "uc_THCS"]  # one per level
+    assert "Hạn nộp sắp tới" in texts(at)
+
+
+def test_filters_change_what_is_shown_and_live_in_the_url(duck, app_db):
+    at = logged_in("admin")
+    at.run()
+    assert metric(at, "Số trường") == "4"
+    at.selectbox(key="f_level").select("MN").run()
+    no_exception(at)
+    assert metric(at, "Số trường") == "1"
+    assert at.query_params["level"] == ["MN"] or at.query_params["level"] == "MN"
+    at.selectbox(key="f_level").select("__all__").run()
+    at.selectbox(key="f_unit").select("79760").run()  # includes the commune's school S4
+    assert metric(at, "Số trường") == "3"
+    at.selectbox(key="f_snapshot").select(1).run()
+    assert "Bản chụp #1" in texts(at)
+
+
+def test_a_link_opens_the_same_selection(duck, app_db):
+    at = logged_in("admin", {"unit": "79761", "level": "TH", "snapshot": "1"})
+    at.run()
+    no_exception(at)
+    assert at.selectbox(key="f_unit").value == "79761"
+    assert at.selectbox(key="f_level").value == "TH"
+    assert at.selectbox(key="f_snapshot").value == 1
+    assert metric(at, "Số trường") == "1"
+
+
+def test_a_link_outside_the_scope_is_ignored(duck, app_db):
+    at = logged_in("quan1", {"unit": "79761"})
+    at.run()
+    no_exception(at)
+    assert at.selectbox(key="f_unit").value == "__all__"
+    assert metric(at, "Số trường") == "3"
+    assert "79761" not in at.selectbox(key="f_unit").options
+
+
+def _select(at: AppTest, row: int = 0) -> AppTest:
+    key = at.dataframe[0].key
+    at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    no_exception(at)
+    return at
+
+
+def test_drill_down_reaches_a_record_and_goes_back(duck, app_db):
+    # province staff (masked), on the first snapshot (130 bad IDs at S1)
+    at = open_page(logged_in("so", {"snapshot": "1"}), "pages/sai_lech.py")
+    first = at.dataframe[0].value
+    assert first["Mã"].iloc[0] == "79760"  # ranked by errors
+    _select(at)
+    assert at.query_params.get("d_unit") in ("79760", ["79760"])
+    schools = at.dataframe[0].value
+    assert schools["Mã trường"].iloc[0] == "S1"
+    _select(at)
+    checks = at.dataframe[0].value
+    assert checks["Mã kiểm tra"].iloc[0] == "student.id_format"
+    _select(at)
+    recs = at.dataframe[0].value
+    assert len(recs) == 100  # one page
+    assert "Trang **1 / 2**" in texts(at)
+    row = recs.iloc[0]
+    assert row["Trường thông tin"] == "Số định danh cá nhân"
+    assert row["Giá trị"] == "0793****00"  # masked for province staff
+    assert "cần đúng 12 chữ số" in row["Nội dung cần sửa"]
+    next(b for b in at.button if b.label == "Trang sau ›").click().run()
+    assert len(at.dataframe[0].value) == province.BAD_S1 - 100
+    # breadcrumbs back to the schools of the unit
+    next(b for b in at.button if "Phòng GD&ĐT Quận 1" in b.label).click().run()
+    no_exception(at)
+    assert "Mã trường" in at.dataframe[0].value.columns
+    next(b for b in at.button if "Toàn bộ phạm vi" in b.label).click().run()
+    assert "Mã" in at.dataframe[0].value.columns
+
+
+def test_drill_link_opens_the_record_level(duck, app_db):
+    at = logged_in("admin", {"snapshot": "1"})
+    at.run()
+    at.switch_page("pages/sai_lech.py")
+    at.query_params.update(
+        {"d_unit": "79760", "d_school": "S1", "d_check": "student.id_format", "d_page": "2"}
+    )
+    at.run()
+    no_exception(at)
+    assert "Trang **2 / 2**" in texts(at)
+    assert at.dataframe[0].value["Giá trị"].iloc[0] == "0793100100"  # admin: unmasked
+
+
+def test_school_page(duck, app_db):
+    at = logged_in("admin")
+    at.run()
+    at.switch_page("pages/truong.py")
+    at.query_params["school"] = "S3"
+    at.run()
+    no_exception(at)
+    assert at.selectbox(key="school_pick").value == "S3"
+    t = texts(at)
+    assert "Trường TH&THCS Hòa Bình" in t
+    frames = [d.value for d in at.dataframe]
+    assert any("Tình trạng" in f.columns and "Chưa nộp" in set(f["Tình trạng"]) for f in frames)
+    assert any("Nội dung cần sửa" in f.columns for f in frames)
+    assert {b.label for b in at.get("download_button")} >= {"⬇ Tải Excel (.xlsx)", "⬇ Tải CSV"}
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """The `data` given to every st.download_button, by key."""
+    seen: dict = {}
+    original = DeltaGenerator.download_button
+
+    def spy(self, label, data, *a, **kw):
+        seen[kw.get("key")] = data
+        return original(self, label, data, *a, **kw)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return seen
+
+
+def _cli_export(db, kind: str, fmt: str, *args: str) -> bytes:
+    import contextlib
+
+    from soat.cli import main
+
+    out = db.parent / f"cli_{kind}.{fmt}"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["export", kind, "--db", str(db), "--format", fmt, "-o", str(out), *args]) == 0
+    return out.read_bytes()
+
+
+def test_late_list_downloads_equal_the_cli_export(duck, app_db, captured):
+    pytest.importorskip("soat.commands.export")
+    at = logged_in("admin")
+    at.run()
+    at.selectbox(key="f_period").select("dau_nam").run()
+    open_page(at, "pages/tien_do.py")
+    frame = at.dataframe[0].value
+    assert set(frame["Mã trường"]) == {"S2", "S3"}
+    csv = captured["late_dl_csv"]()
+    xlsx = captured["late_dl_xlsx"]()
+    assert csv == _cli_export(duck, "late", "csv", "--snapshot", "2", "--period", "dau_nam")
+    cli_x = _cli_export(duck, "late", "xlsx", "--snapshot", "2", "--period", "dau_nam")
+    assert _xlsx_rows(xlsx) == _xlsx_rows(cli_x)
+
+
+def _xlsx_rows(data: bytes) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    return [tuple(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True)]
+
+
+def test_download_respects_the_scope(duck, app_db, captured):
+    pytest.importorskip("soat.commands.export")
+    open_page(logged_in("quan1"), "pages/tien_do.py")
+    df = pl.read_csv(io.BytesIO(captured["late_dl_csv"]()), infer_schema=False)
+    assert set(df["school_code"]) <= {"S1", "S2", "S4"}
+
+
+def test_export_bytes_are_the_exports_own(duck, app_db):
+    pytest.importorskip("soat.commands.export")
+    from dashboard import downloads
+    from soat.scope import Scope
+
+    got = downloads.export_bytes("late", "csv", 1, Scope.admin(), Filters())
+    assert got == _cli_export(duck, "late", "csv", "--snapshot", "1")
+
+
+def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
+    pytest.importorskip("loaders.load")
+    schools = (
+        "Mã trường,Tên trường,Mã đơn vị quản lý,Cấp học,Phần mềm QLNT,Hiệu trưởng,"
+        "Đạt chuẩn quốc gia,Kiểm định chất lượng,Kết nối internet\n"
+        "S9,Trường Tiểu học Mới,79760,TH,SMAS,Nguyễn Văn A,Mức 1,Cấp độ 1,Có\n"
+    )
+    units = (
+        "Mã đơn vị,Tên đơn vị,Cấp đơn vị,Mã đơn vị cấp trên\n"
+        "79,Sở GD&ĐT,Sở,\n79760,Phòng GD&ĐT Quận 1,Phòng,79\n"
+    )
+    at = open_page(logged_in("admin"), "pages/du_lieu.py")
+    at.file_uploader(key="upload_files").set_value(
+        [
+            ("truong.csv", schools.encode(), "text/csv"),
+            ("don_vi.csv", units.encode(), "text/csv"),
+        ]
+    )
+    at.text_input(key="upload_name").input("Tải lên thử")
+    at.text_input(key="upload_year").input("2024-2025")
+    next(b for b in at.button if b.label == "Nạp dữ liệu").click().run(timeout=120)
+    no_exception(at)
+    assert any("Đã nạp bản chụp #3" in s.value for s in at.success), texts(at)
+    at.run()
+    no_exception(at)
+    assert at.selectbox(key="f_snapshot").value == 3
+    assert "Bản chụp #3" in texts(at)
+
+
+def test_upload_is_for_province_admins_only(duck, app_db):
+    at = open_page(logged_in("quan1"), "pages/du_lieu.py")
+    assert not at.get("file_uploader")
+    assert "Chỉ quản trị Sở được nạp dữ liệu mới." in texts(at)
