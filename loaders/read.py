@@ -138,7 +138,12 @@ def _not_all_empty(n: int, prefix: str = "") -> str:
 # ---------------------------------------------------------------- CSV
 
 
-def _detect_encoding(head: bytes) -> str:
+def _detect_encoding(head: bytes, table: str) -> str:
+    """utf-8 / utf-8-sig / utf-16 variants / cp1258 (Windows Vietnamese).
+
+    A file without BOM is UTF-8 when its header line is valid UTF-8 (lines with bad bytes
+    further down are rejected one by one); it is cp1258 when only that reading finds a
+    header."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith(codecs.BOM_UTF16_LE):
@@ -148,17 +153,19 @@ def _detect_encoding(head: bytes) -> str:
     sample = head[:200]
     if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
         return "utf-16-le"
-    # the header region must be UTF-8; if it is not, the file is Windows Vietnamese (cp1258)
-    cut = head.rfind(b"\n")
-    chunk = head if cut < 0 or len(head) < SNIFF_BYTES else head[: cut + 1]
     try:
-        chunk.decode("utf-8")
+        head.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
-        lines_ok = chunk[: exc.start].count(b"\n")
-        if lines_ok >= min(HEADER_SCAN_ROWS, chunk.count(b"\n")):
-            return "utf-8"  # bad bytes only below the header region: those lines are rejected
+        if exc.start >= len(head) - 4 and len(head) >= SNIFF_BYTES:
+            return "utf-8"  # a character cut at the end of the sample
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    found = _sniff_header(table, lines)
+    if found and "\ufffd" not in lines[found[0]]:
+        return "utf-8"
+    if _sniff_header(table, head.decode("cp1258", errors="replace").splitlines()):
         return "cp1258"
+    return "utf-8"
 
 
 def _transcode(path: Path, encoding: str, staging: Staging) -> Path:
@@ -225,7 +232,7 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         return None
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
-    encoding = _detect_encoding(head)
+    encoding = _detect_encoding(head, table)
     read_path = path
     if encoding not in ("utf-8", "utf-8-sig"):
         if encoding == "cp1258":
