@@ -102,6 +102,11 @@ FIRES = [
         [("HS1", "birth_date", "01/01/2019")],
     ),
     (
+        "student.age_grade",  # with dob_invalid too: the spec does not exclude it
+        p(students=[student(birth_date=D(1990, 1, 1))]),
+        [("HS1", "birth_date", "01/01/1990")],
+    ),
+    (
         "student.class_unknown",
         p(students=[student(class_code="1B")]),
         [("HS1", "class_code", "1B")],

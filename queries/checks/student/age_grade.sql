@@ -6,7 +6,7 @@ WITH r AS (
            CASE grade WHEN 'NT' THEN 3 WHEN 'MG3' THEN 4 WHEN 'MG4' THEN 5 WHEN 'MG5' THEN 6
                 ELSE soat_grade_num(grade) + 8 END AS hi
     FROM p_students
-    WHERE birth_date IS NOT NULL AND birth_date <= $as_of AND age BETWEEN 0 AND 30
+    WHERE birth_date IS NOT NULL
       AND (grade IN ('NT', 'MG3', 'MG4', 'MG5') OR soat_grade_num(grade) BETWEEN 1 AND 12)
 )
 SELECT record_key, school_code, level, 'birth_date' AS field, soat_dmy(birth_date) AS value,
