@@ -53,7 +53,8 @@ def run(args) -> int:
 
     as_of = parse_as_of(args.as_of)
     year = parse_year(args.year)
-    console = Console()
+    # a pipe or file gets wide lines (no wrapping inside table cells)
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     con = store.connect(args.db)
     t0 = time.perf_counter()
     if sys.stdout.isatty():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from soat.cli import add_db_option
 
 
@@ -23,7 +25,8 @@ def run(args) -> int:
                   rejected, checked_at IS NOT NULL
            FROM snapshots ORDER BY snapshot_id"""
     ).fetchall()
-    console = Console()
+    # a pipe or file gets wide lines (no wrapping inside table cells)
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     if not rows:
         console.print("Chưa có bản chụp nào; hãy chạy 'soat load'.")
         return 0
