@@ -76,6 +76,9 @@ def generate(folder: Path, students: int) -> float:
             str(folder),
             "--students",
             str(students),
+            # ≈ 670 students a school, as in a large province (2 M students, 3 000 schools)
+            "--schools",
+            str(max(40, students // 670)),
             "--format",
             "csv",
             "--seed",
