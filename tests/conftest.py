@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
 from soat import store
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Tests never write the developer's (or production's) app database: accounts and the audit
+# log (`soat export` records every export). Fixtures that need their own override it.
+_APP_DB_DIR = tempfile.mkdtemp(prefix="soat-test-appdb-")
+atexit.register(shutil.rmtree, _APP_DB_DIR, True)
+os.environ["SOAT_APP_DB"] = f"sqlite:///{_APP_DB_DIR}/app.sqlite"
 
 
 def require(condition: bool, reason: str) -> None:

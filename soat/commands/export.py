@@ -129,6 +129,7 @@ def run(args) -> int:
         else:
             sys.stdout.write(df.write_csv())
             sys.stdout.flush()
+        _audit(args, scope, sid, df.height, borrowed)
         return 0
 
     shown = module.vietnamese(df) if hasattr(module, "vietnamese") else df
@@ -146,4 +147,29 @@ def run(args) -> int:
         headers=getattr(module, "HEADERS_VI", {}),
         percent=getattr(module, "PERCENT_COLUMNS", ()),
     )
+    _audit(args, scope, sid, df.height, borrowed)
     return 0
+
+
+def _audit(args, scope, snapshot_id: int, rows: int, borrowed: bool) -> None:
+    """Audit log (soat.audit, added by the access helper): who exported what, with which
+    filters, how many rows. The dashboard's downloads (borrowed connection) log their own;
+    a failing audit write warns but does not undo the export."""
+    args.rows = rows  # for callers that log themselves
+    if borrowed:
+        return
+    try:
+        from soat import audit
+
+        filters = {
+            "snapshot": snapshot_id,
+            "unit": args.unit,
+            "level": args.level,
+            "period": args.period,
+            "check": args.check,
+        }
+        if args.output:
+            filters["output"] = str(args.output)
+        audit.log_export(scope, args.kind, filters, rows=rows, fmt=args.format)
+    except Exception as exc:  # noqa: BLE001
+        print(f"soat: cảnh báo: không ghi được nhật ký truy cập: {exc}", file=sys.stderr)
