@@ -49,7 +49,7 @@ def compliance_by_unit(df: pl.DataFrame, level: str) -> go.Figure:
         range_color=[0, 100],
     )
     fig.update_coloraxes(showscale=False)
-    fig.update_traces(textposition="inside", insidetextanchor="start")
+    fig.update_traces(textposition="auto", textangle=0, cliponaxis=False, width=0.7)
     return _layout(fig, height=max(220, 60 + 32 * d.height))
 
 

@@ -113,9 +113,14 @@ def check(check_id: str | None) -> str:
 
 
 def field(name: str | None) -> str:
+    """A field's Vietnamese header; submission and source checks name a data type instead."""
     if name is None:
         return ""
-    return FIELDS.get(name, name)
+    if name in FIELDS:
+        return FIELDS[name]
+    if name in DATA_TYPES:
+        return DATA_TYPES[name][0]
+    return name
 
 
 def percent(x: float | None, digits: int = 1) -> str:

@@ -105,7 +105,11 @@ bc = st.columns(len(crumbs) + 1 if len(crumbs) < 4 else len(crumbs))
 for i, (label, target) in enumerate(crumbs):
     last = i == len(crumbs) - 1
     if bc[i].button(
-        ("📍 " if last else "‹ ") + label, key=f"crumb_{i}", disabled=last, width="stretch"
+        label,
+        key=f"crumb_{i}",
+        disabled=last,
+        width="stretch",
+        icon=":material/place:" if last else ":material/chevron_left:",
     ):
         go(**{k: target.get(k) for k in KEYS})
 
@@ -243,6 +247,7 @@ else:
             pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
         ),
         hide_index=True,
+        column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},
         key=f"records_{sid}_{drill['school']}_{check}_{page}",
     )
     p1, p2, p3 = st.columns([1, 2, 1])

@@ -160,6 +160,7 @@ else:
             pl.col("message").alias("Nội dung cần sửa"),
         ),
         hide_index=True,
+        column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},
     )
 school_scope = dataclasses.replace(scope, school=code)
 downloads.findings_buttons(sid, school_scope, f, f"loi_{code}", key="school_findings")

@@ -1,0 +1,178 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright against
+`soat serve` on a database loaded from the committed sample province.
+
+Logs in, opens every page, follows a drill-down from a unit to one record, downloads the
+late list (compared with `soat export late`), and saves screenshots under tests/artifacts/.
+Skips locally without /usr/bin/chromium; fails in CI (CI=true) instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from dash_helpers import require
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample" / "province"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+USER, PASSWORD = "browser_admin", "mat-khau-trinh-duyet"
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            return False
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require(SAMPLE.is_dir(), f"the committed sample province {SAMPLE} is missing")
+    pytest.importorskip("playwright.sync_api")
+    tmp = tmp_path_factory.mktemp("browser")
+    db = tmp / "soat.duckdb"
+    env = {**os.environ, "SOAT_DB": str(db), "SOAT_APP_DB": f"sqlite:///{tmp / 'app.sqlite'}",
+           "SOAT_BCRYPT_ROUNDS": "4", "PYTHONPATH": str(ROOT)}
+    soat = [sys.executable, "-m", "soat"]
+    subprocess.run([*soat, "load", str(SAMPLE), "--name", "Tỉnh mẫu"], env=env, check=True,
+                   capture_output=True, cwd=ROOT)
+    subprocess.run([*soat, "users", "add", USER, "--role", "province_admin", "--password-stdin"],
+                   input=(PASSWORD + "\n").encode(), env=env, check=True, capture_output=True,
+                   cwd=ROOT)
+    port = _free_port()
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen([*soat, "serve", "--port", str(port), "--address", "127.0.0.1"],
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert _healthy(port, proc), (tmp / "server.log").read_text(errors="replace")[-3000:]
+        yield {"url": f"http://127.0.0.1:{port}", "db": db, "env": env, "tmp": tmp}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True,
+                                  locale="vi-VN")
+        pg = ctx.new_page()
+        pg.set_default_timeout(30_000)
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def _settle(pg) -> None:
+    """Wait until Streamlit has finished the run (no 'running' indicator) and charts drew."""
+    pg.wait_for_load_state("networkidle")
+    with contextlib.suppress(Exception):
+        pg.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=15_000)
+    pg.wait_for_timeout(600)
+
+
+def _shot(pg, name: str) -> None:
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _nav(pg, title: str) -> None:
+    pg.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    pg.get_by_role("heading", name=title).first.wait_for()
+    _settle(pg)
+
+
+def _click_first_row(pg, grid_index: int = 0) -> None:
+    """Select the first data row of a st.dataframe (its row-marker column)."""
+    grid = pg.get_by_test_id("stDataFrame").nth(grid_index)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    pg.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    _settle(pg)
+
+
+def test_log_in_open_every_page_drill_down_and_download(server, page):
+    from playwright.sync_api import expect
+
+    pg = page
+    t0 = time.perf_counter()
+    pg.goto(server["url"])
+    pg.get_by_label("Tên đăng nhập").fill(USER)
+    pg.get_by_label("Mật khẩu").fill(PASSWORD)
+    _shot(pg, "00_dang_nhap")
+    pg.get_by_role("button", name="Đăng nhập").click()
+    pg.get_by_role("heading", name="Tổng quan").first.wait_for()
+    _settle(pg)
+    expect(pg.get_by_text("Số trường").first).to_be_visible()
+    _shot(pg, "01_tong_quan")
+
+    for i, title in enumerate(("Tiến độ nộp", "Trường", "Xu hướng", "Dữ liệu"), start=2):
+        _nav(pg, title)
+        expect(pg.locator('[data-testid="stException"]')).to_have_count(0)
+        _shot(pg, f"{i:02d}_{title.replace(' ', '_')}")
+
+    # Tiến độ nộp: download the late list
+    _nav(pg, "Tiến độ nộp")
+    with pg.expect_download() as dl:
+        pg.get_by_role("button", name="⬇ Tải CSV").click()
+    got = Path(dl.value.path()).read_bytes()
+    cli = subprocess.run([sys.executable, "-m", "soat", "export", "late"], env=server["env"],
+                         cwd=ROOT, capture_output=True, check=True).stdout
+    assert got == cli
+    with pg.expect_download() as dlx:
+        pg.get_by_role("button", name="⬇ Tải Excel (.xlsx)").click()
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(Path(dlx.value.path()).read_bytes()), read_only=True)
+    assert wb.worksheets[0].max_row >= 3
+
+    # Sai lệch: unit → school → check → records
+    _nav(pg, "Sai lệch")
+    _shot(pg, "06_sai_lech_don_vi")
+    _click_first_row(pg)
+    pg.get_by_role("heading", name="Trường xếp theo số lỗi").wait_for()
+    _shot(pg, "07_sai_lech_truong")
+    _click_first_row(pg)
+    pg.get_by_role("heading", name="Kiểm tra phát hiện sai lệch").wait_for()
+    _shot(pg, "08_sai_lech_kiem_tra")
+    _click_first_row(pg)
+    pg.get_by_text("Trang 1 /").first.wait_for()
+    _settle(pg)
+    _shot(pg, "09_sai_lech_ho_so")
+    assert "d_check=" in pg.url
+    expect(pg.locator('[data-testid="stException"]')).to_have_count(0)
+    assert time.perf_counter() - t0 < 240
