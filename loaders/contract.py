@@ -68,8 +68,12 @@ _PERSON = (
     C("birth_date", ("Ngày sinh",), "date", True),
     C("gender", ("Giới tính",), "vocab:gender", True),
     C("ethnicity", ("Dân tộc",), "vocab:ethnicity", True),
-    C("citizen_id", ("Số định danh cá nhân", "Số CCCD", "Mã định danh", "CCCD",
-                     "Số định danh"), "citizen_id", True),
+    C(
+        "citizen_id",
+        ("Số định danh cá nhân", "Số CCCD", "Mã định danh", "CCCD", "Số định danh"),
+        "citizen_id",
+        True,
+    ),
     C("id_verified", ("Xác thực định danh", "Trạng thái xác thực"), "vocab:id_verified"),
     C("permanent_address", ("Địa chỉ thường trú",), "text", True),
 )
@@ -78,17 +82,20 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         Table(
-            "units", ("don_vi", "đơn vị", "đơn vị quản lý"),
+            "units",
+            ("don_vi", "đơn vị", "đơn vị quản lý"),
             (
                 C("unit_code", ("Mã đơn vị",), "code"),
                 C("unit_name", ("Tên đơn vị",), "text", True),
                 C("unit_tier", ("Cấp đơn vị",), "vocab:unit_tier"),
                 C("parent_code", ("Mã đơn vị cấp trên",), "code"),
             ),
-            "Đơn vị quản lý", ("unit_code",),
+            "Đơn vị quản lý",
+            ("unit_code",),
         ),
         Table(
-            "schools", ("truong", "trường", "danh sách trường", "co_so_giao_duc"),
+            "schools",
+            ("truong", "trường", "danh sách trường", "co_so_giao_duc"),
             (
                 C("school_code", ("Mã trường",), "code"),
                 C("school_name", ("Tên trường",), "text", True),
@@ -103,10 +110,12 @@ TABLES: dict[str, Table] = {
                 C("previous_codes", ("Mã trường cũ",), "codes"),
                 C("status", ("Trạng thái",), "vocab:school_status", default="Hoạt động"),
             ),
-            "Trường", ("school_code",),
+            "Trường",
+            ("school_code",),
         ),
         Table(
-            "classes", ("lop", "lớp học"),
+            "classes",
+            ("lop", "lớp học"),
             (
                 C("class_code", ("Mã lớp",), "code"),
                 C("school_code", ("Mã trường",), "code"),
@@ -118,10 +127,12 @@ TABLES: dict[str, Table] = {
                 C("language_periods", ("Số tiết NN/tuần", "Số tiết NN1/tuần"), "int", True),
                 C("declared_size", ("Sĩ số",), "int", True),
             ),
-            "Lớp học", ("school_code", "class_code"),
+            "Lớp học",
+            ("school_code", "class_code"),
         ),
         Table(
-            "students", ("hoc_sinh", "học sinh"),
+            "students",
+            ("hoc_sinh", "học sinh"),
             (
                 C("student_code", ("Mã học sinh",), "code"),
                 C("school_code", ("Mã trường",), "code"),
@@ -131,10 +142,12 @@ TABLES: dict[str, Table] = {
                 C("status", ("Trạng thái",), "vocab:student_status", default="Đang học"),
                 C("updated_at", ("Ngày cập nhật",), "timestamp"),
             ),
-            "Học sinh", ("student_code",),
+            "Học sinh",
+            ("student_code",),
         ),
         Table(
-            "staff", ("can_bo", "cán bộ", "cbgv", "giáo viên"),
+            "staff",
+            ("can_bo", "cán bộ", "cbgv", "giáo viên"),
             (
                 C("staff_code", ("Mã cán bộ",), "code"),
                 C("school_code", ("Mã trường",), "code"),
@@ -145,30 +158,36 @@ TABLES: dict[str, Table] = {
                 C("subject", ("Môn dạy",), "text"),  # required for Giáo viên only
                 C("status", ("Trạng thái",), "vocab:staff_status", default="Đang làm việc"),
             ),
-            "Cán bộ", ("staff_code",),
+            "Cán bộ",
+            ("staff_code",),
         ),
         Table(
-            "rooms", ("phong_hoc", "phòng học"),
+            "rooms",
+            ("phong_hoc", "phòng học"),
             (
                 C("school_code", ("Mã trường",), "code"),
                 C("school_year", ("Năm học",), "school_year"),
                 C("room_type", ("Loại phòng",), "vocab:room_type"),
                 C("count", ("Số lượng",), "int"),
             ),
-            "Phòng học", ("school_code",),
+            "Phòng học",
+            ("school_code",),
         ),
         Table(
-            "budget", ("ngan_sach", "ngân sách"),
+            "budget",
+            ("ngan_sach", "ngân sách"),
             (
                 C("school_code", ("Mã trường",), "code"),
                 C("school_year", ("Năm học",), "school_year"),
                 C("source", ("Nguồn",), "text"),
                 C("amount", ("Số tiền",), "number"),
             ),
-            "Ngân sách", ("school_code",),
+            "Ngân sách",
+            ("school_code",),
         ),
         Table(
-            "reports", ("bao_cao", "báo cáo"),
+            "reports",
+            ("bao_cao", "báo cáo"),
             (
                 C("school_code", ("Mã trường",), "code"),
                 C("school_year", ("Năm học",), "school_year"),
@@ -176,10 +195,12 @@ TABLES: dict[str, Table] = {
                 C("indicator", ("Chỉ tiêu",), "code"),
                 C("value", ("Giá trị",), "number"),
             ),
-            "Báo cáo", ("school_code",),
+            "Báo cáo",
+            ("school_code",),
         ),
         Table(
-            "source_counts", ("so_lieu_phan_mem", "số liệu phần mềm"),
+            "source_counts",
+            ("so_lieu_phan_mem", "số liệu phần mềm"),
             (
                 C("school_code", ("Mã trường",), "code"),
                 C("school_year", ("Năm học",), "school_year"),
@@ -187,10 +208,12 @@ TABLES: dict[str, Table] = {
                 C("data_type", ("Loại dữ liệu",), "data_type"),
                 C("record_count", ("Số bản ghi",), "int"),
             ),
-            "Số liệu phần mềm", ("school_code",),
+            "Số liệu phần mềm",
+            ("school_code",),
         ),
         Table(
-            "submissions", ("lich_su_tiep_nhan", "lịch sử tiếp nhận", "lịch sử đẩy dữ liệu"),
+            "submissions",
+            ("lich_su_tiep_nhan", "lịch sử tiếp nhận", "lịch sử đẩy dữ liệu"),
             (
                 C("school_code", ("Mã trường",), "code"),
                 C("school_year", ("Năm học",), "school_year"),
@@ -201,10 +224,12 @@ TABLES: dict[str, Table] = {
                 C("error", ("Lỗi",), "text"),
                 C("target", ("Đích",), "target"),
             ),
-            "Lịch sử tiếp nhận", ("school_code",),
+            "Lịch sử tiếp nhận",
+            ("school_code",),
         ),
         Table(
-            "deadlines", ("lich_bao_cao", "lịch báo cáo", "hạn nộp"),
+            "deadlines",
+            ("lich_bao_cao", "lịch báo cáo", "hạn nộp"),
             (
                 C("school_year", ("Năm học",), "school_year"),
                 C("period", ("Kỳ báo cáo",), "period"),
@@ -217,7 +242,8 @@ TABLES: dict[str, Table] = {
                 C("school_code", ("Mã trường",), "code"),
                 C("reference", ("Văn bản",), "text"),
             ),
-            "Lịch báo cáo", (),
+            "Lịch báo cáo",
+            (),
         ),
     )
 }

@@ -205,7 +205,6 @@ class StagedPart:
     row_expr: str = "s._row"
     row_join: str = ""
     where: str = ""
-    order_col: str = "s._row"
 
 
 def insert_sql(part: StagedPart) -> tuple[str, dict]:
@@ -299,8 +298,7 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
     FROM "{part.stage}" s
     {part.row_join}
     {" ".join(joins)}
-    {"WHERE " + part.where if part.where else ""}
-    ORDER BY {part.order_col}"""
+    {"WHERE " + part.where if part.where else ""}"""
     return sql, params
 
 

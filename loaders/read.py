@@ -299,7 +299,6 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         row_expr=row_expr,
         row_join=row_join,
         where=_not_all_empty(n, "s."),
-        order_col="s._ord",
     )
 
 
