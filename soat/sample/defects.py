@@ -3,7 +3,7 @@ causes (by the words of shared/spec/checks.md). Then the aggregates that must ag
 the records (declared class sizes, filed reports, the software's counts) are computed
 from the final records, and a few are made to disagree on purpose.
 
-Defects are injected only in a province of 12 schools or more (smaller ones are clean).
+Defects are injected only in a province of 24 schools or more (smaller ones are clean).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from soat.sample import people as P
+from soat.sample.generate import groups
 
 # students appended by `inject` (copies, collisions, unknown school, inactive ones)
 EXTRA_STUDENTS = 9
@@ -66,7 +67,7 @@ def inject(rng: np.random.Generator, prov) -> None:
     # ---- students -----------------------------------------------------------------
     used: set[int] = set()
     pool = rng.permutation(len(st["student_code"]))
-    in_normal = np.isin(st["school_code"], list(normal))
+    in_normal = P.isin(st["school_code"], list(normal))
 
     def pick(grade=None, not_school=None, school=None) -> int:
         for i in pool:
@@ -409,8 +410,9 @@ def inject(rng: np.random.Generator, prov) -> None:
             f"sĩ số khai báo lệch {d:+d}",
         )
     # classes appended: an empty class and a class whose pupils all left
-    big = max(normal, key=lambda s: int((cl["school_code"] == s).sum()))
-    second = max((s for s in normal if s != big), key=lambda s: int((cl["school_code"] == s).sum()))
+    n_classes = {k: len(v) for k, v in groups(cl["school_code"]).items()}
+    big = max(sorted(normal), key=lambda s: n_classes.get(s, 0))
+    second = max((s for s in sorted(normal) if s != big), key=lambda s: n_classes.get(s, 0))
     new_classes = []
     for sc, g, nm in ((big, "2", "2Z"), (second, "3", "3Z")):
         home = cl["homeroom_code"][np.flatnonzero(cl["school_code"] == sc)[0]]
@@ -477,7 +479,7 @@ def inject(rng: np.random.Generator, prov) -> None:
     # ---- staff --------------------------------------------------------------------
     tused: set[int] = set()
     tpool = rng.permutation(len(sf["staff_code"]))
-    t_normal = np.isin(sf["school_code"], list(normal))
+    t_normal = P.isin(sf["school_code"], list(normal))
 
     def tpick(position=None, gender=None, contract=None, not_school=None) -> int:
         for i in tpool:

@@ -22,6 +22,11 @@ def obj(values) -> np.ndarray:
     return arr
 
 
+def isin(values: np.ndarray, allowed) -> np.ndarray:
+    """np.isin for object (string) arrays, hashed instead of sorted."""
+    return pl.Series(values.tolist(), dtype=pl.String).is_in(list(allowed)).to_numpy()
+
+
 def zfill(values: np.ndarray, width: int) -> np.ndarray:
     return (
         pl.Series(values.astype(np.int64))

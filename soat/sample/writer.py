@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from loaders.contract import TABLES
+from soat.sample import people as P
 from soat.vocab import LEVEL_NAMES
 
 FIXED_TIME = dt.datetime(2025, 1, 1, 0, 0, 0)
@@ -178,7 +179,7 @@ def _frame(arrays: dict[str, np.ndarray], cols: list[str]) -> pl.DataFrame:
 def _classes_frame(prov, rng) -> pl.DataFrame:
     c = dict(prov.classes)
     grade = c["grade"].copy()
-    long = np.isin(grade, ["NT", "MG3", "MG4", "MG5"]) & (rng.random(len(grade)) < 0.5)
+    long = P.isin(grade, ["NT", "MG3", "MG4", "MG5"]) & (rng.random(len(grade)) < 0.5)
     from soat.sample.generate import MN_GRADE_LONG
 
     grade[long] = [MN_GRADE_LONG[g] for g in grade[long]]
