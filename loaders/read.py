@@ -415,7 +415,11 @@ def stage_sql_table(
         compiled = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
         batches = pl.read_database(compiled, connection=conn, iter_batches=True, batch_size=100_000)
         frames = list(batches)
-    frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    if frames:
+        frame = pl.concat(frames, how="vertical_relaxed")
+    else:  # an empty table yields no batch: take its columns from the catalogue
+        names = [c["name"] for c in sa.inspect(engine).get_columns(table_name, schema=schema)]
+        frame = pl.DataFrame({n: pl.Series([], dtype=pl.String) for n in names})
     cols = list(frame.columns)
     hm = map_headers(table, cols)
     if len(hm.mapping) < 1:

@@ -365,3 +365,26 @@ def test_unit_closure_written(con, tmp_path):
     ).fetchall()
     assert closure == [("79", "79"), ("79760", "79"), ("79760", "79760")]
     assert [x["unit_tier"] for x in rows(con, "units", r.snapshot_id)] == ["Sở", "Phòng"]
+
+
+def test_sqlite_source_empty_table_and_types(con, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "tinh.sqlite"
+    c = sqlite3.connect(db)
+    c.execute(
+        'CREATE TABLE truong ("Mã trường" TEXT, school_name TEXT, unit_code INTEGER, levels TEXT)'
+    )
+    c.execute("INSERT INTO truong VALUES ('S1', 'A', 79760, 'TH'), ('S2', 'B', 79760, 'MN')")
+    c.execute("CREATE TABLE hoc_sinh (student_code TEXT, school_code TEXT, citizen_id INTEGER)")
+    c.execute("CREATE TABLE khac (x TEXT)")
+    c.commit()
+    c.close()
+    r = load(con, f"sqlite:///{db}")
+    assert r.rows == {"schools": 2, "students": 0}
+    assert r.skipped == ["khac"]
+    got = rows(con, "schools", r.snapshot_id)
+    assert [(x["school_code"], x["unit_code"], x["_row"], x["_sheet"]) for x in got] == [
+        ("S1", "79760", 1, "truong"),
+        ("S2", "79760", 2, "truong"),
+    ]
