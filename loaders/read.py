@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from loaders.headers import (
     HEADER_SCAN_ROWS,
@@ -43,18 +44,6 @@ class Message:
     row: int | None
     column: str | None
     message: str
-
-
-@dataclass
-class Reject:
-    table: str
-    source: str
-    sheet: str | None
-    row: int | None
-    column: str | None
-    value: str | None
-    reason: str
-    row_dropped: bool = True
 
 
 @dataclass
@@ -370,8 +359,6 @@ def stage_xlsx_sheet(
     data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
-        import polars as pl
-
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
     data = data.with_row_index("_i")
     stage = staging.new_stage()
@@ -406,7 +393,6 @@ def redact_url(url: str) -> str:
 def stage_sql_table(
     staging: Staging, engine, schema: str | None, table_name: str, table: str, label: str
 ) -> StagedPart | None:
-    import polars as pl
     import sqlalchemy as sa
 
     con = staging.con
