@@ -27,30 +27,32 @@ def _layout(fig: go.Figure, height: int | None = None) -> go.Figure:
 
 
 def compliance_by_unit(df: pl.DataFrame, level: str) -> go.Figure:
-    """Horizontal bars: units of one level ranked by compliance (share of compliant schools)."""
+    """Horizontal bars: units of one level ranked by compliance (share of compliant schools).
+    The counts sit in the unit's label, so a unit at 0 % still reads '0/3'."""
     d = df.filter(pl.col("level") == level).sort(
         "compliance", "unit_name", descending=[False, True]
     )
     d = d.with_columns(
         (pl.col("compliance") * 100).alias("pct"),
-        pl.format("{} / {} trường", pl.col("compliant_schools"), pl.col("schools")).alias("txt"),
+        pl.format(
+            "{} ({}/{})", pl.col("unit_name"), pl.col("compliant_schools"), pl.col("schools")
+        ).alias("label"),
     )
     fig = px.bar(
         d.to_pandas(),
         x="pct",
-        y="unit_name",
+        y="label",
         orientation="h",
-        text="txt",
-        labels={"pct": "Tỷ lệ trường đạt (%)", "unit_name": "Đơn vị"},
+        labels={"pct": "Tỷ lệ trường đạt (%)", "label": ""},
         title=labels.level(level),
         range_x=[0, 100],
         color="pct",
         color_continuous_scale=["#c62828", "#f9a825", "#2e7d32"],
         range_color=[0, 100],
+        hover_data={"compliant_schools": True, "schools": True, "label": False},
     )
     fig.update_coloraxes(showscale=False)
-    fig.update_traces(textposition="auto", textangle=0, cliponaxis=False, width=0.7)
-    return _layout(fig, height=max(220, 60 + 32 * d.height))
+    return _layout(fig, height=110 + 30 * d.height)
 
 
 def status_by_unit(df: pl.DataFrame) -> go.Figure:
@@ -93,41 +95,48 @@ TREND_SERIES = {
 }
 
 
-def trend_lines(df: pl.DataFrame) -> go.Figure:
-    d = df.with_columns(
-        pl.format("#{} {}", pl.col("snapshot_id"), pl.col("as_of").dt.strftime("%d/%m/%Y")).alias(
+def _snapshot_axis(df: pl.DataFrame) -> pl.DataFrame:
+    """One category per snapshot ('#3 · 15/10/2024'), in load order: a single snapshot or
+    two on the same day still read well, unlike a date axis."""
+    return df.with_columns(
+        pl.format("#{} · {}", pl.col("snapshot_id"), pl.col("as_of").dt.strftime("%d/%m/%Y")).alias(
             "Bản chụp"
         )
     )
+
+
+def trend_lines(df: pl.DataFrame) -> go.Figure:
+    d = _snapshot_axis(df)
     long = d.unpivot(
-        index=["Bản chụp", "as_of"], on=list(TREND_SERIES), variable_name="m", value_name="v"
+        index=["Bản chụp"], on=list(TREND_SERIES), variable_name="m", value_name="v"
     ).with_columns(
         (pl.col("v") * 100).alias("Tỷ lệ (%)"),
         pl.col("m").replace_strict(TREND_SERIES).alias("Chỉ số"),
     )
     fig = px.line(
         long.to_pandas(),
-        x="as_of",
+        x="Bản chụp",
         y="Tỷ lệ (%)",
         color="Chỉ số",
         markers=True,
-        hover_data={"Bản chụp": True, "as_of": False},
-        labels={"as_of": "Ngày số liệu"},
         title="Tiến tới 100 %",
     )
+    fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 105])
     return _layout(fig, height=380)
 
 
 def errors_line(df: pl.DataFrame) -> go.Figure:
     fig = px.line(
-        df.to_pandas(),
-        x="as_of",
+        _snapshot_axis(df).to_pandas(),
+        x="Bản chụp",
         y="errors",
         markers=True,
-        labels={"as_of": "Ngày số liệu", "errors": "Số lỗi"},
+        labels={"errors": "Số lỗi"},
         title="Số lỗi qua các bản chụp",
     )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(rangemode="tozero")
     return _layout(fig, height=300)
 
 

@@ -53,8 +53,11 @@ if text and rows.height:
 if rows.height == 0:
     st.success("Không có trường nào ở tình trạng đã chọn.")
 else:
-    st.caption(f"{labels.number(rows.height)} dòng · bấm vào tiêu đề cột để sắp xếp")
-    st.dataframe(
+    st.caption(
+        f"{labels.number(rows.height)} dòng · bấm vào tiêu đề cột để sắp xếp · "
+        "chọn một dòng để ghi nhận theo dõi khắc phục"
+    )
+    event = st.dataframe(
         rows.select(
             pl.col("school_code").alias("Mã trường"),
             pl.col("school_name").alias("Tên trường"),
@@ -80,7 +83,31 @@ else:
             "Nộp thành công lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
             "Số ngày muộn": st.column_config.NumberColumn(format="%d"),
         },
+        key=f"late_rows_{sid}",
+        on_select="rerun",
+        selection_mode="single-row",
     )
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        row = rows.row(picked[0], named=True)
+        st.page_link(
+            "pages/truong.py",
+            label=f"Mở trang trường {row['school_name'] or row['school_code']}",
+            icon=":material/school:",
+            query_params={"school": row["school_code"]},
+        )
+        try:
+            from dashboard.components.followup import followup_panel
+        except ImportError:  # pragma: no cover - ships with the access module
+            followup_panel = None
+        if followup_panel is not None:
+            followup_panel(
+                row["school_code"],
+                row["period"],
+                scope,
+                issues=["submission"],
+                key=f"followup_late_{row['school_code']}_{row['period']}",
+            )
 
 st.markdown(
     "**Tải danh sách** (đúng như lệnh `soat export late`, theo bộ lọc đang chọn, mọi tình trạng)"

@@ -64,6 +64,8 @@ def command(port: int, address: str | None = None) -> list[str]:
         "none",
         "--server.maxUploadSize",
         "1024",
+        "--client.toolbarMode",
+        "viewer",
     ]
     if address:
         cmd += ["--server.address", address]

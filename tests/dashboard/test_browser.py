@@ -25,8 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "province"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 USER, PASSWORD = "browser_admin", "mat-khau-trinh-duyet"
 
 pytestmark = pytest.mark.browser
@@ -58,18 +65,39 @@ def server(tmp_path_factory):
     pytest.importorskip("playwright.sync_api")
     tmp = tmp_path_factory.mktemp("browser")
     db = tmp / "soat.duckdb"
-    env = {**os.environ, "SOAT_DB": str(db), "SOAT_APP_DB": f"sqlite:///{tmp / 'app.sqlite'}",
-           "SOAT_BCRYPT_ROUNDS": "4", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SOAT_DB": str(db),
+        "SOAT_APP_DB": f"sqlite:///{tmp / 'app.sqlite'}",
+        "SOAT_BCRYPT_ROUNDS": "4",
+        "PYTHONPATH": str(ROOT),
+    }
     soat = [sys.executable, "-m", "soat"]
-    subprocess.run([*soat, "load", str(SAMPLE), "--name", "Tỉnh mẫu"], env=env, check=True,
-                   capture_output=True, cwd=ROOT)
-    subprocess.run([*soat, "users", "add", USER, "--role", "province_admin", "--password-stdin"],
-                   input=(PASSWORD + "\n").encode(), env=env, check=True, capture_output=True,
-                   cwd=ROOT)
+    for extra in ([], ["--as-of", "2025-06-30"]):  # two snapshots: trends have two points
+        subprocess.run(
+            [*soat, "load", str(SAMPLE), "--name", "Cập nhật" if extra else "Tỉnh mẫu", *extra],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+    subprocess.run(
+        [*soat, "users", "add", USER, "--role", "province_admin", "--password-stdin"],
+        input=(PASSWORD + "\n").encode(),
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     port = _free_port()
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen([*soat, "serve", "--port", str(port), "--address", "127.0.0.1"],
-                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*soat, "serve", "--port", str(port), "--address", "127.0.0.1"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         assert _healthy(port, proc), (tmp / "server.log").read_text(errors="replace")[-3000:]
         yield {"url": f"http://127.0.0.1:{port}", "db": db, "env": env, "tmp": tmp}
@@ -89,8 +117,9 @@ def page(server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True,
-                                  locale="vi-VN")
+        ctx = browser.new_context(
+            viewport={"width": 1440, "height": 1600}, accept_downloads=True, locale="vi-VN"
+        )
         pg = ctx.new_page()
         pg.set_default_timeout(30_000)
         yield pg
@@ -150,8 +179,13 @@ def test_log_in_open_every_page_drill_down_and_download(server, page):
     with pg.expect_download() as dl:
         pg.get_by_role("button", name="⬇ Tải CSV").click()
     got = Path(dl.value.path()).read_bytes()
-    cli = subprocess.run([sys.executable, "-m", "soat", "export", "late"], env=server["env"],
-                         cwd=ROOT, capture_output=True, check=True).stdout
+    cli = subprocess.run(
+        [sys.executable, "-m", "soat", "export", "late"],
+        env=server["env"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     assert got == cli
     with pg.expect_download() as dlx:
         pg.get_by_role("button", name="⬇ Tải Excel (.xlsx)").click()

@@ -296,3 +296,38 @@ def test_upload_is_for_province_admins_only(duck, app_db):
     at = open_page(logged_in("quan1"), "pages/du_lieu.py")
     assert not at.get("file_uploader")
     assert "Chỉ quản trị Sở được nạp dữ liệu mới." in texts(at)
+
+
+def test_selecting_a_late_row_opens_its_follow_up(duck, app_db):
+    at = open_page(logged_in("quan1"), "pages/tien_do.py")
+    frame = at.dataframe[0].value
+    assert set(frame["Mã trường"]) == {"S2"}  # S3 (Quận 2) is outside Quận 1
+    _select(at)
+    assert "Theo dõi khắc phục (biên bản)" in texts(at)
+
+
+def test_school_error_list_download_is_that_school_only(duck, app_db, captured):
+    at = logged_in("admin", {"snapshot": "1"})
+    at.run()
+    at.switch_page("pages/truong.py")
+    at.query_params["school"] = "S3"
+    at.run()
+    no_exception(at)
+    df = pl.read_csv(io.BytesIO(captured["school_findings_csv"]()), infer_schema=False)
+    assert df.height > 0 and set(df["school_code"]) == {"S3"}
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(captured["school_findings_xlsx"]()), read_only=True)
+    assert wb.worksheets[0].max_row >= 3  # title, header, rows
+
+
+def test_a_failed_upload_says_why_and_changes_nothing(duck, app_db):
+    at = open_page(logged_in("admin"), "pages/du_lieu.py")
+    at.file_uploader(key="upload_files").set_value([("hoc_sinh.csv", b"a,b\n1,2\n", "text/csv")])
+    next(b for b in at.button if b.label == "Nạp dữ liệu").click().run(timeout=120)
+    no_exception(at)
+    assert at.error, texts(at)
+    assert at.selectbox(key="f_snapshot").options == [
+        "#2 · Cập nhật 1 · 29/10/2024",
+        "#1 · Đầu năm · 15/10/2024",
+    ]

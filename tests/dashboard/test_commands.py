@@ -1,0 +1,84 @@
+"""`soat demo` (prepared without serving) and `soat serve`'s checks."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+from pathlib import Path
+
+import pytest
+
+from soat import accounts, appdb
+from soat.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "province"
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOAT_APP_DB", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    monkeypatch.setenv("SOAT_BCRYPT_ROUNDS", "4")
+    appdb.reset_cache()
+    yield tmp_path
+    appdb.reset_cache()
+
+
+def test_demo_prepares_sample_snapshot_and_account_once(app_env):
+    if not SAMPLE.is_dir():
+        pytest.skip("the committed sample province is missing")
+    db = str(app_env / "demo.duckdb")
+    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
+    assert code == 0
+    assert "demo-soat-2025" in out
+    assert [u.username for u in accounts.list_users()] == ["demo"]
+    assert accounts.authenticate("demo", "demo-soat-2025").role == "province_admin"
+    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
+    assert code == 0
+    assert "đã có 1 bản chụp" in out  # not loaded twice
+
+
+def test_demo_leaves_existing_accounts_alone(app_env):
+    if not SAMPLE.is_dir():
+        pytest.skip("the committed sample province is missing")
+    accounts.create_user("chuyenvien", "mat-khau-rat-dai", "province_admin")
+    db = str(app_env / "demo.duckdb")
+    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
+    assert code == 0
+    assert [u.username for u in accounts.list_users()] == ["chuyenvien"]
+    assert "tài khoản đã có" in out
+
+
+def test_serve_refuses_a_busy_port(app_env):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        code, _, err = run(
+            "serve",
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+            "--db",
+            str(app_env / "x.duckdb"),
+        )
+    assert code == 1
+    assert f"cổng {port}" in err
+
+
+def test_serve_command_line(tmp_path):
+    from soat.commands import serve
+
+    cmd = serve.command(8765, "127.0.0.1")
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    assert "--server.headless" in cmd and "8765" in cmd
+    env = serve.environment(str(tmp_path / "a.duckdb"))
+    assert env["SOAT_DB"] == str((tmp_path / "a.duckdb").resolve())
