@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, state  # noqa: E402
+from dashboard import auth, db, state  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
@@ -73,6 +73,14 @@ page = st.navigation(pages)
 keep = set(state.FILTER_PARAMS) | set(PAGE_PARAMS.get(page.url_path, ()))
 for name in [k for k in st.query_params if k not in keep]:
     del st.query_params[name]
-state.sidebar(scope)
+try:
+    state.sidebar(scope)
+except db.DatabaseBusy:
+    auth.logout_button()
+    st.warning(
+        "Cơ sở dữ liệu đang được một tiến trình khác ghi (ví dụ lệnh `soat load`). "
+        "Hãy thử lại sau ít phút."
+    )
+    st.stop()
 auth.logout_button()
 page.run()

@@ -66,18 +66,27 @@ def path() -> str:
     return store.db_path(None)
 
 
+class DatabaseBusy(Exception):
+    """The database file is being written by another process (e.g. `soat load`)."""
+
+
 @st.cache_resource(show_spinner=False)
-def _connection(db_file: str) -> duckdb.DuckDBPyConnection | None:
-    if db_file != ":memory:" and not os.path.exists(db_file):
-        return None
-    con = store.connect(db_file, read_only=True)
+def _connection(db_file: str) -> duckdb.DuckDBPyConnection:
+    try:
+        con = store.connect(db_file, read_only=True)
+    except duckdb.IOException as exc:  # locked by a writer: not cached, retried next run
+        raise DatabaseBusy(str(exc).splitlines()[0]) from exc
     _OPEN[db_file] = con
     return con
 
 
 def connection() -> duckdb.DuckDBPyConnection | None:
-    """The shared read-only connection, or None when the database file does not exist yet."""
-    return _connection(path())
+    """The shared read-only connection, or None while the database file does not exist
+    (nothing is cached then, so a file created later is opened on the next run)."""
+    db_file = path()
+    if db_file != ":memory:" and not os.path.exists(db_file):
+        return None
+    return _connection(db_file)
 
 
 @contextlib.contextmanager

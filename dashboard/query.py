@@ -79,17 +79,24 @@ def masked_message_sql(a: str) -> str:
     )
 
 
+class _NoDatabase(Exception):
+    """Raised inside the cached function so that "no database yet" is never cached."""
+
+
 @st.cache_data(show_spinner=False, max_entries=4000, ttl=3600)
-def _run(db_file: str, sql: str, params: dict) -> pl.DataFrame | None:
+def _run(db_file: str, sql: str, params: dict) -> pl.DataFrame:
     with db.cursor() as cur:
         if cur is None:
-            return None
+            raise _NoDatabase
         return cur.sql(sql, params=params).pl()
 
 
 def run(sql: str, params: dict) -> pl.DataFrame | None:
     """Execute one statement (only the parameters it uses are passed); None without a database."""
-    return _run(db.path(), sql, params_for(sql, params))
+    try:
+        return _run(db.path(), sql, params_for(sql, params))
+    except _NoDatabase:
+        return None
 
 
 def _p(snapshot_id: int | None, scope: Scope, filters: Filters | None = None, **extra) -> dict:

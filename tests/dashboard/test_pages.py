@@ -331,3 +331,35 @@ def test_a_failed_upload_says_why_and_changes_nothing(duck, app_db):
         "#2 · Cập nhật 1 · 29/10/2024",
         "#1 · Đầu năm · 15/10/2024",
     ]
+
+
+def test_a_database_created_later_is_picked_up(tmp_path, monkeypatch, app_db):
+    path = tmp_path / "later.duckdb"
+    monkeypatch.setenv("SOAT_DB", str(path))
+    at = logged_in("admin")
+    at.run()
+    assert EMPTY in texts(at)
+    province.build_file(str(path))  # e.g. `soat load` while nobody was looking
+    at.run()
+    no_exception(at)
+    assert metric(at, "Số trường") == "4"
+
+
+def test_a_database_being_written_elsewhere_gives_a_message(duck, app_db):
+    import subprocess
+    import sys
+
+    code = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+        "print('ok', flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(duck)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ok"
+        at = logged_in("admin")
+        at.run()
+        no_exception(at)
+        assert any("đang được một tiến trình khác ghi" in w.value for w in at.warning)
+    finally:
+        proc.kill()
+        proc.wait()
