@@ -593,24 +593,37 @@ def trend(scope: Scope, filters: Filters) -> pl.DataFrame:
 # ---- Dữ liệu -----------------------------------------------------------------------------
 
 
-def snapshot_tables(snapshot_id: int) -> pl.DataFrame:
+# Province-wide figures (per-table row counts, rejected rows, load messages, check-run
+# totals) have no reliable school: the SQL returns them only to a province-wide Scope
+# ($scope_all_units and no school); None (no scope given) sees none of them.
+_PROVINCE_WIDE = "$scope_all_units AND $scope_school IS NULL"
+
+
+def _scope_params(scope: Scope | None) -> dict:
+    return (scope or Scope(units=(), school="\x00none", role="none")).params()
+
+
+def snapshot_tables(snapshot_id: int, scope: Scope | None = None) -> pl.DataFrame:
     return _frame(
-        """SELECT table_name, source, sheet, header_row, rows, rejected,
+        f"""SELECT table_name, source, sheet, header_row, rows, rejected,
                   array_to_string(extra_columns, ', ') AS extra_columns
-           FROM snapshot_tables WHERE snapshot_id = $snapshot_id ORDER BY table_name, source""",
-        {"snapshot_id": snapshot_id},
+           FROM snapshot_tables WHERE snapshot_id = $snapshot_id AND {_PROVINCE_WIDE}
+           ORDER BY table_name, source""",
+        {"snapshot_id": snapshot_id, **_scope_params(scope)},
     )
 
 
-def all_snapshots() -> pl.DataFrame:
-    """Every snapshot (checked or not) with its total rows."""
+def all_snapshots(scope: Scope | None = None) -> pl.DataFrame:
+    """Every snapshot (checked or not); total and rejected rows for a province-wide scope."""
     return _frame(
-        """SELECT s.snapshot_id, s.name, s.source, s.source_kind, s.school_year, s.as_of,
-                  s.loaded_at, s.load_seconds, s.rejected, s.checked_at,
-                  (SELECT sum(rows) FROM snapshot_tables st WHERE st.snapshot_id = s.snapshot_id)
-                      AS total_rows
+        f"""SELECT s.snapshot_id, s.name, s.source, s.source_kind, s.school_year, s.as_of,
+                  s.loaded_at, s.load_seconds, s.checked_at,
+                  CASE WHEN {_PROVINCE_WIDE} THEN s.rejected END AS rejected,
+                  CASE WHEN {_PROVINCE_WIDE} THEN
+                      (SELECT sum(rows) FROM snapshot_tables st
+                       WHERE st.snapshot_id = s.snapshot_id) END AS total_rows
            FROM snapshots s ORDER BY s.snapshot_id DESC""",
-        {},
+        _scope_params(scope),
     )
 
 
@@ -645,11 +658,11 @@ def load_messages(snapshot_id: int, scope: Scope) -> pl.DataFrame:
     return _frame(sql, _p(snapshot_id, scope))
 
 
-def check_runs(snapshot_id: int) -> pl.DataFrame:
+def check_runs(snapshot_id: int, scope: Scope | None = None) -> pl.DataFrame:
     return _frame(
-        """SELECT check_id, severity, status, findings, seconds, detail FROM check_runs
-           WHERE snapshot_id = $snapshot_id ORDER BY check_id""",
-        {"snapshot_id": snapshot_id},
+        f"""SELECT check_id, severity, status, findings, seconds, detail FROM check_runs
+           WHERE snapshot_id = $snapshot_id AND {_PROVINCE_WIDE} ORDER BY check_id""",
+        {"snapshot_id": snapshot_id, **_scope_params(scope)},
     )
 
 

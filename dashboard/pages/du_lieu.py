@@ -20,7 +20,7 @@ st.title("Dữ liệu")
 if ctx.snapshot_id is None:
     state.empty_page()
 else:
-    snaps = query.all_snapshots()
+    snaps = query.all_snapshots(scope)
     st.subheader("Các bản chụp")
     st.dataframe(
         snaps.select(
@@ -31,8 +31,8 @@ else:
             pl.col("school_year").alias("Năm học"),
             pl.col("as_of").alias("Ngày số liệu"),
             pl.col("loaded_at").alias("Nạp lúc"),
-            (pl.col("total_rows") if province_wide else pl.lit(None)).alias("Số dòng"),
-            (pl.col("rejected") if province_wide else pl.lit(None)).alias("Dòng bị loại"),
+            pl.col("total_rows").alias("Số dòng"),
+            pl.col("rejected").alias("Dòng bị loại"),
             pl.col("checked_at")
             .is_not_null()
             .replace_strict({True: "Đã kiểm tra", False: "Chưa kiểm tra"})
@@ -52,7 +52,7 @@ else:
     else:
         st.subheader(f"Bản chụp #{sid}: bảng và nguồn")
         st.dataframe(
-            query.snapshot_tables(sid).select(
+            query.snapshot_tables(sid, scope).select(
                 pl.col("table_name").alias("Bảng"),
                 pl.col("source").alias("Tệp / nguồn"),
                 pl.col("sheet").alias("Sheet"),
@@ -98,7 +98,7 @@ else:
         if msgs.height:
             with st.expander(f"Thông báo khi nạp ({msgs.height})"):
                 st.dataframe(msgs, hide_index=True)
-        runs = query.check_runs(sid)
+        runs = query.check_runs(sid, scope)
         if runs.height:
             with st.expander("Kết quả chạy bộ kiểm tra"):
                 st.dataframe(

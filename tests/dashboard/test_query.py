@@ -169,3 +169,15 @@ def test_no_database(tmp_path, monkeypatch):
     assert not query.has_database()
     assert query.snapshots().height == 0
     assert query.drill_units(1, ADMIN, ALL).height == 0
+
+
+def test_province_wide_figures_only_for_province_wide_scopes(sid):
+    for scope in (QUAN1, SCHOOL_S2, NOBODY, None):
+        assert query.snapshot_tables(sid, scope).height == 0
+        assert query.check_runs(sid, scope).height == 0
+        snaps = query.all_snapshots(scope)
+        assert snaps.height == 2 and snaps["total_rows"].null_count() == 2
+    for scope in (ADMIN, PROVINCE_STAFF):
+        assert query.snapshot_tables(sid, scope).height > 0
+        assert query.check_runs(sid, scope).height > 0
+        assert query.all_snapshots(scope)["total_rows"].null_count() == 0
