@@ -48,6 +48,7 @@ class LoadResult:
     as_of: dt.date | None = None
     school_year: str | None = None
     skipped: list[str] = field(default_factory=list)
+    read_seconds: float = 0.0  # phase 1: reading into staged temp tables
 
 
 Progress = Callable[[str], None]
@@ -266,8 +267,10 @@ def load_source(
                 )
         if progress:
             progress("ghi bản chụp")
+        read_seconds = time.perf_counter() - t0
         result = _write_snapshot(con, staging, source, kind, year, as_of, name, t0)
         result.skipped = skipped
+        result.read_seconds = read_seconds
         return result
     finally:
         read.cleanup(staging)

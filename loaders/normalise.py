@@ -234,10 +234,11 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
             cte = f"m{idx}"
             ctes.append(
                 f"""{cte} AS (
-                SELECT d.v, coalesce(a.canonical, b.canonical, d.v) AS out
-                FROM (SELECT DISTINCT c{idx} AS v FROM "{part.stage}" WHERE c{idx} IS NOT NULL) d
-                LEFT JOIN _soat_vmap a ON a.vocab = '{vname}' AND a.k = soat_key(d.v)
-                LEFT JOIN _soat_vmap2 b ON b.vocab = '{vname}' AND b.k = soat_key2(d.v))"""
+                SELECT d.v, coalesce(a.canonical, b.canonical, d.n) AS out
+                FROM (SELECT v, nfc_normalize(v) AS n FROM (
+                        SELECT DISTINCT c{idx} AS v FROM "{part.stage}" WHERE c{idx} IS NOT NULL)) d
+                LEFT JOIN _soat_vmap a ON a.vocab = '{vname}' AND a.k = soat_key(d.n)
+                LEFT JOIN _soat_vmap2 b ON b.vocab = '{vname}' AND b.k = soat_key2(d.n))"""
             )
             joins.append(f"LEFT JOIN {cte} ON {cte}.v = {x}")
             expr = f"{cte}.out"
