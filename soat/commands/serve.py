@@ -8,6 +8,7 @@ stays until Ctrl-C or the server ends.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -103,6 +104,8 @@ def serve(db: str, port: int = 8501, address: str | None = None, open_browser: b
     if not port_free(port, address):
         raise SoatError(f"cổng {port} đang được dùng; chọn cổng khác với --port", column="--port")
     proc = subprocess.Popen(command(port, address), env=environment(db))
+    # `kill <pid>` of this process must stop the server too: SIGTERM unwinds like Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if not wait_healthy(port, proc):
             code = proc.poll()
@@ -119,12 +122,17 @@ def serve(db: str, port: int = 8501, address: str | None = None, open_browser: b
     except KeyboardInterrupt:
         return 0
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _raise_interrupt(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    raise KeyboardInterrupt
 
 
 def _open(url: str) -> None:

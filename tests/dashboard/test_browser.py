@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -97,16 +98,22 @@ def server(tmp_path_factory):
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: streamlit goes with it
     )
     try:
         assert _healthy(port, proc), (tmp / "server.log").read_text(errors="replace")[-3000:]
         yield {"url": f"http://127.0.0.1:{port}", "db": db, "env": env, "tmp": tmp}
     finally:
-        proc.terminate()
+        # `soat serve` stops its streamlit child on SIGTERM; the group signal (the group we
+        # created, by its id) makes sure nothing of this test outlives it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         log.close()
 
 
