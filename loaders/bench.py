@@ -125,7 +125,7 @@ timings in the same run, each into a fresh DuckDB file; best of {r["repeat"]} in
 | ratio load / bare | {r["ratio"]:.1f}× |
 
 Rows loaded: {r["rows"]}; rejects: {r["rejected"]}.
-Machine: {r["machine"]}. The machine is shared: figures vary ±30 % from run to run.
+Machine: {r["machine"]}. The machine is shared with other jobs (load average above): single runs vary by up to 2×, so compare the two timings of one run (the ratio).
 """
 
 
