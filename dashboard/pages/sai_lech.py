@@ -98,7 +98,9 @@ if drill["unit"] is not None:
         )
     )
 if drill["school"] is not None:
-    crumbs.append((f"Trường {code(drill['school'])}", {**drill, "check": None}))
+    prof = query.school_profile(sid, scope, code(drill["school"]) or "")
+    name = prof["school_name"][0] if prof.height and prof["school_name"][0] else None
+    crumbs.append((name or f"Trường {code(drill['school'])}", {**drill, "check": None}))
 if drill["check"] is not None:
     crumbs.append((labels.check(drill["check"]), dict(drill)))
 bc = st.columns(len(crumbs) + 1 if len(crumbs) < 4 else len(crumbs))

@@ -153,6 +153,7 @@ def test_drill_down_reaches_a_record_and_goes_back(duck, app_db):
     _select(at)
     checks = at.dataframe[0].value
     assert checks["Mã kiểm tra"].iloc[0] == "student.id_format"
+    assert "Trường Tiểu học Lê Lợi" in [b.label for b in at.button]  # breadcrumb
     _select(at)
     recs = at.dataframe[0].value
     assert len(recs) == 100  # one page
