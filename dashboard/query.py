@@ -182,13 +182,29 @@ def levels(snapshot_id: int, scope: Scope) -> list[str]:
 
 
 def headline(snapshot_id: int, scope: Scope, filters: Filters) -> dict:
-    """Headline figures for the selection, as a dict."""
+    """Headline figures for the selection, as a dict.
+
+    metrics_school_level counts staff (and the school profile) in every level row of a
+    multi-level school, so people are summed per school first: students and classes over
+    its level rows, staff and teachers once (the max of its rows). Errors and warnings are
+    counted from findings (each finding once). Completeness and validity are the ratios of
+    the summed level rows (the shared staff part weighs once per level, in both terms)."""
     sql = f"""
-    WITH m AS (
-        SELECT t.* FROM metrics_school_level t
+    WITH per_school AS (
+        SELECT t.school_code, bool_and(t.compliant) AS compliant,
+               sum(t.students) AS students, max(t.staff) AS staff, max(t.teachers) AS teachers,
+               sum(t.classes) AS classes, sum(t.students_verified) AS students_verified,
+               max(t.staff_verified) AS staff_verified,
+               max(t.teachers_standard) AS teachers_standard,
+               sum(t.required_filled) AS required_filled, sum(t.required_total) AS required_total,
+               sum(t.valid_records) AS valid_records, sum(t.records) AS records
+        FROM metrics_school_level t
         WHERE t.snapshot_id = $snapshot_id AND {scope_sql("t")} AND {filter_sql("t")}
-    ), per_school AS (
-        SELECT school_code, bool_and(compliant) AS compliant FROM m GROUP BY school_code
+        GROUP BY t.school_code
+    ), fnd AS (
+        SELECT count(*) FILTER (WHERE f.severity = 'error') AS errors,
+               count(*) FILTER (WHERE f.severity = 'warning') AS warnings
+        FROM findings f WHERE {_findings_where()}
     ), sub AS (
         SELECT count(*) FILTER (WHERE t.status IN ('on_time', 'late', 'missing')) AS expected,
                count(*) FILTER (WHERE t.status = 'on_time') AS on_time,
@@ -199,11 +215,10 @@ def headline(snapshot_id: int, scope: Scope, filters: Filters) -> dict:
         WHERE t.snapshot_id = $snapshot_id AND {scope_sql("t")}
           AND {filter_sql("t", period_col="period")}
     )
-    SELECT (SELECT count(*) FROM per_school) AS schools,
-           (SELECT count(*) FILTER (WHERE compliant) FROM per_school) AS compliant_schools,
+    SELECT count(*) AS schools, count(*) FILTER (WHERE compliant) AS compliant_schools,
            coalesce(sum(students), 0) AS students, coalesce(sum(staff), 0) AS staff,
            coalesce(sum(teachers), 0) AS teachers, coalesce(sum(classes), 0) AS classes,
-           coalesce(sum(errors), 0) AS errors, coalesce(sum(warnings), 0) AS warnings,
+           (SELECT errors FROM fnd) AS errors, (SELECT warnings FROM fnd) AS warnings,
            coalesce(sum(required_filled) / nullif(sum(required_total), 0), 1.0) AS completeness,
            coalesce(sum(valid_records) / nullif(sum(records), 0), 1.0) AS validity,
            coalesce((sum(students_verified) + sum(staff_verified))
@@ -213,7 +228,7 @@ def headline(snapshot_id: int, scope: Scope, filters: Filters) -> dict:
            (SELECT expected FROM sub) AS expected, (SELECT on_time FROM sub) AS on_time,
            (SELECT late FROM sub) AS late, (SELECT missing FROM sub) AS missing,
            (SELECT pending FROM sub) AS pending
-    FROM m
+    FROM per_school
     """
     df = _frame(sql, _p(snapshot_id, scope, filters))
     row = df.row(0, named=True) if df.height else {}
@@ -324,6 +339,11 @@ def _findings_where(a: str = "f") -> str:
     )
 
 
+# A school's records over its level rows in the selection: metrics_school_level counts
+# the staff and the school profile (1) in every level row of a multi-level school.
+_SCHOOL_RECORDS = "sum(t.records) - (count(*) - 1) * (max(t.staff) + 1)"
+
+
 def drill_units(snapshot_id: int, scope: Scope, filters: Filters) -> pl.DataFrame:
     """Managing units ranked by error count: errors, warnings, records flagged, share of records."""
     sql = f"""
@@ -331,15 +351,18 @@ def drill_units(snapshot_id: int, scope: Scope, filters: Filters) -> pl.DataFram
         SELECT f.unit_code,
                count(*) FILTER (WHERE f.severity = 'error') AS errors,
                count(*) FILTER (WHERE f.severity = 'warning') AS warnings,
-               count(DISTINCT f.entity || '|' || f.record_key) FILTER (WHERE f.severity = 'error')
+               count(DISTINCT f.school_code || '|' || f.entity || '|' || f.record_key)
+                   FILTER (WHERE f.severity = 'error')
                    AS flagged_records,
                count(DISTINCT f.school_code) AS schools_flagged
         FROM findings f WHERE {_findings_where()} GROUP BY f.unit_code
     ), m AS (
-        SELECT t.unit_code, count(DISTINCT t.school_code) AS schools, sum(t.records) AS records
-        FROM metrics_school_level t
-        WHERE t.snapshot_id = $snapshot_id AND {scope_sql("t")} AND {filter_sql("t")}
-        GROUP BY t.unit_code
+        SELECT unit_code, count(*) AS schools, sum(records) AS records FROM (
+            SELECT t.unit_code, t.school_code, {_SCHOOL_RECORDS} AS records
+            FROM metrics_school_level t
+            WHERE t.snapshot_id = $snapshot_id AND {scope_sql("t")} AND {filter_sql("t")}
+            GROUP BY t.unit_code, t.school_code)
+        GROUP BY unit_code
     ), names AS (
         SELECT unit_code, any_value(unit_name) AS unit_name FROM units
         WHERE snapshot_id = $snapshot_id GROUP BY unit_code
@@ -367,12 +390,14 @@ def drill_schools(
         SELECT f.school_code,
                count(*) FILTER (WHERE f.severity = 'error') AS errors,
                count(*) FILTER (WHERE f.severity = 'warning') AS warnings,
-               count(DISTINCT f.entity || '|' || f.record_key) FILTER (WHERE f.severity = 'error')
+               count(DISTINCT f.school_code || '|' || f.entity || '|' || f.record_key)
+                   FILTER (WHERE f.severity = 'error')
                    AS flagged_records
         FROM findings f WHERE {_findings_where()} AND f.unit_code IS NOT DISTINCT FROM $d_unit
         GROUP BY f.school_code
     ), m AS (
-        SELECT t.school_code, any_value(t.school_name) AS school_name, sum(t.records) AS records,
+        SELECT t.school_code, any_value(t.school_name) AS school_name,
+               {_SCHOOL_RECORDS} AS records,
                string_agg(DISTINCT t.level, ', ') AS levels
         FROM metrics_school_level t
         WHERE t.snapshot_id = $snapshot_id AND {scope_sql("t")} AND {filter_sql("t")}
@@ -397,7 +422,7 @@ def drill_checks(
     """Checks that flagged one school, ranked by findings: count, records, share of records."""
     sql = f"""
     WITH rec AS (
-        SELECT sum(t.records) AS records FROM metrics_school_level t
+        SELECT {_SCHOOL_RECORDS} AS records FROM metrics_school_level t
         WHERE t.snapshot_id = $snapshot_id AND {scope_sql("t")} AND {filter_sql("t")}
           AND t.school_code = $d_school
     )
@@ -558,8 +583,8 @@ def trend(scope: Scope, filters: Filters) -> pl.DataFrame:
         SELECT t.snapshot_id, t.school_code, bool_and(t.compliant) AS compliant,
                sum(t.required_filled) AS rf, sum(t.required_total) AS rt,
                sum(t.valid_records) AS vr, sum(t.records) AS r,
-               sum(t.students_verified) + sum(t.staff_verified) AS ver,
-               sum(t.students) + sum(t.staff) AS people, sum(t.errors) AS errors
+               sum(t.students_verified) + max(t.staff_verified) AS ver,
+               sum(t.students) + max(t.staff) AS people
         FROM metrics_school_level t
         WHERE t.snapshot_id IN (SELECT snapshot_id FROM snaps) AND {scope_sql("t")}
           AND {filter_sql("t")}
@@ -569,9 +594,14 @@ def trend(scope: Scope, filters: Filters) -> pl.DataFrame:
                count(*) FILTER (WHERE compliant) / count(*) AS compliance,
                coalesce(sum(rf) / nullif(sum(rt), 0), 1.0) AS completeness,
                coalesce(sum(vr) / nullif(sum(r), 0), 1.0) AS validity,
-               coalesce(sum(ver) / nullif(sum(people), 0), 1.0) AS identity_verified,
-               sum(errors) AS errors
+               coalesce(sum(ver) / nullif(sum(people), 0), 1.0) AS identity_verified
         FROM m GROUP BY snapshot_id
+    ), fnd AS (
+        SELECT f.snapshot_id, count(*) FILTER (WHERE f.severity = 'error') AS errors
+        FROM findings f
+        WHERE f.snapshot_id IN (SELECT snapshot_id FROM snaps) AND {scope_sql("f")}
+          AND {filter_sql("f", period_col="period", period_nullable=True)}
+        GROUP BY f.snapshot_id
     ), sub AS (
         SELECT t.snapshot_id,
                coalesce(count(*) FILTER (WHERE t.status = 'on_time')
@@ -583,8 +613,9 @@ def trend(scope: Scope, filters: Filters) -> pl.DataFrame:
         GROUP BY t.snapshot_id
     )
     SELECT s.snapshot_id, s.name, s.as_of, ms.schools, ms.compliance, ms.completeness,
-           ms.validity, ms.identity_verified, sub.on_time_rate, ms.errors
+           ms.validity, ms.identity_verified, sub.on_time_rate, coalesce(fnd.errors, 0) AS errors
     FROM snaps s LEFT JOIN ms USING (snapshot_id) LEFT JOIN sub USING (snapshot_id)
+    LEFT JOIN fnd USING (snapshot_id)
     ORDER BY s.as_of, s.snapshot_id
     """
     return _frame(sql, _p(None, scope, filters))

@@ -106,6 +106,8 @@ def test_headline_figures(sid):
     h = query.headline(sid, ADMIN, ALL)
     assert h["schools"] == 4
     assert h["students"] == 156
+    assert h["staff"] == 5  # S3's two staff count once, not once per level
+    assert h["errors"] == query.drill_units(sid, ADMIN, ALL)["errors"].sum()  # each finding once
     assert h["compliant_schools"] == 2  # S2 and S4: no error, nothing missing
     assert h["compliance"] == pytest.approx(0.5)
     # due rows: S1 2, S2 2, S3 2×2 levels, S4 2 = 10, plus S1's early mid-year push (a
@@ -181,3 +183,12 @@ def test_province_wide_figures_only_for_province_wide_scopes(sid):
         assert query.snapshot_tables(sid, scope).height > 0
         assert query.check_runs(sid, scope).height > 0
         assert query.all_snapshots(scope)["total_rows"].null_count() == 0
+
+
+def test_a_multi_level_school_counts_its_records_once(sid):
+    # S3 (TH, THCS): 3 students + 2 classes + 2 staff + its profile = 8 records
+    s3 = query.drill_schools(sid, ADMIN, ALL, "79761").row(0, named=True)
+    assert s3["school_code"] == "S3" and s3["records"] == 8
+    assert (
+        query.drill_units(sid, ADMIN, ALL).filter(pl.col("unit_code") == "79761")["records"][0] == 8
+    )
