@@ -24,6 +24,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ("bare_scan", "bare_sql", "load", "checks", "exports", "pages")
+# the catalogue checks whose rules benchmarks/baseline.py implements row by row
+BASELINE_CHECKS = (
+    "student.id_format",
+    "student.id_province",
+    "student.id_mismatch",
+    "student.dob_invalid",
+    "student.missing_field",
+    "student.unverified",
+)
 
 
 def machine() -> str:
@@ -140,18 +149,26 @@ def table(res: dict) -> str:
         "",
         f"load + catalogue + metrics: {total:.2f} s = **{total / floor:.2f} × the bare DuckDB load**.",
     ]
+    ph = s["checks"].get("phases")
+    if ph:
+        lines.append(
+            f"Catalogue phases: prelude (shared temp tables) {ph['prelude']:.2f} s, "
+            f"{len(s['checks'].get('per_check', {}))} checks {ph['checks']:.2f} s, "
+            f"derived (timeliness, metrics) {ph['derived']:.2f} s."
+        )
     if "baseline" in s:
         b = s["baseline"]
-        stu_checks = sum(
-            v for k, v in s["checks"].get("per_check", {}).items() if k.startswith("student.")
-        )
-        ours = stu_checks / n if stu_checks else s["checks"]["seconds"] / n
+        per = s["checks"].get("per_check", {})
+        same = sum(per.get(c, 0.0) for c in BASELINE_CHECKS)
+        prelude = (ph or {}).get("prelude", 0.0)
         theirs = b["seconds"] / b["rows"]
         lines.append(
-            f"Row-wise pandas baseline (student ID, birth-date, required-field, verification rules) on "
-            f"{b['rows']:,} students: {b['seconds']:.1f} s ({b['rows'] / b['seconds']:,.0f} rows/s); "
-            f"the catalogue's student checks: {stu_checks:.2f} s for {n:,} → "
-            f"**{theirs / ours:,.0f} × faster per row**."
+            f"Row-wise pandas baseline (the rules of {', '.join(BASELINE_CHECKS)}; "
+            f"`df.apply(axis=1)` on {b['rows']:,} students of the same file, reading excluded): "
+            f"{b['seconds']:.1f} s ({b['rows'] / b['seconds']:,.0f} rows/s). The same checks in "
+            f"the catalogue: {same:.2f} s for {n:,} students → **{theirs / (same / n):,.0f} × "
+            f"faster per row**; counting the whole prelude too ({same + prelude:.2f} s): "
+            f"**{theirs / ((same + prelude) / n):,.0f} ×**."
         )
     if "pages" in s and "queries" in s["pages"]:
         lines += ["", "| dashboard page query | seconds |", "| --- | ---: |"]

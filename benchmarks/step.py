@@ -70,13 +70,19 @@ def checks(d: Path, db: str, **_) -> dict:
 
     con = store.connect(db)
     sid = store.latest_snapshot(con)
-    results = run_checks(con, sid)
+    phases: dict[str, float] = {}
+    results = run_checks(con, sid, timings=phases)
     per_check = {r.check_id: round(r.seconds, 4) for r in results}
     rows = con.execute(
         "SELECT count(*) FROM students WHERE snapshot_id = $s", {"s": sid}
     ).fetchall()[0][0]
     con.close()
-    return {"rows": rows, "findings": sum(r.findings for r in results), "per_check": per_check}
+    return {
+        "rows": rows,
+        "findings": sum(r.findings for r in results),
+        "per_check": per_check,
+        "phases": {k: round(v, 3) for k, v in phases.items()},
+    }
 
 
 def exports(d: Path, db: str, **_) -> dict:

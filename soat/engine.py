@@ -181,20 +181,26 @@ def run_checks(
     snapshot_id: int,
     checks: Iterable[Check] | None = None,
     progress: Callable[[str], None] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[CheckResult]:
     """Run the catalogue on a snapshot, replacing its findings, check runs and derived tables.
 
     Call it outside a transaction: each check is one INSERT in autocommit, so a check that
     fails does not abort the others (DuckDB has no savepoints). `snapshots.checked_at`
-    is set when all is done; readers show only checked snapshots."""
+    is set when all is done; readers show only checked snapshots. When `timings` is given
+    it receives the seconds of each phase: prelude, checks, derived."""
     checks = list(discover() if checks is None else checks)
     params = snapshot_params(con, snapshot_id)
     present = tables_present(con, snapshot_id)
     create_field_labels(con)
     con.execute("DELETE FROM findings WHERE snapshot_id = $s", {"s": snapshot_id})
     con.execute("DELETE FROM check_runs WHERE snapshot_id = $s", {"s": snapshot_id})
+    clock = time.perf_counter()
     if PRELUDE_DIR.exists():
         run_sql_dir(con, PRELUDE_DIR, params)
+    if timings is not None:
+        timings["prelude"] = time.perf_counter() - clock
+        clock = time.perf_counter()
     results: list[CheckResult] = []
     for check in checks:
         if progress:
@@ -240,8 +246,13 @@ def run_checks(
                 for r, c in zip(results, checks, strict=True)
             ],
         )
+    if timings is not None:
+        timings["checks"] = time.perf_counter() - clock
+        clock = time.perf_counter()
     if DERIVED_DIR.exists():
         run_sql_dir(con, DERIVED_DIR, {**params, "present": sorted(present)})
+    if timings is not None:
+        timings["derived"] = time.perf_counter() - clock
     con.execute(
         "UPDATE snapshots SET checked_at = now() WHERE snapshot_id = $s", {"s": snapshot_id}
     )

@@ -44,15 +44,17 @@ SELECT DISTINCT entity, school_code, record_key
 FROM findings
 WHERE snapshot_id = $snapshot_id AND severity = 'error';
 
-CREATE OR REPLACE TEMP TABLE m_records AS
+-- Records (with their required fields filled and whether they have an error finding),
+-- counted per school x level at once (a few rows per school): the join to the groups
+-- below then multiplies thousands of rows, not every record.
+CREATE OR REPLACE TEMP TABLE m_rec_school AS
 WITH rec AS (
     SELECT 'student' AS entity, s.school_code, s.record_key,
            CASE WHEN list_contains(m.levels, s.level) THEN s.level ELSE m.levels[1] END AS level,
-           (NOT soat_empty(s.class_code))::INTEGER + (NOT soat_empty(s.full_name))::INTEGER
-           + (s.birth_date IS NOT NULL OR NOT soat_empty(s.birth_date_raw))::INTEGER
-           + (NOT soat_empty(s.gender))::INTEGER + (NOT soat_empty(s.ethnicity))::INTEGER
-           + (NOT soat_empty(s.citizen_id))::INTEGER
-           + (NOT soat_empty(s.permanent_address))::INTEGER AS filled,
+           7 - (s.empty_class_code::INTEGER + s.empty_full_name::INTEGER
+                + s.empty_birth_date::INTEGER + s.empty_gender::INTEGER
+                + s.empty_ethnicity::INTEGER + s.empty_citizen_id::INTEGER
+                + s.empty_permanent_address::INTEGER) AS filled,
            7 AS total,
            coalesce(s.id_verified = 'Đã xác thực', false) AS verified,
            false AS is_teacher, false AS std_mn, false AS std_other
@@ -94,12 +96,36 @@ WITH rec AS (
            8, false, false, false, false
     FROM p_schools s
     WHERE s.active
-)
+), m_records AS (
 SELECT rec.*, e.record_key IS NULL AS valid
 FROM rec
 LEFT JOIN m_errkeys e
        ON e.entity = rec.entity AND e.school_code = rec.school_code
-      AND e.record_key = rec.record_key;
+      AND e.record_key = rec.record_key
+)
+SELECT school_code, level,
+       count(*) FILTER (WHERE entity = 'student') AS students,
+       count(*) FILTER (WHERE entity = 'staff') AS staff,
+       count(*) FILTER (WHERE entity = 'staff' AND is_teacher) AS teachers,
+       count(*) FILTER (WHERE entity = 'class') AS classes,
+       sum(filled) AS required_filled,
+       sum(total) AS required_total,
+       sum(filled) FILTER (WHERE entity = 'school') AS filled_schools,
+       sum(total) FILTER (WHERE entity = 'school') AS total_schools,
+       sum(filled) FILTER (WHERE entity = 'class') AS filled_classes,
+       sum(total) FILTER (WHERE entity = 'class') AS total_classes,
+       sum(filled) FILTER (WHERE entity = 'student') AS filled_students,
+       sum(total) FILTER (WHERE entity = 'student') AS total_students,
+       sum(filled) FILTER (WHERE entity = 'staff') AS filled_staff,
+       sum(total) FILTER (WHERE entity = 'staff') AS total_staff,
+       count(*) AS records,
+       count(*) FILTER (WHERE valid) AS valid_records,
+       count(*) FILTER (WHERE entity = 'student' AND verified) AS students_verified,
+       count(*) FILTER (WHERE entity = 'staff' AND verified) AS staff_verified,
+       count(*) FILTER (WHERE entity = 'staff' AND is_teacher AND std_mn) AS teachers_std_mn,
+       count(*) FILTER (WHERE entity = 'staff' AND is_teacher AND std_other) AS teachers_std_other
+FROM m_records
+GROUP BY school_code, level;
 
 -- Groups and the schools in them. g_school is set for the school x level grain only.
 CREATE OR REPLACE TEMP TABLE m_groups AS
@@ -125,34 +151,31 @@ WHERE sl.level IS NOT NULL;
 -- Records per group. A record without a level counts in every level of its school.
 CREATE OR REPLACE TEMP TABLE m_rec_agg AS
 SELECT g.grain, g.g_school, g.g_unit, g.g_level,
-       count(*) FILTER (WHERE r.entity = 'student') AS students,
-       count(*) FILTER (WHERE r.entity = 'staff') AS staff,
-       count(*) FILTER (WHERE r.entity = 'staff' AND r.is_teacher) AS teachers,
-       count(*) FILTER (WHERE r.entity = 'class') AS classes,
-       sum(r.filled) AS required_filled,
-       sum(r.total) AS required_total,
-       sum(r.filled) FILTER (WHERE r.entity = 'school') AS filled_schools,
-       sum(r.total) FILTER (WHERE r.entity = 'school') AS total_schools,
-       sum(r.filled) FILTER (WHERE r.entity = 'class') AS filled_classes,
-       sum(r.total) FILTER (WHERE r.entity = 'class') AS total_classes,
-       sum(r.filled) FILTER (WHERE r.entity = 'student') AS filled_students,
-       sum(r.total) FILTER (WHERE r.entity = 'student') AS total_students,
-       sum(r.filled) FILTER (WHERE r.entity = 'staff') AS filled_staff,
-       sum(r.total) FILTER (WHERE r.entity = 'staff') AS total_staff,
-       count(*) AS records,
-       count(*) FILTER (WHERE r.valid) AS valid_records,
-       count(*) FILTER (WHERE r.entity = 'student' AND r.verified) AS students_verified,
-       count(*) FILTER (WHERE r.entity = 'staff' AND r.verified) AS staff_verified,
-       count(*) FILTER (
-           WHERE r.entity = 'staff' AND r.is_teacher
-             AND CASE WHEN g.g_level = 'MN' THEN r.std_mn
-                      WHEN g.g_level IS NOT NULL THEN r.std_other
-                      WHEN len(g.levels) > 0 AND len(list_filter(g.levels, lambda x: x <> 'MN')) = 0
-                          THEN r.std_mn
-                      ELSE r.std_other END
-       ) AS teachers_standard
+       sum(r.students) AS students,
+       sum(r.staff) AS staff,
+       sum(r.teachers) AS teachers,
+       sum(r.classes) AS classes,
+       sum(r.required_filled) AS required_filled,
+       sum(r.required_total) AS required_total,
+       sum(r.filled_schools) AS filled_schools,
+       sum(r.total_schools) AS total_schools,
+       sum(r.filled_classes) AS filled_classes,
+       sum(r.total_classes) AS total_classes,
+       sum(r.filled_students) AS filled_students,
+       sum(r.total_students) AS total_students,
+       sum(r.filled_staff) AS filled_staff,
+       sum(r.total_staff) AS total_staff,
+       sum(r.records) AS records,
+       sum(r.valid_records) AS valid_records,
+       sum(r.students_verified) AS students_verified,
+       sum(r.staff_verified) AS staff_verified,
+       sum(CASE WHEN g.g_level = 'MN' THEN r.teachers_std_mn
+                WHEN g.g_level IS NOT NULL THEN r.teachers_std_other
+                WHEN len(g.levels) > 0 AND len(list_filter(g.levels, lambda x: x <> 'MN')) = 0
+                    THEN r.teachers_std_mn
+                ELSE r.teachers_std_other END) AS teachers_standard
 FROM m_groups g
-JOIN m_records r
+JOIN m_rec_school r
   ON r.school_code = g.school_code
  AND (g.g_level IS NULL OR r.level IS NULL OR r.level = g.g_level)
 GROUP BY g.grain, g.g_school, g.g_unit, g.g_level;

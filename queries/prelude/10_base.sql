@@ -3,6 +3,7 @@
 --   p_schools    one row per school code (first row wins), with `active`
 --   p_class_key  one row per (school, class code) of the snapshot's year, with grade/level
 --   p_students   active students of the year, with age, grade, level, class/school found
+--                and empty_<field> flags for the required fields
 --   p_classes    every class row of the year, with level and counted active students
 --   p_staff      active staff, with age, teacher flag and training-standard flags
 -- "Active": the status is the active value, empty, or outside the vocabulary (an unknown
@@ -68,7 +69,15 @@ SELECT s._row,
        k.grade,
        k.level,
        k.class_code IS NOT NULL AS class_found,
-       sc.school_code IS NOT NULL AS school_found
+       sc.school_code IS NOT NULL AS school_found,
+       -- required fields left empty, computed once for student.missing_field and the metrics
+       soat_empty(s.class_code) AS empty_class_code,
+       soat_empty(s.full_name) AS empty_full_name,
+       s.birth_date IS NULL AND soat_empty(s.birth_date_raw) AS empty_birth_date,
+       soat_empty(s.gender) AS empty_gender,
+       soat_empty(s.ethnicity) AS empty_ethnicity,
+       soat_empty(s.citizen_id) AS empty_citizen_id,
+       soat_empty(s.permanent_address) AS empty_permanent_address
 FROM students s
 LEFT JOIN p_class_key k ON k.school_code = s.school_code AND k.class_code = s.class_code
 LEFT JOIN p_schools sc ON sc.school_code = s.school_code
