@@ -1,0 +1,1 @@
+"""Soát dashboard (Streamlit): app.py routes, pages/ render, query.py answers."""
