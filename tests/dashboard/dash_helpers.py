@@ -21,24 +21,3 @@ def logged_in(username: str = "admin", query_params: dict | None = None) -> AppT
     for k, v in (query_params or {}).items():
         at.query_params[k] = v
     return at
-
-
-def _root_conftest():
-    """tests/conftest.py as a module (its name `conftest` is taken by this folder's own)."""
-    import importlib.util
-    import sys
-
-    name = "soat_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "conftest.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-def require(condition: bool, reason: str) -> None:
-    """tests.conftest.require: skip locally, fail in CI (CI=true)."""
-    _root_conftest().require(condition, reason)

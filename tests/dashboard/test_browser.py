@@ -20,7 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dash_helpers import require
+
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "province"
