@@ -57,10 +57,10 @@ def time_page_queries(db: str) -> dict:
         ],
         "Xu hướng": lambda s: [q.trend(s, f), q.changes(sid, None, s, f)],
         "Dữ liệu": lambda s: [
-            q.all_snapshots(),
-            q.snapshot_tables(sid),
+            q.all_snapshots(s),
+            q.snapshot_tables(sid, s),
             q.rejects(sid, s),
-            q.check_runs(sid),
+            q.check_runs(sid, s),
         ],
     }
     scopes = {
