@@ -25,7 +25,14 @@ import streamlit as st
 
 from dashboard import db
 from soat.engine import params_for
-from soat.scope import PERSONAL_FIELDS, Scope, masked_value_sql, scope_sql
+from soat.scope import (
+    PERSONAL_FIELDS,
+    Scope,
+    masked_reject_value_sql,
+    masked_value_sql,
+    personal_header_keys,
+    scope_sql,
+)
 
 PAGE_SIZE = 100
 
@@ -666,13 +673,14 @@ def rejects(
     Rejected rows have no reliable school, so only a province-wide scope sees them."""
     sql = f"""
     SELECT r.table_name, r.source, r.sheet, r."row", r."column",
-           {masked_value_sql('r."column"', "r.value")} AS value, r.reason, r.row_dropped
+           {masked_reject_value_sql('r."column"', "r.value")} AS value, r.reason, r.row_dropped
     FROM rejects r
     WHERE r.snapshot_id = $snapshot_id AND $scope_all_units AND $scope_school IS NULL
     ORDER BY r.table_name, r.source, r.sheet, r."row", r."column"
     LIMIT $limit OFFSET $offset
     """
-    return _frame(sql, _p(snapshot_id, scope, limit=page_size, offset=max(0, page) * page_size))
+    params = _p(snapshot_id, scope, limit=page_size, offset=max(0, page) * page_size)
+    return _frame(sql, {**params, "personal_keys": personal_header_keys()})
 
 
 def count_rejects(snapshot_id: int, scope: Scope) -> int:

@@ -40,8 +40,13 @@ class Scope:
         }
 
 
-def scope_sql(alias: str, *, level_col: str | None = "level", school_col: str = "school_code",
-              unit_col: str = "unit_code") -> str:
+def scope_sql(
+    alias: str,
+    *,
+    level_col: str | None = "level",
+    school_col: str = "school_code",
+    unit_col: str = "unit_code",
+) -> str:
     """SQL predicate (identifiers only, values are parameters) restricting rows to a Scope.
 
     A row's unit is matched through unit_closure (the unit or any unit above it is in
@@ -99,4 +104,34 @@ def masked_value_sql(field_col: str, value_col: str) -> str:
         f"coalesce('**/**/' || regexp_extract({value_col}, '(\\d{{4}})', 1), '***') "
         f"WHEN {field_col} = 'permanent_address' THEN '***' "
         f"ELSE {value_col} END"
+    )
+
+
+def personal_header_keys() -> list[str]:
+    """Every accepted header of a personal field, as soat.vocab.name_key folds it: rejects
+    record the source's own header ('Ngày sinh', 'Số CCCD', 'birth_date'), not the field."""
+    from loaders.contract import TABLES
+    from soat.vocab import name_key
+
+    keys = set()
+    for table in TABLES.values():
+        for c in table.columns:
+            if c.name in PERSONAL_FIELDS:
+                keys.update(name_key(h) for h in c.all_headers)
+    return sorted(keys)
+
+
+# name_key in SQL: casefold, diacritics (and đ) removed, spaces, '-' and '_' dropped.
+HEADER_KEY_SQL = (
+    "regexp_replace(strip_accents(replace(lower({col}), 'đ', 'd')), '[\\s_-]', '', 'g')"
+)
+
+
+def masked_reject_value_sql(column_col: str, value_col: str) -> str:
+    """Mask a rejected value whose source column is a personal field (param $personal_keys,
+    from personal_header_keys()) unless $unmasked: the whole value becomes '***'."""
+    key = HEADER_KEY_SQL.format(col=column_col)
+    return (
+        f"CASE WHEN $unmasked OR {value_col} IS NULL THEN {value_col} "
+        f"WHEN list_contains($personal_keys, {key}) THEN '***' ELSE {value_col} END"
     )

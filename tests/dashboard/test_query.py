@@ -192,3 +192,23 @@ def test_a_multi_level_school_counts_its_records_once(sid):
     assert (
         query.drill_units(sid, ADMIN, ALL).filter(pl.col("unit_code") == "79761")["records"][0] == 8
     )
+
+
+def test_rejected_personal_values_masked_for_masked_roles(duck, sid):
+    """Rejects keep the source's header ('Ngày sinh', 'So CCCD', 'birth_date'), not the
+    field: masking must recognise every accepted header of a personal field."""
+    import duckdb
+
+    con = duckdb.connect(str(duck))
+    con.execute(
+        """INSERT INTO rejects VALUES
+           (1, 'students', 'hoc_sinh.csv', NULL, 7, 'Ngày sinh', '31/02/2016', 'ngày sai', false),
+           (1, 'staff', 'can_bo.xlsx', 'Sheet1', 9, 'So CCCD', '07908500045X', 'sai', false),
+           (1, 'students', 'students.csv', NULL, 3, 'birth_date', '2016-02-31', 'ngày sai', false),
+           (1, 'classes', 'lop.csv', NULL, 4, 'Sĩ số', 'ba mươi', 'không phải số', false)"""
+    )
+    con.close()
+    masked = dict(zip(*query.rejects(sid, PROVINCE_STAFF)[["column", "value"]], strict=True))
+    assert masked == {"Ngày sinh": "***", "So CCCD": "***", "birth_date": "***", "Sĩ số": "ba mươi"}
+    clear = dict(zip(*query.rejects(sid, ADMIN)[["column", "value"]], strict=True))
+    assert clear["Ngày sinh"] == "31/02/2016" and clear["So CCCD"] == "07908500045X"
