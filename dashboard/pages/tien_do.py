@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, downloads, labels, query, state
+from dashboard.components.followup import followup_download, followup_panel
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -96,20 +97,21 @@ else:
             icon=":material/school:",
             query_params={"school": row["school_code"]},
         )
-        try:
-            from dashboard.components.followup import followup_panel
-        except ImportError:  # pragma: no cover - ships with the access module
-            followup_panel = None
-        if followup_panel is not None:
-            followup_panel(
-                row["school_code"],
-                row["period"],
-                scope,
-                issues=["submission"],
-                key=f"followup_late_{row['school_code']}_{row['period']}",
-            )
+        followup_panel(
+            row["school_code"],
+            row["period"],
+            scope,
+            issues=["submission"],
+            key=f"followup_late_{row['school_code']}_{row['period']}",
+        )
 
 st.markdown(
     "**Tải danh sách** (đúng như lệnh `soat export late`, theo bộ lọc đang chọn, mọi tình trạng)"
 )
 downloads.late_buttons(sid, scope, f, key="late_dl")
+
+with st.expander("Biên bản theo dõi khắc phục (ai đánh dấu, khi nào, trạng thái)"):
+    st.caption(
+        "Trạng thái hiện tại của từng việc đã đánh dấu cho các trường trong phạm vi của bạn."
+    )
+    followup_download(scope, f.period, key="followup_dl_late")

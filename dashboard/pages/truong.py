@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, downloads, labels, query, state
+from dashboard.components.followup import followup_panel
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -166,9 +167,4 @@ school_scope = dataclasses.replace(scope, school=code)
 downloads.findings_buttons(sid, school_scope, f, f"loi_{code}", key="school_findings")
 
 # ---- follow-up (biên bản), owned by the access module -----------------------------------
-try:
-    from dashboard.components.followup import followup_panel
-except ImportError:  # pragma: no cover - the component ships with the access module
-    followup_panel = None
-if followup_panel is not None:
-    followup_panel(code, f.period, scope, key=f"followup_{code}")
+followup_panel(code, f.period, scope, key=f"followup_{code}")

@@ -227,7 +227,6 @@ def _cli_export(db, kind: str, fmt: str, *args: str) -> bytes:
 
 
 def test_late_list_downloads_equal_the_cli_export(duck, app_db, captured):
-    pytest.importorskip("soat.commands.export")
     at = logged_in("admin")
     at.run()
     at.selectbox(key="f_period").select("dau_nam").run()
@@ -249,14 +248,12 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
 
 
 def test_download_respects_the_scope(duck, app_db, captured):
-    pytest.importorskip("soat.commands.export")
     open_page(logged_in("quan1"), "pages/tien_do.py")
     df = pl.read_csv(io.BytesIO(captured["late_dl_csv"]()), infer_schema=False)
     assert set(df["school_code"]) <= {"S1", "S2", "S4"}
 
 
 def test_export_bytes_are_the_exports_own(duck, app_db):
-    pytest.importorskip("soat.commands.export")
     from dashboard import downloads
     from soat.scope import Scope
 
@@ -305,6 +302,19 @@ def test_selecting_a_late_row_opens_its_follow_up(duck, app_db):
     assert set(frame["Mã trường"]) == {"S2"}  # S3 (Quận 2) is outside Quận 1
     _select(at)
     assert "Theo dõi khắc phục (biên bản)" in texts(at)
+
+
+def test_late_page_offers_the_follow_up_record_in_scope(duck, app_db, captured):
+    from soat import followups
+
+    followups.set_state("S2", "dau_nam", "submission", "notified", "đã gọi điện", "quan1")
+    followups.set_state("S3", "dau_nam", "submission", "fixing", None, "quan2_th")
+    open_page(logged_in("quan1"), "pages/tien_do.py")
+    csv = captured["followup_dl_late_csv"].decode("utf-8-sig")
+    df = pl.read_csv(io.StringIO(csv), infer_schema=False)
+    assert df["Mã trường"].to_list() == ["S2"]  # Quận 2's S3 is outside Quận 1
+    assert df["Trạng thái"].to_list() == ["Đã thông báo"]
+    assert df["Người cập nhật"].to_list() == ["quan1"]
 
 
 def test_school_error_list_download_is_that_school_only(duck, app_db, captured):
