@@ -155,11 +155,25 @@ def _nav(pg, title: str) -> None:
 
 def _click_first_row(pg, grid_index: int = 0) -> None:
     """Select the first data row of a st.dataframe (its row-marker column)."""
-    grid = pg.get_by_test_id("stDataFrame").nth(grid_index)
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    pg.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
-    _settle(pg)
+    # A Streamlit rerun may replace the grid between locating and clicking it ("element is
+    # not attached"): settle, re-locate and try again a few times.
+    last: Exception | None = None
+    for _ in range(5):
+        _settle(pg)
+        grid = pg.get_by_test_id("stDataFrame").nth(grid_index)
+        try:
+            grid.wait_for(state="visible", timeout=15_000)
+            grid.scroll_into_view_if_needed(timeout=5_000)
+            box = grid.bounding_box()
+            if box is None:
+                raise RuntimeError("grid has no box yet")
+            pg.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+            _settle(pg)
+            return
+        except Exception as exc:  # noqa: BLE001 - playwright raises its own Error type
+            last = exc
+            pg.wait_for_timeout(500)
+    raise AssertionError(f"could not select the first row of grid {grid_index}: {last}")
 
 
 def test_log_in_open_every_page_drill_down_and_download(server, page):
