@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from loaders.contract import TABLES
+from soat.exports import late as late_export
 from soat.sample import people as P
 from soat.vocab import LEVEL_NAMES
 
@@ -442,20 +443,8 @@ def write_province(prov, out: Path, formats: str = "mixed") -> dict[str, str]:
 
 
 TRUTH_COLUMNS = ["check_id", "record_key", "field", "school_code", "defect"]
-LATE_COLUMNS = [
-    "school_code",
-    "school_name",
-    "unit_code",
-    "unit_name",
-    "level",
-    "period",
-    "data_type",
-    "target",
-    "due_date",
-    "first_success_at",
-    "status",
-    "days_late",
-]
+# the columns of `soat export late` (interface.md): one definition, in the export
+LATE_COLUMNS = late_export.COLUMNS
 
 
 def _cell(v) -> str:
