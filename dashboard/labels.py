@@ -133,3 +133,19 @@ def number(n: int | float | None) -> str:
     if n is None:
         return "–"
     return f"{int(n):,}".replace(",", ".")
+
+
+def for_display(df):
+    """A frame as a table shows it to officers: Streamlit prints a missing value as 'None',
+    so empty text becomes '' and timestamps become 'dd/mm/yyyy HH:MM' text ('—' when there
+    is none). Dates and numbers keep their types (sortable)."""
+    import polars as pl
+
+    return df.with_columns(
+        [pl.col(c).fill_null("") for c, t in df.schema.items() if t == pl.Utf8]
+        + [
+            pl.col(c).dt.strftime("%d/%m/%Y %H:%M").fill_null("—")
+            for c, t in df.schema.items()
+            if isinstance(t, pl.Datetime)
+        ]
+    )

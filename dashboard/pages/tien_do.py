@@ -59,29 +59,30 @@ else:
         "chọn một dòng để ghi nhận theo dõi khắc phục"
     )
     event = st.dataframe(
-        rows.select(
-            pl.col("school_code").alias("Mã trường"),
-            pl.col("school_name").alias("Tên trường"),
-            pl.col("unit_name").alias("Đơn vị"),
-            pl.col("level").alias("Cấp học"),
-            pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
-            pl.col("data_type")
-            .map_elements(labels.data_type, return_dtype=pl.Utf8)
-            .alias("Loại dữ liệu"),
-            pl.col("target").alias("Nộp lên"),
-            pl.col("due_date").alias("Hạn nộp"),
-            pl.col("first_success_at").alias("Nộp thành công lúc"),
-            pl.col("status")
-            .replace_strict(labels.STATUS, default=pl.col("status"))
-            .alias("Tình trạng"),
-            pl.col("days_late").alias("Số ngày muộn"),
-            pl.col("last_result").alias("Kết quả lần cuối"),
-            pl.col("last_error").alias("Lỗi lần cuối"),
+        labels.for_display(
+            rows.select(
+                pl.col("school_code").alias("Mã trường"),
+                pl.col("school_name").alias("Tên trường"),
+                pl.col("unit_name").alias("Đơn vị"),
+                pl.col("level").alias("Cấp học"),
+                pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
+                pl.col("data_type")
+                .map_elements(labels.data_type, return_dtype=pl.Utf8)
+                .alias("Loại dữ liệu"),
+                pl.col("target").alias("Nộp lên"),
+                pl.col("due_date").alias("Hạn nộp"),
+                pl.col("first_success_at").alias("Nộp thành công lúc"),
+                pl.col("status")
+                .replace_strict(labels.STATUS, default=pl.col("status"))
+                .alias("Tình trạng"),
+                pl.col("days_late").alias("Số ngày muộn"),
+                pl.col("last_result").alias("Kết quả lần cuối"),
+                pl.col("last_error").alias("Lỗi lần cuối"),
+            )
         ),
         hide_index=True,
         column_config={
             "Hạn nộp": st.column_config.DateColumn(format="DD/MM/YYYY"),
-            "Nộp thành công lúc": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
             "Số ngày muộn": st.column_config.NumberColumn(format="%d"),
         },
         key=f"late_rows_{sid}",

@@ -95,29 +95,32 @@ if subs.height == 0:
     st.caption("Không có hạn nộp nào áp dụng cho trường trong lựa chọn này.")
 else:
     st.dataframe(
-        subs.select(
-            pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
-            pl.col("data_type")
-            .map_elements(labels.data_type, return_dtype=pl.Utf8)
-            .alias("Loại dữ liệu"),
-            pl.col("target").alias("Nộp lên"),
-            pl.col("level").alias("Cấp học"),
-            pl.col("due_date").alias("Hạn nộp"),
-            pl.col("first_success_at").alias("Lần nộp thành công đầu"),
-            pl.col("status")
-            .replace_strict(labels.STATUS, default=pl.col("status"))
-            .alias("Tình trạng"),
-            pl.col("days_late").alias("Số ngày muộn"),
-            pl.col("pushes").alias("Số lần đẩy"),
-            pl.col("last_result").alias("Kết quả lần cuối"),
-            pl.col("last_error").alias("Lỗi lần cuối"),
-            pl.col("rule").replace_strict(labels.RULE, default=pl.col("rule")).alias("Hạn áp dụng"),
-            pl.col("reference").alias("Văn bản"),
+        labels.for_display(
+            subs.select(
+                pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
+                pl.col("data_type")
+                .map_elements(labels.data_type, return_dtype=pl.Utf8)
+                .alias("Loại dữ liệu"),
+                pl.col("target").alias("Nộp lên"),
+                pl.col("level").alias("Cấp học"),
+                pl.col("due_date").alias("Hạn nộp"),
+                pl.col("first_success_at").alias("Lần nộp thành công đầu"),
+                pl.col("status")
+                .replace_strict(labels.STATUS, default=pl.col("status"))
+                .alias("Tình trạng"),
+                pl.col("days_late").alias("Số ngày muộn"),
+                pl.col("pushes").alias("Số lần đẩy"),
+                pl.col("last_result").alias("Kết quả lần cuối"),
+                pl.col("last_error").alias("Lỗi lần cuối"),
+                pl.col("rule")
+                .replace_strict(labels.RULE, default=pl.col("rule"))
+                .alias("Hạn áp dụng"),
+                pl.col("reference").alias("Văn bản"),
+            )
         ),
         hide_index=True,
         column_config={
             "Hạn nộp": st.column_config.DateColumn(format="DD/MM/YYYY"),
-            "Lần nộp thành công đầu": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm"),
         },
     )
 

@@ -1,0 +1,22 @@
+"""Display helpers: what officers read in the tables."""
+
+import datetime as dt
+
+import polars as pl
+
+from dashboard import labels
+
+
+def test_for_display_blanks_missing_text_and_formats_timestamps():
+    df = pl.DataFrame(
+        {
+            "school": ["S1", None],
+            "at": [dt.datetime(2024, 9, 15, 23, 59), None],
+            "due": [dt.date(2024, 9, 15), dt.date(2024, 9, 20)],
+            "days": [None, 3],
+        }
+    )
+    out = labels.for_display(df)
+    assert out["school"].to_list() == ["S1", ""]
+    assert out["at"].to_list() == ["15/09/2024 23:59", "—"]
+    assert out.schema["due"] == pl.Date and out["days"].to_list() == [None, 3]
