@@ -109,6 +109,7 @@ SELECT t._row,
        t.staff_code, t.school_code, t.full_name, t.birth_date, t.birth_date_raw, t.gender,
        t.ethnicity, t.citizen_id, t.id_verified, t.permanent_address, t.position,
        t.contract, t.qualification, t.subject, t.status,
+       NULL::VARCHAR AS level,                      -- staff have no level of their own
        year(t.birth_date) AS birth_year,
        $year_start - year(t.birth_date) AS age,
        t.position = 'Giáo viên' AS is_teacher,

@@ -1,13 +1,3 @@
--- Unparseable, in the future, or an age outside 0..30 (age = school-year start year - birth year).
-SELECT record_key, school_code, level AS level, 'birth_date' AS field,
-       coalesce(soat_dmy(birth_date), birth_date_raw) AS value,
-       CASE
-           WHEN birth_date IS NULL THEN 'không đọc được là ngày (cần dạng ngày/tháng/năm)'
-           WHEN birth_date > $as_of THEN 'sau ngày chốt số liệu ' || soat_dmy($as_of)
-           ELSE 'tuổi ' || age || ', phải từ 0 đến 30'
-       END AS detail,
-       NULL AS period
-FROM p_students
-WHERE (birth_date IS NULL AND NOT soat_empty(birth_date_raw))
-   OR birth_date > $as_of
-   OR age < 0 OR age > 30
+-- Unparseable, in the future, or an age outside 0..30 (age = school-year start year - birth
+-- year). The rule is the table macro p_dob_invalid (queries/prelude/20_check_macros.sql).
+SELECT * FROM p_dob_invalid('p_students', $as_of, 0, 30)
