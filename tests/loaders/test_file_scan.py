@@ -1,0 +1,73 @@
+"""read.scan_file: the NFC fast path (skip per-cell nfc_normalize) and the line count."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from loaders import read
+from tests.loaders.loader_helpers import (
+    SCHOOLS,
+    STUDENT_HEAD,
+    folder,
+    load,
+    rejects,
+    rows,
+    student_rows,
+)
+
+
+def _write(tmp_path, text: str, name: str = "f.csv", bom: bool = False):
+    p = tmp_path / name
+    p.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return p
+
+
+@pytest.mark.parametrize("chunk", [read.SCAN_CHUNK, 7, 64])
+def test_scan_nfc_and_lines(tmp_path, chunk, monkeypatch):
+    monkeypatch.setattr(read, "SCAN_CHUNK", chunk)
+    body = "Mã,Tên\n" + "".join(f"HS{i},Nguyễn Thị Ánh Đặng {i}\n" for i in range(50))
+    s = read.scan_file(_write(tmp_path, body, bom=True))
+    assert s.nfc and s.lines == 51
+    # no final newline: the last line still counts
+    assert read.scan_file(_write(tmp_path, body + "x,y", "g.csv")).lines == 52
+    # a decomposed name deep in the file, whatever the chunk size
+    nfd = body + "HSx," + unicodedata.normalize("NFD", "Nguyễn Ánh") + "\n" + body
+    s = read.scan_file(_write(tmp_path, nfd, "h.csv"))
+    assert not s.nfc and s.lines == 103
+    # characters outside the fast path's ranges, still NFC: the exact check says so
+    other = body + "a – b ’ 漢字 ὰ\n"
+    assert read.scan_file(_write(tmp_path, other, "i.csv")).nfc
+    # Greek with a decomposed accent (E1 BD..BF lead/second bytes are not fast-path safe)
+    assert not read.scan_file(_write(tmp_path, body + "α\u0300\n", "j.csv")).nfc
+
+
+def test_nfd_deep_in_a_large_file_is_stored_nfc(con, tmp_path, monkeypatch):
+    monkeypatch.setattr(read, "SCAN_CHUNK", 256)  # the NFD row lands in a later chunk
+    name = unicodedata.normalize("NFD", "Nguyễn Thị Ánh")
+    body = [STUDENT_HEAD, *student_rows(9), ["HS10", "S1", name, "01/02/2018", "079318000130"]]
+    d = folder(tmp_path, {"students.csv": body})
+    r = load(con, d)
+    got = {g["student_code"]: g for g in rows(con, "students", r.snapshot_id)}
+    assert got["HS10"]["full_name"] == "Nguyễn Thị Ánh"
+    assert unicodedata.is_normalized("NFC", got["HS10"]["full_name"])
+    assert got["HS10"]["_row"] == 11
+
+
+def test_row_numbers_with_and_without_skipped_lines(con, tmp_path):
+    # no empty line: the line count matches, no search for empty lines
+    d = folder(tmp_path / "a", {"students.csv": [STUDENT_HEAD, *student_rows(3)]})
+    r = load(con, d)
+    assert sorted(g["_row"] for g in rows(con, "students", r.snapshot_id)) == [2, 3, 4]
+    # an empty line and a short line: rows after them keep their line numbers
+    d = tmp_path / "b"
+    d.mkdir()
+    (d / "schools.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n")
+    lines = [",".join(STUDENT_HEAD)] + [",".join(r) for r in student_rows(3)]
+    lines.insert(2, "")
+    lines.insert(4, "HSx,S1")
+    (d / "students.csv").write_text("\n".join(lines) + "\n")
+    r = load(con, d)
+    assert sorted(g["_row"] for g in rows(con, "students", r.snapshot_id)) == [2, 4, 6]
+    assert [x["row"] for x in rejects(con, r.snapshot_id)] == [5]
