@@ -2,10 +2,12 @@
 -- Temp tables (re-created on every run, so a re-run sees the current snapshot only):
 --   p_schools    one row per school code (first row wins), with `active`
 --   p_class_key  one row per (school, class code) of the snapshot's year, with grade/level
---   p_students   active students of the year, with age, grade, level, class/school found
---                and empty_<field> flags for the required fields
+--   p_students   active students of the year (narrow), with age, grade, level, class/school
+--                found, id_state, bad_<field> values and empty_<field> flags
+--   p_school_counts  active students, staff, teachers per school code
 --   p_classes    every class row of the year, with level and counted active students
---   p_staff      active staff, with age, teacher flag and training-standard flags
+--   p_staff      active staff, with age, id_state, bad_<field> values, teacher flag and
+--                training-standard flags
 -- "Active": the status is the active value, empty, or outside the vocabulary (an unknown
 -- status is flagged by *.invalid_value and the record is still checked, not dropped).
 -- "Of the year": school_year is the snapshot's year, or empty.
@@ -40,6 +42,23 @@ CREATE OR REPLACE TEMP MACRO soat_in_year(y, sy) AS (sy IS NULL OR y IS NULL OR 
 
 CREATE OR REPLACE TEMP MACRO soat_dmy(d) AS (strftime(d, '%d/%m/%Y'));
 
+-- A citizen ID's state, computed once per record: NULL = empty, 'format' = not exactly 12
+-- digits (*.id_format), 'province' = 12 digits but PPP is not a province code
+-- (*.id_province), 'ok' = 12 digits with a valid PPP (*.id_mismatch compares G and YY).
+CREATE OR REPLACE TEMP MACRO soat_id_state(x) AS (
+    CASE
+        WHEN soat_empty(x) THEN NULL
+        WHEN NOT regexp_full_match(x, '[0-9]{12}') THEN 'format'
+        WHEN left(x, 3) NOT IN (SELECT value FROM p_vocab WHERE name = 'province_code')
+            THEN 'province'
+        ELSE 'ok'
+    END);
+
+-- The value when it is filled and not in the vocabulary `vocab` of p_vocab, else NULL.
+CREATE OR REPLACE TEMP MACRO soat_bad_value(x, vocab) AS (
+    CASE WHEN NOT soat_empty(x)
+              AND x NOT IN (SELECT value FROM p_vocab WHERE name = vocab) THEN x END);
+
 CREATE OR REPLACE TEMP TABLE p_schools AS
 SELECT school_code, school_name, unit_code, levels, levels_raw, software, principal,
        national_standard, accreditation, internet, status, _row,
@@ -58,18 +77,29 @@ WHERE c.snapshot_id = $snapshot_id AND soat_in_year(c.school_year, $school_year)
   AND c.class_code IS NOT NULL
 GROUP BY c.school_code, c.class_code;
 
+-- Narrow on purpose (2 M rows at a province): only what the checks and metrics read, and
+-- the flags several of them need computed once. Names and addresses are only ever tested
+-- for emptiness, status and ethnicity only against their vocabulary, so the flags replace
+-- them. birth_date_raw is kept only where the date could not be read.
 CREATE OR REPLACE TEMP TABLE p_students AS
-SELECT s._row,
-       coalesce(s.student_code, 'dòng ' || s._row) AS record_key,
-       s.student_code, s.school_code, s.class_code, s.school_year, s.full_name,
-       s.birth_date, s.birth_date_raw, s.gender, s.ethnicity, s.citizen_id, s.id_verified,
-       s.permanent_address, s.status,
+SELECT coalesce(s.student_code, 'dòng ' || s._row) AS record_key,
+       s.student_code IS NOT NULL AS has_code,
+       s.school_code, s.class_code,
+       s.birth_date,
+       CASE WHEN s.birth_date IS NULL THEN s.birth_date_raw END AS birth_date_raw,
+       s.gender, s.citizen_id, s.id_verified,
        year(s.birth_date) AS birth_year,
        $year_start - year(s.birth_date) AS age,
        k.grade,
        k.level,
        k.class_code IS NOT NULL AS class_found,
        sc.school_code IS NOT NULL AS school_found,
+       soat_id_state(s.citizen_id) AS id_state,
+       -- a filled value outside its vocabulary (else NULL), for student.invalid_value
+       soat_bad_value(s.gender, 'gender') AS bad_gender,
+       soat_bad_value(s.ethnicity, 'ethnicity') AS bad_ethnicity,
+       soat_bad_value(s.status, 'student_status') AS bad_status,
+       soat_bad_value(s.id_verified, 'id_verified') AS bad_id_verified,
        -- required fields left empty, computed once for student.missing_field and the metrics
        soat_empty(s.class_code) AS empty_class_code,
        soat_empty(s.full_name) AS empty_full_name,
@@ -110,18 +140,41 @@ SELECT t._row,
        t.ethnicity, t.citizen_id, t.id_verified, t.permanent_address, t.position,
        t.contract, t.qualification, t.subject, t.status,
        NULL::VARCHAR AS level,                      -- staff have no level of their own
+       soat_id_state(t.citizen_id) AS id_state,
        year(t.birth_date) AS birth_year,
        $year_start - year(t.birth_date) AS age,
        t.position = 'Giáo viên' AS is_teacher,
        coalesce(q.rank >= 1, false) AS std_mn,      -- Cao đẳng or higher
        coalesce(q.rank >= 2, false) AS std_other,   -- Đại học or higher
-       sc.school_code IS NOT NULL AS school_found
+       sc.school_code IS NOT NULL AS school_found,
+       soat_bad_value(t.gender, 'gender') AS bad_gender,
+       soat_bad_value(t.ethnicity, 'ethnicity') AS bad_ethnicity,
+       soat_bad_value(t.position, 'position') AS bad_position,
+       soat_bad_value(t.contract, 'contract') AS bad_contract,
+       soat_bad_value(t.qualification, 'qualification') AS bad_qualification,
+       soat_bad_value(t.status, 'staff_status') AS bad_status,
+       soat_bad_value(t.id_verified, 'id_verified') AS bad_id_verified
 FROM staff t
 LEFT JOIN p_qual_rank q ON q.qualification = t.qualification
 LEFT JOIN p_schools sc ON sc.school_code = t.school_code
 WHERE t.snapshot_id = $snapshot_id
   AND (t.status IS NULL OR t.status = 'Đang làm việc'
        OR t.status NOT IN (SELECT value FROM p_vocab WHERE name = 'staff_status'));
+
+-- Active students, staff and teachers per school code, counted once for the checks that
+-- compare counts (no_records, ptr_outlier, records_mismatch, count_mismatch).
+CREATE OR REPLACE TEMP TABLE p_school_counts AS
+SELECT school_code,
+       CAST(sum(students) AS BIGINT) AS students,
+       CAST(sum(staff) AS BIGINT) AS staff,
+       CAST(sum(teachers) AS BIGINT) AS teachers
+FROM (SELECT school_code, count(*) AS students, 0 AS staff, 0 AS teachers
+      FROM p_students GROUP BY school_code
+      UNION ALL
+      SELECT school_code, 0, count(*), count(*) FILTER (WHERE is_teacher)
+      FROM p_staff GROUP BY school_code)
+WHERE school_code IS NOT NULL
+GROUP BY school_code;
 
 -- A number as people write it: 12 (not 12.0), else as stored.
 CREATE OR REPLACE TEMP MACRO soat_num(x) AS (

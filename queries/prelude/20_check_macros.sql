@@ -1,7 +1,8 @@
 -- Table macros shared by checks that apply the same rule to different tables (one
 -- definition each, the check file is one SELECT over the macro). `people` is the name of a
 -- prelude table (p_students, p_staff) read with query_table(): it must have record_key,
--- school_code, level, citizen_id, gender, birth_date, birth_date_raw, birth_year, age.
+-- school_code, level, citizen_id, id_state, gender, birth_date, birth_date_raw, birth_year,
+-- age.
 -- A macro's tables must exist when it is created (query_table(name) is resolved per call):
 -- the submission.* macros are in 60_submission_macros.sql, after 50_submission_status.sql.
 -- (No semicolons inside comments or strings: the runner splits this file on them.)
@@ -15,8 +16,14 @@ WITH x AS (
            CAST(substr(citizen_id, 4, 1) AS INTEGER) AS g,
            substr(citizen_id, 5, 2) AS yy
     FROM query_table(people)
-    WHERE regexp_full_match(citizen_id, '[0-9]{12}')
-      AND left(citizen_id, 3) IN (SELECT value FROM p_vocab WHERE name = 'province_code')
+    WHERE id_state = 'ok'                -- 12 digits, valid PPP (soat_id_state)
+      -- fast path: skip the records whose G and YY are exactly what gender and birth year
+      -- say (nearly all of them), one integer comparison instead of the three tests below
+      AND NOT coalesce(gender IN ('Nam', 'Nữ') AND birth_year BETWEEN 1900 AND 2199
+                       AND CAST(substr(citizen_id, 4, 3) AS INTEGER)
+                           = ((birth_year // 100 - 19) * 2
+                              + CASE WHEN gender = 'Nữ' THEN 1 ELSE 0 END) * 100
+                             + birth_year % 100, false)
 ), y AS (
     SELECT *,
            gender IN ('Nam', 'Nữ')

@@ -6,11 +6,11 @@ WITH r AS (
       AND indicator IN ('hs_tong', 'lop_tong', 'gv_tong') AND value IS NOT NULL
     GROUP BY school_code, period, indicator
 ), db AS (
-    SELECT school_code, 'hs_tong' AS indicator, count(*) AS n FROM p_students GROUP BY 1
+    SELECT school_code, 'hs_tong' AS indicator, students AS n FROM p_school_counts
     UNION ALL
     SELECT school_code, 'lop_tong', count(DISTINCT record_key) FROM p_classes GROUP BY 1
     UNION ALL
-    SELECT school_code, 'gv_tong', count(*) FROM p_staff WHERE is_teacher GROUP BY 1
+    SELECT school_code, 'gv_tong', teachers FROM p_school_counts
 ), present AS (
     SELECT CASE table_name WHEN 'students' THEN 'hs_tong' WHEN 'classes' THEN 'lop_tong'
                            WHEN 'staff' THEN 'gv_tong' END AS indicator

@@ -6,9 +6,9 @@ WITH sc AS (
       AND record_count IS NOT NULL
       AND data_type IN ('staff', 'students', 'classes', 'rooms', 'budget')
 ), db AS (
-    SELECT school_code, 'students' AS data_type, count(*) AS n FROM p_students GROUP BY 1
+    SELECT school_code, 'students' AS data_type, students AS n FROM p_school_counts
     UNION ALL
-    SELECT school_code, 'staff', count(*) FROM p_staff GROUP BY 1
+    SELECT school_code, 'staff', staff FROM p_school_counts
     UNION ALL
     SELECT school_code, 'classes', count(DISTINCT record_key) FROM p_classes GROUP BY 1
     UNION ALL

@@ -1,26 +1,19 @@
--- A filled vocabulary field whose value is not one of the canonical values.
--- The few distinct values of each field are tested first, then the students holding a bad
--- one are found with a join (one cheap scan per field instead of one row per field).
-WITH bad AS (
-    SELECT field, value
-    FROM (SELECT DISTINCT 'gender' AS field, 'gender' AS vocab, gender AS value FROM p_students
-          UNION ALL
-          SELECT DISTINCT 'ethnicity', 'ethnicity', ethnicity FROM p_students
-          UNION ALL
-          SELECT DISTINCT 'status', 'student_status', status FROM p_students
-          UNION ALL
-          SELECT DISTINCT 'id_verified', 'id_verified', id_verified FROM p_students) d
-    WHERE NOT soat_empty(d.value)
-      AND d.value NOT IN (SELECT value FROM p_vocab v WHERE v.name = d.vocab)
+-- A filled vocabulary field whose value is not one of the canonical values. The prelude
+-- keeps such a value in bad_<field> (soat_bad_value), NULL otherwise.
+SELECT record_key, school_code, level, f.field, f.value, NULL AS detail, NULL AS period
+FROM (
+    SELECT record_key, school_code, level, unnest([
+        CASE WHEN bad_gender IS NOT NULL
+             THEN struct_pack(field := 'gender', value := bad_gender) END,
+        CASE WHEN bad_ethnicity IS NOT NULL
+             THEN struct_pack(field := 'ethnicity', value := bad_ethnicity) END,
+        CASE WHEN bad_status IS NOT NULL
+             THEN struct_pack(field := 'status', value := bad_status) END,
+        CASE WHEN bad_id_verified IS NOT NULL
+             THEN struct_pack(field := 'id_verified', value := bad_id_verified) END
+    ]) AS f
+    FROM p_students
+    WHERE bad_gender IS NOT NULL OR bad_ethnicity IS NOT NULL OR bad_status IS NOT NULL
+       OR bad_id_verified IS NOT NULL
 )
-SELECT s.record_key, s.school_code, s.level, b.field, b.value, NULL AS detail, NULL AS period
-FROM p_students s JOIN bad b ON b.field = 'gender' AND b.value = s.gender
-UNION ALL
-SELECT s.record_key, s.school_code, s.level, b.field, b.value, NULL, NULL
-FROM p_students s JOIN bad b ON b.field = 'ethnicity' AND b.value = s.ethnicity
-UNION ALL
-SELECT s.record_key, s.school_code, s.level, b.field, b.value, NULL, NULL
-FROM p_students s JOIN bad b ON b.field = 'status' AND b.value = s.status
-UNION ALL
-SELECT s.record_key, s.school_code, s.level, b.field, b.value, NULL, NULL
-FROM p_students s JOIN bad b ON b.field = 'id_verified' AND b.value = s.id_verified
+WHERE f IS NOT NULL
