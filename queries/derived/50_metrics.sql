@@ -46,21 +46,31 @@ WHERE snapshot_id = $snapshot_id AND severity = 'error';
 
 -- Records (with their required fields filled and whether they have an error finding),
 -- counted per school x level at once (a few rows per school): the join to the groups
--- below then multiplies thousands of rows, not every record.
+-- below then multiplies thousands of rows, not every record. Students (2 M at a province)
+-- are first counted per school x their own level (four sums instead of a row each through
+-- the generic aggregation), then mapped to the school's levels and added to the others.
 CREATE OR REPLACE TEMP TABLE m_rec_school AS
-WITH rec AS (
-    SELECT 'student' AS entity, s.school_code, s.record_key,
-           CASE WHEN list_contains(m.levels, s.level) THEN s.level ELSE m.levels[1] END AS level,
-           7 - (s.empty_class_code::INTEGER + s.empty_full_name::INTEGER
-                + s.empty_birth_date::INTEGER + s.empty_gender::INTEGER
-                + s.empty_ethnicity::INTEGER + s.empty_citizen_id::INTEGER
-                + s.empty_permanent_address::INTEGER) AS filled,
-           7 AS total,
-           coalesce(s.id_verified = 'Đã xác thực', false) AS verified,
-           false AS is_teacher, false AS std_mn, false AS std_other
-    FROM p_students s JOIN m_schools m ON m.school_code = s.school_code
-    UNION ALL
-    SELECT 'staff', t.school_code, t.record_key, NULL,
+WITH st AS (
+    SELECT s.school_code, s.level,
+           count(*) AS n,
+           sum(7 - (s.empty_class_code::INTEGER + s.empty_full_name::INTEGER
+                    + s.empty_birth_date::INTEGER + s.empty_gender::INTEGER
+                    + s.empty_ethnicity::INTEGER + s.empty_citizen_id::INTEGER
+                    + s.empty_permanent_address::INTEGER)) AS filled,
+           count(*) FILTER (WHERE s.id_verified = 'Đã xác thực') AS verified,
+           count(*) FILTER (WHERE e.record_key IS NULL) AS valid
+    FROM p_students s
+    LEFT JOIN (SELECT DISTINCT school_code, record_key FROM m_errkeys
+               WHERE entity = 'student') e
+           ON e.school_code = s.school_code AND e.record_key = s.record_key
+    GROUP BY s.school_code, s.level
+), st_level AS (
+    SELECT st.school_code,
+           CASE WHEN list_contains(m.levels, st.level) THEN st.level ELSE m.levels[1] END AS level,
+           st.n, st.filled, st.verified, st.valid
+    FROM st JOIN m_schools m ON m.school_code = st.school_code
+), rec AS (
+    SELECT 'staff' AS entity, t.school_code, t.record_key, NULL::VARCHAR AS level,
            (NOT soat_empty(t.full_name))::INTEGER
            + (t.birth_date IS NOT NULL OR NOT soat_empty(t.birth_date_raw))::INTEGER
            + (NOT soat_empty(t.gender))::INTEGER + (NOT soat_empty(t.ethnicity))::INTEGER
@@ -69,10 +79,10 @@ WITH rec AS (
            + (NOT soat_empty(t.position))::INTEGER + (NOT soat_empty(t.contract))::INTEGER
            + (NOT soat_empty(t.qualification))::INTEGER
            + CASE WHEN t.position = 'Giáo viên' THEN (NOT soat_empty(t.subject))::INTEGER
-                  ELSE 0 END,
-           9 + CASE WHEN t.position = 'Giáo viên' THEN 1 ELSE 0 END,
-           coalesce(t.id_verified = 'Đã xác thực', false),
-           coalesce(t.is_teacher, false), t.std_mn, t.std_other
+                  ELSE 0 END AS filled,
+           9 + CASE WHEN t.position = 'Giáo viên' THEN 1 ELSE 0 END AS total,
+           coalesce(t.id_verified = 'Đã xác thực', false) AS verified,
+           coalesce(t.is_teacher, false) AS is_teacher, t.std_mn, t.std_other
     FROM p_staff t JOIN m_schools m ON m.school_code = t.school_code
     UNION ALL
     SELECT 'class', c.school_code, c.record_key,
@@ -102,9 +112,9 @@ FROM rec
 LEFT JOIN m_errkeys e
        ON e.entity = rec.entity AND e.school_code = rec.school_code
       AND e.record_key = rec.record_key
-)
+), other AS (
 SELECT school_code, level,
-       count(*) FILTER (WHERE entity = 'student') AS students,
+       0 AS students,
        count(*) FILTER (WHERE entity = 'staff') AS staff,
        count(*) FILTER (WHERE entity = 'staff' AND is_teacher) AS teachers,
        count(*) FILTER (WHERE entity = 'class') AS classes,
@@ -114,17 +124,36 @@ SELECT school_code, level,
        sum(total) FILTER (WHERE entity = 'school') AS total_schools,
        sum(filled) FILTER (WHERE entity = 'class') AS filled_classes,
        sum(total) FILTER (WHERE entity = 'class') AS total_classes,
-       sum(filled) FILTER (WHERE entity = 'student') AS filled_students,
-       sum(total) FILTER (WHERE entity = 'student') AS total_students,
+       NULL::HUGEINT AS filled_students,
+       NULL::HUGEINT AS total_students,
        sum(filled) FILTER (WHERE entity = 'staff') AS filled_staff,
        sum(total) FILTER (WHERE entity = 'staff') AS total_staff,
        count(*) AS records,
        count(*) FILTER (WHERE valid) AS valid_records,
-       count(*) FILTER (WHERE entity = 'student' AND verified) AS students_verified,
+       0 AS students_verified,
        count(*) FILTER (WHERE entity = 'staff' AND verified) AS staff_verified,
        count(*) FILTER (WHERE entity = 'staff' AND is_teacher AND std_mn) AS teachers_std_mn,
        count(*) FILTER (WHERE entity = 'staff' AND is_teacher AND std_other) AS teachers_std_other
 FROM m_records
+GROUP BY school_code, level
+UNION ALL
+SELECT school_code, level,
+       n, 0, 0, 0, filled, 7 * n, NULL, NULL, NULL, NULL, filled, 7 * n, NULL, NULL,
+       n, valid, verified, 0, 0, 0
+FROM st_level
+)
+SELECT school_code, level,
+       sum(students) AS students, sum(staff) AS staff, sum(teachers) AS teachers,
+       sum(classes) AS classes,
+       sum(required_filled) AS required_filled, sum(required_total) AS required_total,
+       sum(filled_schools) AS filled_schools, sum(total_schools) AS total_schools,
+       sum(filled_classes) AS filled_classes, sum(total_classes) AS total_classes,
+       sum(filled_students) AS filled_students, sum(total_students) AS total_students,
+       sum(filled_staff) AS filled_staff, sum(total_staff) AS total_staff,
+       sum(records) AS records, sum(valid_records) AS valid_records,
+       sum(students_verified) AS students_verified, sum(staff_verified) AS staff_verified,
+       sum(teachers_std_mn) AS teachers_std_mn, sum(teachers_std_other) AS teachers_std_other
+FROM other
 GROUP BY school_code, level;
 
 -- Groups and the schools in them. g_school is set for the school x level grain only.
