@@ -2,7 +2,7 @@
 the same files, and append the figures (with date and machine) to BENCHMARKS.md.
 
     python -m benchmarks.run [--students 2000000] [--curve 100000,500000,1000000]
-                             [--baseline-rows 200000] [--no-record]
+                             [--baseline-rows 200000] [--no-record] [--browser]
 
 Every step runs in its own process (benchmarks/step.py) so its peak RSS is its own.
 Data goes to a temporary folder that is deleted afterwards (never committed).
@@ -102,7 +102,18 @@ def generate(folder: Path, students: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure(students: int, work: Path, baseline_rows: int | None, progress) -> dict:
+def browser_pages(db: Path) -> dict:
+    """benchmarks/page_timing.py in its own process: each page served, in Chromium."""
+    cmd = [sys.executable, "-m", "benchmarks.page_timing", "--db", str(db), "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"page_timing failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(
+    students: int, work: Path, baseline_rows: int | None, progress, browser: bool = False
+) -> dict:
     folder = work / f"p{students}"
     gen = generate(folder, students)
     progress(f"{students:,} students generated in {gen:.1f}s")
@@ -119,6 +130,9 @@ def measure(students: int, work: Path, baseline_rows: int | None, progress) -> d
     if baseline_rows:
         res["steps"]["baseline"] = run_step("baseline", folder, soat_db, rows=baseline_rows)
         progress(f"  baseline: {res['steps']['baseline']['seconds']:.2f}s")
+    if browser:
+        res["browser"] = browser_pages(soat_db)
+        progress("  browser pages timed")
     for p in (floor_db, soat_db):
         p.unlink(missing_ok=True)
     shutil.rmtree(folder, ignore_errors=True)
@@ -174,6 +188,10 @@ def table(res: dict) -> str:
         lines += ["", "| dashboard page query | seconds |", "| --- | ---: |"]
         for q, sec in s["pages"]["queries"].items():
             lines.append(f"| {q} | {sec:.3f} |")
+    if "browser" in res:
+        from benchmarks.page_timing import table as page_table
+
+        lines += ["", page_table(res["browser"]["pages"])]
     if "exports" in s and "exports" in s["exports"]:
         lines += ["", "| export (csv) | seconds | rows |", "| --- | ---: | ---: |"]
         for k, v in s["exports"]["exports"].items():
@@ -194,6 +212,11 @@ def main() -> None:
         "--no-record", action="store_true", help="print only, do not append to BENCHMARKS.md"
     )
     p.add_argument("--workdir", help="where to generate (default: a temporary folder)")
+    p.add_argument(
+        "--browser",
+        action="store_true",
+        help="also time each dashboard page served, in Chromium (benchmarks/page_timing.py)",
+    )
     a = p.parse_args()
 
     def progress(msg: str) -> None:
@@ -206,7 +229,10 @@ def main() -> None:
     try:
         for n in sizes:
             progress(f"== {n:,} students")
-            results.append(measure(n, work, a.baseline_rows if n == a.students else None, progress))
+            last = n == a.students
+            results.append(
+                measure(n, work, a.baseline_rows if last else None, progress, a.browser and last)
+            )
     finally:
         if not a.workdir:
             shutil.rmtree(work, ignore_errors=True)
