@@ -5,9 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
-from loaders import read
-from tests.loaders.loader_helpers import (
+from loader_helpers import (
     SCHOOLS,
     STUDENT_HEAD,
     folder,
@@ -16,6 +14,8 @@ from tests.loaders.loader_helpers import (
     rows,
     student_rows,
 )
+
+from loaders import read
 
 
 def _write(tmp_path, text: str, name: str = "f.csv", bom: bool = False):
@@ -71,3 +71,39 @@ def test_row_numbers_with_and_without_skipped_lines(con, tmp_path):
     r = load(con, d)
     assert sorted(g["_row"] for g in rows(con, "students", r.snapshot_id)) == [2, 4, 6]
     assert [x["row"] for x in rejects(con, r.snapshot_id)] == [5]
+
+
+def test_frame_is_nfc():
+    import polars as pl
+
+    nfc = pl.DataFrame({"a": ["Nguyễn", None, "Ánh"], "b": [1, 2, 3]})
+    assert read.frame_is_nfc(nfc)
+    nfd = nfc.with_columns(pl.lit(unicodedata.normalize("NFD", "Ánh")).alias("c"))
+    assert not read.frame_is_nfc(nfd)
+    assert not read.frame_is_nfc(pl.DataFrame({"x": [b"\xcc\x81"]}))  # binary: not vouched
+    assert read.frame_is_nfc(pl.DataFrame({"a": pl.Series([], dtype=pl.String)}))
+
+
+def test_nfd_xlsx_cell_is_stored_nfc(con, tmp_path):
+    name = unicodedata.normalize("NFD", "Nguyễn Thị Ánh")
+    body = [STUDENT_HEAD, *student_rows(2), ["HS9", "S1", name, "01/02/2018", "079318000199"]]
+    r = load(con, folder(tmp_path, {"students.xlsx": body}))
+    got = {g["student_code"]: g["full_name"] for g in rows(con, "students", r.snapshot_id)}
+    assert got["HS9"] == "Nguyễn Thị Ánh" and got["HS1"] == "Học sinh 1"
+
+
+def test_nfd_sql_value_is_stored_nfc(con, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "src.sqlite"
+    c = sqlite3.connect(db)
+    c.execute('CREATE TABLE schools ("Mã trường" TEXT, "Tên trường" TEXT, "Cấp học" TEXT)')
+    c.execute(
+        "INSERT INTO schools VALUES ('S1', ?, 'TH')", (unicodedata.normalize("NFD", "Lê Lợi"),)
+    )
+    c.execute("INSERT INTO schools VALUES ('S2', 'Trường B', 'THCS')")
+    c.commit()
+    c.close()
+    r = load(con, f"sqlite:///{db}")
+    got = {g["school_code"]: g["school_name"] for g in rows(con, "schools", r.snapshot_id)}
+    assert got == {"S1": "Lê Lợi", "S2": "Trường B"}
