@@ -120,6 +120,13 @@ def split_statements(sql: str) -> list[str]:
     ]
 
 
+# The school's unit and levels for every finding, computed once per run (not per check).
+FINDING_SCHOOLS = """
+CREATE OR REPLACE TEMP TABLE finding_schools AS
+SELECT school_code, any_value(unit_code) AS unit_code, any_value(levels) AS levels
+FROM schools WHERE snapshot_id = $snapshot_id GROUP BY school_code
+"""
+
 WRAP = """
 INSERT INTO findings
 SELECT $snapshot_id, $check_id, $severity, $entity,
@@ -132,9 +139,7 @@ SELECT $snapshot_id, $check_id, $severity, $entity,
            '{{field}}', coalesce(fl.label, q.field, '')),
        q.period
 FROM ({sql}) AS q
-LEFT JOIN (SELECT school_code, any_value(unit_code) AS unit_code, any_value(levels) AS levels
-           FROM schools WHERE snapshot_id = $snapshot_id GROUP BY school_code) AS sch
-       ON sch.school_code = q.school_code
+LEFT JOIN finding_schools AS sch ON sch.school_code = q.school_code
 LEFT JOIN field_labels AS fl ON fl.field = q.field
 """
 
@@ -193,6 +198,7 @@ def run_checks(
     params = snapshot_params(con, snapshot_id)
     present = tables_present(con, snapshot_id)
     create_field_labels(con)
+    con.execute(FINDING_SCHOOLS, {"snapshot_id": snapshot_id})
     con.execute("DELETE FROM findings WHERE snapshot_id = $s", {"s": snapshot_id})
     con.execute("DELETE FROM check_runs WHERE snapshot_id = $s", {"s": snapshot_id})
     clock = time.perf_counter()

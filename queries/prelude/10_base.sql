@@ -78,7 +78,8 @@ QUALIFY row_number() OVER (PARTITION BY school_code ORDER BY _row) = 1;
 
 CREATE OR REPLACE TEMP TABLE p_class_key AS
 SELECT c.school_code, c.class_code, any_value(c.grade) AS grade,
-       soat_grade_level(any_value(c.grade), any_value(s.levels)) AS level
+       soat_grade_level(any_value(c.grade), any_value(s.levels)) AS level,
+       row_number() OVER () AS class_idx      -- an integer key, for counting students
 FROM classes c
 LEFT JOIN p_schools s ON s.school_code = c.school_code
 WHERE c.snapshot_id = $snapshot_id AND soat_in_year(c.school_year, $school_year)
@@ -100,6 +101,7 @@ SELECT coalesce(s.student_code, 'dòng ' || s._row) AS record_key,
        $year_start - year(s.birth_date) AS age,
        k.grade,
        k.level,
+       k.class_idx,
        k.class_code IS NOT NULL AS class_found,
        sc.school_code IS NOT NULL AS school_found,
        soat_id_state(s.citizen_id) AS id_state,
@@ -136,9 +138,10 @@ SELECT c._row,
        coalesce(n.students, 0) AS students
 FROM classes c
 LEFT JOIN p_schools s ON s.school_code = c.school_code
-LEFT JOIN (SELECT school_code, class_code, count(*) AS students
-           FROM p_students GROUP BY ALL) n
-       ON n.school_code = c.school_code AND n.class_code = c.class_code
+LEFT JOIN p_class_key k ON k.school_code = c.school_code AND k.class_code = c.class_code
+LEFT JOIN (SELECT class_idx, count(*) AS students
+           FROM p_students WHERE class_idx IS NOT NULL GROUP BY class_idx) n
+       ON n.class_idx = k.class_idx
 WHERE c.snapshot_id = $snapshot_id AND soat_in_year(c.school_year, $school_year);
 
 CREATE OR REPLACE TEMP TABLE p_staff AS

@@ -6,6 +6,9 @@ WITH s AS (
     SELECT * FROM p_staff
     WHERE contract IN ('Biên chế', 'Hợp đồng lao động')
       AND birth_date IS NOT NULL AND gender IN ('Nam', 'Nữ')
+      -- no retirement age is below 55 years (660 months) and month addition is monotonic:
+      -- only people who reached 55 by the snapshot date can fire (a few in a hundred)
+      AND CAST(birth_date + to_months(660) AS DATE) <= $as_of
 ), c AS (
     SELECT s._row, s.record_key, s.school_code, s.contract, s.gender, y.y,
            CASE WHEN s.gender = 'Nam' THEN 2028 ELSE 2035 END AS cap,
