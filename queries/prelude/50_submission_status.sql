@@ -115,21 +115,33 @@ push AS (
       AND s.pushed_at IS NOT NULL
       AND coalesce(s.school_year, $school_year) = $school_year
 ),
-folded AS (
-    SELECT c.school_code, c.unit_code, c.level, c.period, c.data_type, c.target, c.due_date,
-           coalesce(c.win_lock, c.base_lock) AS lock_date, c.reference,
-           CASE c.tier WHEN 1 THEN 'school' WHEN 2 THEN 'unit' WHEN 3 THEN 'level' ELSE 'province' END AS rule,
+chosen_k AS (
+    -- an integer key per chosen row: the pushes are aggregated by it (not by ten columns)
+    SELECT *, row_number() OVER () AS cid FROM chosen
+),
+push_agg AS (
+    SELECT c.cid,
            min(p.pushed_at) FILTER (WHERE p.result = 'Thành công') AS first_success_at,
            max(p.pushed_at) AS last_push_at,
            first(p.result ORDER BY p.pushed_at DESC, p._row DESC) AS last_result,
            first(p.error ORDER BY p.pushed_at DESC, p._row DESC) AS last_error,
            count(p.pushed_at) AS pushes,
            count(p.pushed_at) FILTER (WHERE CAST(p.pushed_at AS DATE) > coalesce(c.win_lock, c.base_lock)) AS pushes_after_lock
-    FROM chosen c
-    LEFT JOIN push p
-           ON p.school_code = c.school_code AND p.period = c.period
-          AND p.data_type = c.data_type AND p.target = c.target
-    GROUP BY ALL
+    FROM chosen_k c
+    JOIN push p
+      ON p.school_code = c.school_code AND p.period = c.period
+     AND p.data_type = c.data_type AND p.target = c.target
+    GROUP BY c.cid
+),
+folded AS (
+    SELECT c.school_code, c.unit_code, c.level, c.period, c.data_type, c.target, c.due_date,
+           coalesce(c.win_lock, c.base_lock) AS lock_date, c.reference,
+           CASE c.tier WHEN 1 THEN 'school' WHEN 2 THEN 'unit' WHEN 3 THEN 'level' ELSE 'province' END AS rule,
+           a.first_success_at, a.last_push_at, a.last_result, a.last_error,
+           coalesce(a.pushes, 0) AS pushes,
+           coalesce(a.pushes_after_lock, 0) AS pushes_after_lock
+    FROM chosen_k c
+    LEFT JOIN push_agg a ON a.cid = c.cid
 )
 SELECT $snapshot_id, school_code, unit_code, level, $school_year, period, data_type, target,
        due_date, lock_date, reference, rule, first_success_at, last_push_at, last_result,
