@@ -39,6 +39,8 @@ def measure(students: int, work: Path, keep: bool, say) -> dict:
     db = work / f"soat{students}.duckdb"
     schools = max(40, students * 3 // 2000)
     gen = generate(folder, students, schools)
+    for extra in ("ground_truth.csv", "expected_late.csv"):  # written beside the folder
+        (work / extra).unlink(missing_ok=True)
     size_mb = sum(f.stat().st_size for f in folder.glob("*")) / 1e6
     say(f"{students:,} students, {schools:,} schools: {size_mb:.0f} MB generated in {gen:.1f}s")
     out = {"students": students, "schools": schools, "size_mb": round(size_mb), "generate": gen}

@@ -13,8 +13,10 @@ cold: the page's first visit on a freshly started server (Streamlit's result cac
 empty; the DuckDB file in the OS cache). Each round restarts the server and logs in, which
 lands on Tổng quan: its cold figure runs from the click on "Đăng nhập" (so it also holds
 the login, opening the database and the sidebar's first queries); the other pages are then
-visited once each, cold. warm: later visits on the same server (results cached). The
-figure is the median over rounds / visits (min and max shown).
+visited once each, cold. With two snapshots or more, each round then logs in again in a
+new tab at `/?snapshot=<the one before the latest>` ("Tổng quan, other snapshot"): Tổng
+quan uncached on a server already running. warm: later visits on the same server (results
+cached). The figure is the median over rounds / visits (min and max shown).
 
 The server (and its Streamlit child, the whole process group) is stopped at the end.
 """
@@ -143,6 +145,23 @@ def _visit(pg, title: str) -> float:
     return sec
 
 
+OTHER = "Tổng quan, other snapshot"
+
+
+def _older_snapshot(db: str) -> int | None:
+    from soat import store
+
+    con = store.connect(db, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT snapshot_id FROM snapshots WHERE checked_at IS NOT NULL "
+            "ORDER BY snapshot_id DESC LIMIT 2"
+        ).fetchall()
+    finally:
+        con.close()
+    return rows[1][0] if len(rows) > 1 else None
+
+
 def _login(pg, url: str) -> float:
     """Log in (the app's first page, Tổng quan, follows): seconds from the click to it."""
     pg.goto(url)
@@ -165,6 +184,9 @@ def time_pages(db: str, rounds: int = 2, warm: int = 3, progress=None) -> dict:
     titles = list(PAGES)
     cold: dict[str, list[float]] = {t: [] for t in titles}
     hot: dict[str, list[float]] = {t: [] for t in titles}
+    older = _older_snapshot(db)
+    if older is not None:
+        cold[OTHER] = []
     with tempfile.TemporaryDirectory(prefix="soat-pages-") as tmp:
         app_db = f"sqlite:///{Path(tmp) / 'app.sqlite'}"
         env = {
@@ -196,6 +218,10 @@ def time_pages(db: str, rounds: int = 2, warm: int = 3, progress=None) -> dict:
                         for _ in range(warm):
                             for t in titles:
                                 hot[t].append(_visit(pg, t))
+                        if older is not None:
+                            pg2 = ctx.new_page()
+                            cold[OTHER].append(_login(pg2, f"{url}/?snapshot={older}"))
+                            say(f"round {r + 1} {OTHER}: {cold[OTHER][-1]:.2f}")
                         ctx.close()
             finally:
                 browser.close()
@@ -227,7 +253,7 @@ def table(summ: dict) -> str:
             return "–"
         return f"{d['median']:.2f} ({d['min']:.2f}–{d['max']:.2f}, {d['n']})"
 
-    for page in PAGES:
+    for page in [*PAGES, *(k for k in summ if k not in PAGES)]:
         s = summ.get(page, {})
         lines.append(f"| {page} | {cell(s.get('cold'))} | {cell(s.get('warm'))} |")
     return "\n".join(lines)
