@@ -6,8 +6,15 @@ from __future__ import annotations
 class SoatError(Exception):
     """Bad input: the CLI prints the message and exits with status 1."""
 
-    def __init__(self, message: str, *, source: str | None = None, sheet: str | None = None,
-                 row: int | None = None, column: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ):
         self.source, self.sheet, self.row, self.column = source, sheet, row, column
         where = []
         if source:

@@ -183,8 +183,16 @@ CREATE TABLE IF NOT EXISTS metrics_rollup (
 """
 
 FINDING_COLUMNS = (
-    "check_id", "severity", "entity", "record_key", "school_code", "unit_code",
-    "level", "field", "value", "message",
+    "check_id",
+    "severity",
+    "entity",
+    "record_key",
+    "school_code",
+    "unit_code",
+    "level",
+    "field",
+    "value",
+    "message",
 )
 
 

@@ -36,7 +36,9 @@ def _frame(table_name: str, rows: list[dict]) -> pl.DataFrame:
             r.setdefault(c.name, None)
             if c.kind in RAW_KINDS:
                 v = r[c.name]
-                default_raw = None if v is None else ("&".join(v) if isinstance(v, list) else str(v))
+                default_raw = (
+                    None if v is None else ("&".join(v) if isinstance(v, list) else str(v))
+                )
                 r.setdefault(f"{c.name}_raw", default_raw)
         out.append(r)
     return pl.DataFrame(out, infer_schema_length=None) if out else pl.DataFrame()
@@ -102,52 +104,96 @@ def findings(con: duckdb.DuckDBPyConnection, sid: int, check_id: str | None = No
 
 # ---- valid records -------------------------------------------------------------------
 
+
 def unit(**kw) -> dict:
-    return {"unit_code": "79760", "unit_name": "Phòng GD&ĐT Quận 1", "unit_tier": "Phòng",
-            "parent_code": "79", **kw}
+    return {
+        "unit_code": "79760",
+        "unit_name": "Phòng GD&ĐT Quận 1",
+        "unit_tier": "Phòng",
+        "parent_code": "79",
+        **kw,
+    }
 
 
 def province_unit(**kw) -> dict:
-    return {"unit_code": "79", "unit_name": "Sở GD&ĐT TP Hồ Chí Minh", "unit_tier": "Sở",
-            "parent_code": None, **kw}
+    return {
+        "unit_code": "79",
+        "unit_name": "Sở GD&ĐT TP Hồ Chí Minh",
+        "unit_tier": "Sở",
+        "parent_code": None,
+        **kw,
+    }
 
 
 def school(**kw) -> dict:
     return {
-        "school_code": "S1", "school_name": "Trường Tiểu học Lê Lợi", "unit_code": "79760",
-        "levels": ["TH"], "ownership": "Công lập", "software": "SMAS",
-        "principal": "Nguyễn Văn An", "national_standard": "Mức 1",
-        "accreditation": "Cấp độ 2", "internet": "Có", "previous_codes": None,
-        "status": "Hoạt động", **kw,
+        "school_code": "S1",
+        "school_name": "Trường Tiểu học Lê Lợi",
+        "unit_code": "79760",
+        "levels": ["TH"],
+        "ownership": "Công lập",
+        "software": "SMAS",
+        "principal": "Nguyễn Văn An",
+        "national_standard": "Mức 1",
+        "accreditation": "Cấp độ 2",
+        "internet": "Có",
+        "previous_codes": None,
+        "status": "Hoạt động",
+        **kw,
     }
 
 
 def klass(**kw) -> dict:
     return {
-        "class_code": "1A", "school_code": "S1", "school_year": YEAR, "class_name": "1A",
-        "grade": "1", "homeroom_code": "GV1", "language_programme": "Tiếng Anh 10 năm",
-        "language_periods": 4, "declared_size": 1, **kw,
+        "class_code": "1A",
+        "school_code": "S1",
+        "school_year": YEAR,
+        "class_name": "1A",
+        "grade": "1",
+        "homeroom_code": "GV1",
+        "language_programme": "Tiếng Anh 10 năm",
+        "language_periods": 4,
+        "declared_size": 1,
+        **kw,
     }
 
 
 def student(**kw) -> dict:
     return {
-        "student_code": "HS1", "school_code": "S1", "class_code": "1A", "school_year": YEAR,
-        "full_name": "Trần Thị Bình", "birth_date": dt.date(2018, 3, 2), "gender": "Nữ",
-        "ethnicity": "Kinh", "citizen_id": "079318000123", "id_verified": "Đã xác thực",
-        "permanent_address": "12 Lê Lợi, Phường Bến Nghé", "status": "Đang học",
-        "updated_at": dt.datetime(2024, 9, 10, 8, 0), **kw,
+        "student_code": "HS1",
+        "school_code": "S1",
+        "class_code": "1A",
+        "school_year": YEAR,
+        "full_name": "Trần Thị Bình",
+        "birth_date": dt.date(2018, 3, 2),
+        "gender": "Nữ",
+        "ethnicity": "Kinh",
+        "citizen_id": "079318000123",
+        "id_verified": "Đã xác thực",
+        "permanent_address": "12 Lê Lợi, Phường Bến Nghé",
+        "status": "Đang học",
+        "updated_at": dt.datetime(2024, 9, 10, 8, 0),
+        **kw,
     }
 
 
 def staff_member(**kw) -> dict:
     return {
-        "staff_code": "GV1", "school_code": "S1", "full_name": "Lê Văn Cường",
-        "birth_date": dt.date(1985, 5, 20), "gender": "Nam", "ethnicity": "Kinh",
-        "citizen_id": "079085000456", "id_verified": "Đã xác thực",
-        "permanent_address": "5 Hai Bà Trưng, Phường Bến Nghé", "position": "Giáo viên",
-        "contract": "Biên chế", "qualification": "Đại học", "subject": "Toán",
-        "status": "Đang làm việc", **kw,
+        "staff_code": "GV1",
+        "school_code": "S1",
+        "full_name": "Lê Văn Cường",
+        "birth_date": dt.date(1985, 5, 20),
+        "gender": "Nam",
+        "ethnicity": "Kinh",
+        "citizen_id": "079085000456",
+        "id_verified": "Đã xác thực",
+        "permanent_address": "5 Hai Bà Trưng, Phường Bến Nghé",
+        "position": "Giáo viên",
+        "contract": "Biên chế",
+        "qualification": "Đại học",
+        "subject": "Toán",
+        "status": "Đang làm việc",
+        **kw,
     }
 
 
