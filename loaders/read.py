@@ -13,6 +13,7 @@ Nothing here loops over data rows in Python.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import mmap
 import re
@@ -354,11 +355,18 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
     # an NFC file (the usual case) needs no per-cell nfc_normalize: the costliest step
     fscan = scan_file(read_path)
     no_nfc = set(range(n)) if fscan.nfc else _no_nfc(table, hm)
-    query = _clean_query(n, "row_number() OVER ()", scan, no_nfc=no_nfc)
+    # The scan ordinal is the staged table's rowid: a CTAS keeps the read's order (DuckDB
+    # preserves insertion order) while reading in parallel; `row_number() OVER ()` in the
+    # same query would force one thread (1.1 s vs 0.64 s wall for 1 M students).
+    query = _clean_query(n, "NULL::BIGINT", scan, no_nfc=no_nfc)
     con.execute(
-        f'''CREATE OR REPLACE TEMP TABLE "{stage}" AS
-        SELECT _row AS _ord, * EXCLUDE (_row) FROM ({query})''',
+        f'''CREATE OR REPLACE TEMP TABLE "{stage}_data" AS
+        SELECT * EXCLUDE (_row) FROM ({query})''',
         {"path": str(read_path), "skip": header_line, "delim": sep},
+    )
+    con.execute(
+        f'''CREATE OR REPLACE TEMP VIEW "{stage}" AS
+        SELECT rowid + 1 AS _ord, * FROM "{stage}_data"'''
     )
     # Lines DuckDB skipped (rejected, or empty): the good rows' line numbers step over them.
     # Every line after the header gave a record or a reject: no empty line, no multi-line
@@ -568,8 +576,10 @@ def list_sql_tables(engine, schema: str | None) -> list[str]:
 def cleanup(staging: Staging) -> None:
     con = staging.con
     for part in staging.parts:
-        con.execute(f'DROP TABLE IF EXISTS "{part.stage}"')
-        con.execute(f'DROP TABLE IF EXISTS "{part.stage}_skip"')
+        for name in (part.stage, f"{part.stage}_data", f"{part.stage}_skip"):
+            for kind in ("VIEW", "TABLE"):  # a CSV stage is a view over `<stage>_data`
+                with contextlib.suppress(duckdb.CatalogException):
+                    con.execute(f'DROP {kind} IF EXISTS "{name}"')
     for rej_t, *_ in staging.rejects_tables:
         con.execute(f'DROP TABLE IF EXISTS "{rej_t}"')
         con.execute(f'DROP TABLE IF EXISTS "{rej_t.replace("_rej", "_scan")}"')
