@@ -23,7 +23,9 @@ class SoatError(Exception):
             where.append(f"sheet '{sheet}'")
         if row is not None:
             where.append(f"dòng {row}")
-        if column:
+        if column and column.startswith("--"):
+            where.append(f"tùy chọn {column}")  # a command-line option, not a column
+        elif column:
             where.append(f"cột '{column}'")
         self.plain = message
         super().__init__(f"{', '.join(where)}: {message}" if where else message)

@@ -25,7 +25,7 @@ def run(args) -> int:
     if sid is None:
         raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
     if not con.execute("SELECT 1 FROM snapshots WHERE snapshot_id = $s", {"s": sid}).fetchall():
-        raise SoatError(f"không có bản chụp {sid}", column="--snapshot")
+        raise SoatError(f"--snapshot {sid}: không có bản chụp này (xem 'soat snapshots')")
     t0 = time.perf_counter()
     results = run_checks(con, sid)
     print_check_summary(results, time.perf_counter() - t0)
