@@ -727,19 +727,7 @@ def _changes(
     with db.cursor() as cur:
         if cur is None:
             return pl.DataFrame(schema=ch.SCHEMA)
-        # soat.changes' SQL read as Arrow: ch.changes() builds its frame from Python tuples,
-        # 0.33 s for the ~97 k rows of a 2 M-student province compared with nothing or with a
-        # very different week, 0.08 s this way (the same frame).
-        if from_id is None:
-            from_id = ch.previous_snapshot(cur, to_id)
-        params = {
-            **_scope.params(),
-            "to_id": to_id,
-            "from_id": from_id if from_id is not None else -1,
-            "include_unchanged": False,
-        }
-        sql = ch.SQL.format(scope=scope_sql("st"))
-        df = cur.sql(sql, params=params).pl().cast(ch.SCHEMA)
+        df = ch.changes(cur, to_id, from_id, _scope)
         if filters.unit is not None:
             under = [
                 r[0]
