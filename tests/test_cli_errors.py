@@ -16,3 +16,20 @@ def test_error_names_an_option_as_an_option(tmp_path, capsys):
     assert main(["export", "findings", "--db", str(tmp_path / "none.duckdb")]) == 1
     err = capsys.readouterr().err
     assert "tùy chọn --db" in err and "cột" not in err
+
+
+def test_csv_file_has_a_bom_for_excel_stdout_does_not(tmp_path, capsys):
+    from soat import store
+    from soat.cli import main
+    from soat.testing import run, valid_province
+
+    db = tmp_path / "s.duckdb"
+    con = store.connect(str(db))
+    run(con, valid_province())
+    con.close()
+    out = tmp_path / "schools.csv"
+    assert main(["export", "schools", "--db", str(db), "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfschool_code,")
+    capsys.readouterr()
+    assert main(["export", "schools", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith("school_code,")

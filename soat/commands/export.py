@@ -125,7 +125,8 @@ def run(args) -> int:
 
     if args.format == "csv":
         if args.output:
-            df.write_csv(args.output)
+            # a file is for Excel users: the BOM makes Excel read the UTF-8 Vietnamese right
+            df.write_csv(args.output, include_bom=True)
         else:
             sys.stdout.write(df.write_csv())
             sys.stdout.flush()

@@ -201,14 +201,16 @@ def test_log_in_open_every_page_drill_down_and_download(server, page):
     with pg.expect_download() as dl:
         pg.get_by_role("button", name="⬇ Tải CSV").click()
     got = Path(dl.value.path()).read_bytes()
-    cli = subprocess.run(
-        [sys.executable, "-m", "soat", "export", "late"],
+    cli_file = ARTIFACTS / "cli_late.csv"
+    subprocess.run(
+        [sys.executable, "-m", "soat", "export", "late", "-o", str(cli_file)],
         env=server["env"],
         cwd=ROOT,
         capture_output=True,
         check=True,
-    ).stdout
-    assert got == cli
+    )
+    assert got == cli_file.read_bytes()  # the same file `soat export late -o` writes
+    assert got.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Vietnamese right
     with pg.expect_download() as dlx:
         pg.get_by_role("button", name="⬇ Tải Excel (.xlsx)").click()
     from openpyxl import load_workbook
