@@ -19,6 +19,7 @@ import mmap
 import re
 import tempfile
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,6 +218,20 @@ def scan_file(path: Path) -> FileScan:
     return FileScan(nfc=nfc, lines=lines + (last != b"\n"))
 
 
+def _normalise_staged(con: duckdb.DuckDBPyConnection, data: str, cols: list[int]) -> None:
+    """NFC-normalise columns of a table staged without it: the same cells as staging with
+    nfc_normalize (which runs after trimming, before the empty-marker test). An UPDATE
+    keeps the rowids, hence the scan ordinal."""
+    if not cols:
+        return
+    sets = ", ".join(
+        f"c{i} = CASE WHEN regexp_full_match(nfc_normalize(c{i}), '{EMPTY_MARKERS_RE}') "
+        f"THEN NULL ELSE nfc_normalize(c{i}) END"
+        for i in cols
+    )
+    con.execute(f'UPDATE "{data}" SET {sets}')
+
+
 def _not_all_empty(n: int, prefix: str = "") -> str:
     if n == 0:
         return "false"
@@ -352,18 +367,24 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         f"escape = '\"', columns = {columns}, auto_detect = false, store_rejects = true, "
         f"rejects_table = '{rej_t}', rejects_scan = '{rej_s}', max_line_size = 10000000)"
     )
-    # an NFC file (the usual case) needs no per-cell nfc_normalize: the costliest step
-    fscan = scan_file(read_path)
-    no_nfc = set(range(n)) if fscan.nfc else _no_nfc(table, hm)
-    # The scan ordinal is the staged table's rowid: a CTAS keeps the read's order (DuckDB
-    # preserves insertion order) while reading in parallel; `row_number() OVER ()` in the
-    # same query would force one thread (1.1 s vs 0.64 s wall for 1 M students).
-    query = _clean_query(n, "NULL::BIGINT", scan, no_nfc=no_nfc)
-    con.execute(
-        f'''CREATE OR REPLACE TEMP TABLE "{stage}_data" AS
-        SELECT * EXCLUDE (_row) FROM ({query})''',
-        {"path": str(read_path), "skip": header_line, "delim": sep},
-    )
+    # An NFC file (the usual case) needs no per-cell nfc_normalize, the costliest step. The
+    # NFC / line-count scan runs in a thread while DuckDB stages the file optimistically
+    # without nfc_normalize (DuckDB releases the GIL); a file found not NFC gets its text
+    # columns normalised afterwards (rare).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan_future = pool.submit(scan_file, read_path)
+        # The scan ordinal is the staged table's rowid: a CTAS keeps the read's order (DuckDB
+        # preserves insertion order) while reading in parallel; `row_number() OVER ()` in the
+        # same query would force one thread (1.1 s vs 0.64 s wall for 1 M students).
+        query = _clean_query(n, "NULL::BIGINT", scan, no_nfc=set(range(n)))
+        con.execute(
+            f'''CREATE OR REPLACE TEMP TABLE "{stage}_data" AS
+            SELECT * EXCLUDE (_row) FROM ({query})''',
+            {"path": str(read_path), "skip": header_line, "delim": sep},
+        )
+        fscan = scan_future.result()
+    if not fscan.nfc:
+        _normalise_staged(con, f"{stage}_data", sorted(set(range(n)) - _no_nfc(table, hm)))
     con.execute(
         f'''CREATE OR REPLACE TEMP VIEW "{stage}" AS
         SELECT rowid + 1 AS _ord, * FROM "{stage}_data"'''
