@@ -35,6 +35,7 @@ from loaders.headers import (
 )
 from loaders.normalise import StagedPart
 from soat.errors import SoatError
+from soat.vocab import EMPTY_MARKERS
 
 SEPARATORS = ("\t", ";", ",")
 SNIFF_BYTES = 256 * 1024
@@ -79,6 +80,7 @@ class Staging:
 
 # EMPTY_MARKERS_SQL as one case-insensitive RE2 pattern: '', '-', '--', 'n/a', 'null'
 EMPTY_MARKERS_RE = "(?i)|-|--|n/a|null"
+EMPTY_MARKER_MAX = max(len(m) for m in EMPTY_MARKERS)  # 4: 'null', the longest marker
 TRIM_CHARS = "' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279)"
 TRIM_CODES = "(32, 9, 10, 13, 160, 65279)"
 
@@ -118,9 +120,11 @@ def _clean_query(
             inner.append(f"{trimmed} AS t{i}")
         else:
             inner.append(f"nfc_normalize({trimmed}) AS t{i}")
-        # one RE2 full match instead of lower() + IN: same markers, half the cost
+        # one RE2 full match instead of lower() + IN: same markers, half the cost; every
+        # marker has at most EMPTY_MARKER_MAX characters, so longer cells skip the regex
         outer.append(
-            f"CASE WHEN regexp_full_match(t{i}, '{EMPTY_MARKERS_RE}') THEN NULL "
+            f"CASE WHEN length(t{i}) <= {EMPTY_MARKER_MAX} "
+            f"AND regexp_full_match(t{i}, '{EMPTY_MARKERS_RE}') THEN NULL "
             f"ELSE t{i} END AS c{i}"
         )
         outer_src = src
