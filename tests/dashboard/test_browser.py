@@ -64,7 +64,6 @@ def _healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> bool:
 def server(tmp_path_factory):
     require(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)")
     require(SAMPLE.is_dir(), f"the committed sample province {SAMPLE} is missing")
-    pytest.importorskip("playwright.sync_api")
     tmp = tmp_path_factory.mktemp("browser")
     db = tmp / "soat.duckdb"
     env = {

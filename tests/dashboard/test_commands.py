@@ -32,8 +32,7 @@ def app_env(tmp_path, monkeypatch):
 
 
 def test_demo_prepares_sample_snapshot_and_account_once(app_env):
-    if not SAMPLE.is_dir():
-        pytest.skip("the committed sample province is missing")
+    assert SAMPLE.is_dir(), f"the committed sample province {SAMPLE} is missing"
     db = str(app_env / "demo.duckdb")
     code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
     assert code == 0
@@ -46,8 +45,7 @@ def test_demo_prepares_sample_snapshot_and_account_once(app_env):
 
 
 def test_demo_leaves_existing_accounts_alone(app_env):
-    if not SAMPLE.is_dir():
-        pytest.skip("the committed sample province is missing")
+    assert SAMPLE.is_dir(), f"the committed sample province {SAMPLE} is missing"
     accounts.create_user("chuyenvien", "mat-khau-rat-dai", "province_admin")
     db = str(app_env / "demo.duckdb")
     code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))

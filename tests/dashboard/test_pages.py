@@ -262,7 +262,6 @@ def test_export_bytes_are_the_exports_own(duck, app_db):
 
 
 def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
-    pytest.importorskip("loaders.load")
     schools = (
         "Mã trường,Tên trường,Mã đơn vị quản lý,Cấp học,Phần mềm QLNT,Hiệu trưởng,"
         "Đạt chuẩn quốc gia,Kiểm định chất lượng,Kết nối internet\n"
