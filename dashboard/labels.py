@@ -149,3 +149,17 @@ def for_display(df):
             if isinstance(t, pl.Datetime)
         ]
     )
+
+
+def mapped(column: str, fn):
+    """`pl.col(column)` through one of the label functions above, called once per distinct
+    value (not once per row: the late and changes tables of a large province have ~100 k
+    rows); nulls stay null, as with `map_elements`."""
+    import polars as pl
+
+    def apply(s):
+        s = s.cast(pl.Utf8)
+        table = {v: fn(v) for v in s.drop_nulls().unique().to_list()}
+        return s.replace_strict(table, default=None, return_dtype=pl.Utf8)
+
+    return pl.col(column).map_batches(apply, return_dtype=pl.Utf8)

@@ -104,9 +104,7 @@ else:
                 st.dataframe(
                     runs.select(
                         pl.col("check_id").alias("Mã kiểm tra"),
-                        pl.col("check_id")
-                        .map_elements(labels.check, return_dtype=pl.Utf8)
-                        .alias("Kiểm tra"),
+                        labels.mapped("check_id", labels.check).alias("Kiểm tra"),
                         pl.col("status")
                         .replace_strict(
                             {"ran": "Đã chạy", "not_run": "Không chạy", "failed": "Lỗi"},

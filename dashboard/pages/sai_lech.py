@@ -150,7 +150,7 @@ if drill["unit"] is None:
         key="ch_units",
     )
     cs = query.checks_summary(sid, scope, f).with_columns(
-        pl.col("check_id").map_elements(labels.check, return_dtype=pl.Utf8).alias("name")
+        labels.mapped("check_id", labels.check).alias("name")
     )
     c2.plotly_chart(
         charts.ranked_bars(
@@ -209,10 +209,10 @@ elif drill["check"] is None:
         st.stop()
     st.caption("Chọn một dòng để xem từng hồ sơ.")
     show = df.select(
-        pl.col("check_id").map_elements(labels.check, return_dtype=pl.Utf8).alias("Kiểm tra"),
+        labels.mapped("check_id", labels.check).alias("Kiểm tra"),
         pl.col("check_id").alias("Mã kiểm tra"),
         pl.col("severity").replace_strict(labels.SEVERITY, default=pl.col("severity")).alias("Mức"),
-        pl.col("field").map_elements(labels.field, return_dtype=pl.Utf8).alias("Trường thông tin"),
+        labels.mapped("field", labels.field).alias("Trường thông tin"),
         pl.col("findings").alias("Số phát hiện"),
         pl.col("records_flagged").alias("Số hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ"),
@@ -241,12 +241,10 @@ else:
         recs.select(
             pl.col("record_key").alias("Mã hồ sơ"),
             pl.col("level").alias("Cấp học"),
-            pl.col("field")
-            .map_elements(labels.field, return_dtype=pl.Utf8)
-            .alias("Trường thông tin"),
+            labels.mapped("field", labels.field).alias("Trường thông tin"),
             pl.col("value").alias("Giá trị"),
             pl.col("message").alias("Nội dung cần sửa"),
-            pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
+            labels.mapped("period", labels.period).alias("Kỳ"),
         ),
         hide_index=True,
         column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},

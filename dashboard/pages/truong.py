@@ -97,10 +97,8 @@ else:
     st.dataframe(
         labels.for_display(
             subs.select(
-                pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
-                pl.col("data_type")
-                .map_elements(labels.data_type, return_dtype=pl.Utf8)
-                .alias("Loại dữ liệu"),
+                labels.mapped("period", labels.period).alias("Kỳ"),
+                labels.mapped("data_type", labels.data_type).alias("Loại dữ liệu"),
                 pl.col("target").alias("Nộp lên"),
                 pl.col("level").alias("Cấp học"),
                 pl.col("due_date").alias("Hạn nộp"),
@@ -151,15 +149,13 @@ else:
     )
     st.dataframe(
         recs.select(
-            pl.col("check_id").map_elements(labels.check, return_dtype=pl.Utf8).alias("Kiểm tra"),
+            labels.mapped("check_id", labels.check).alias("Kiểm tra"),
             pl.col("severity")
             .replace_strict(labels.SEVERITY, default=pl.col("severity"))
             .alias("Mức"),
             pl.col("record_key").alias("Mã hồ sơ"),
             pl.col("level").alias("Cấp học"),
-            pl.col("field")
-            .map_elements(labels.field, return_dtype=pl.Utf8)
-            .alias("Trường thông tin"),
+            labels.mapped("field", labels.field).alias("Trường thông tin"),
             pl.col("value").alias("Giá trị"),
             pl.col("message").alias("Nội dung cần sửa"),
         ),

@@ -70,10 +70,8 @@ st.dataframe(
         pl.col("school_name").alias("Tên trường"),
         pl.col("unit_code").alias("Mã đơn vị"),
         pl.col("level").alias("Cấp học"),
-        pl.col("period").map_elements(labels.period, return_dtype=pl.Utf8).alias("Kỳ"),
-        pl.col("data_type")
-        .map_elements(labels.data_type, return_dtype=pl.Utf8)
-        .alias("Loại dữ liệu"),
+        labels.mapped("period", labels.period).alias("Kỳ"),
+        labels.mapped("data_type", labels.data_type).alias("Loại dữ liệu"),
         pl.col("target").alias("Nộp lên"),
         pl.col("due_date").alias("Hạn nộp"),
         pl.col("status_before")

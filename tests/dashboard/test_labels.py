@@ -20,3 +20,11 @@ def test_for_display_blanks_missing_text_and_formats_timestamps():
     assert out["school"].to_list() == ["S1", ""]
     assert out["at"].to_list() == ["15/09/2024 23:59", "—"]
     assert out.schema["due"] == pl.Date and out["days"].to_list() == [None, 3]
+
+
+def test_mapped_equals_the_label_function_row_by_row_and_keeps_nulls():
+    df = pl.DataFrame({"period": ["dau_nam", None, "thang_09", "dau_nam", "x"]})
+    out = df.select(labels.mapped("period", labels.period))["period"].to_list()
+    assert out == ["Đầu năm", None, "Tháng 9", "Đầu năm", "x"]
+    empty = pl.DataFrame({"period": pl.Series([], dtype=pl.Utf8)})
+    assert empty.select(labels.mapped("period", labels.period)).height == 0
