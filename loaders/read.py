@@ -463,6 +463,33 @@ def open_workbook(path: Path, label: str):
         ) from exc
 
 
+def _stage_frame(
+    con: duckdb.DuckDBPyConnection,
+    stage: str,
+    frame: pl.DataFrame,
+    n: int,
+    *,
+    first_row: int,
+    numeric: set[int] | None = None,
+    src_cols: list[str] | None = None,
+    no_nfc: set[int] | None = None,
+) -> None:
+    """Clean an in-memory frame (an .xlsx sheet, a SQL table) into the temp table `stage`:
+    its i-th row gets row number first_row + i; rows with every cell empty are dropped."""
+    con.register("_soat_arrow", frame.with_row_index("_soat_i").to_arrow())
+    try:
+        query = _clean_query(
+            n, "CAST(_soat_i AS BIGINT) + $first", "_soat_arrow", numeric, src_cols, no_nfc
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
+            SELECT * FROM ({query}) WHERE {_not_all_empty(n)}""",
+            {"first": first_row},
+        )
+    finally:
+        con.unregister("_soat_arrow")
+
+
 def stage_xlsx_sheet(
     staging: Staging, reader, sheet_name: str, table: str, label: str
 ) -> StagedPart | None:
@@ -502,21 +529,9 @@ def stage_xlsx_sheet(
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
-    data = data.with_row_index("_i")
     no_nfc = set(range(n)) if frame_is_nfc(data) else _no_nfc(table, hm)
     stage = staging.new_stage()
-    con.register("_soat_arrow", data.to_arrow())
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
-            SELECT * FROM ({
-                _clean_query(n, "CAST(_i AS BIGINT) + $first", "_soat_arrow", no_nfc=no_nfc)
-            })
-            WHERE {_not_all_empty(n)}""",
-            {"first": header_row + 1},
-        )
-    finally:
-        con.unregister("_soat_arrow")
+    _stage_frame(con, stage, data, n, first_row=header_row + 1, no_nfc=no_nfc)
     return StagedPart(
         table=table,
         source=label,
@@ -562,19 +577,10 @@ def stage_sql_table(
         return None
     numeric = {i for i, c in enumerate(cols) if frame.schema[c].is_numeric()}
     no_nfc = set(range(len(cols))) if frame_is_nfc(frame) else None
-    frame = frame.with_row_index("_soat_i")
     stage = staging.new_stage()
-    n = len(cols)
-    con.register("_soat_arrow", frame.to_arrow())
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
-            SELECT * FROM ({
-                _clean_query(n, "CAST(_soat_i AS BIGINT) + 1", "_soat_arrow", numeric, cols, no_nfc)
-            }) WHERE {_not_all_empty(n)}"""
-        )
-    finally:
-        con.unregister("_soat_arrow")
+    _stage_frame(
+        con, stage, frame, len(cols), first_row=1, numeric=numeric, src_cols=cols, no_nfc=no_nfc
+    )
     return StagedPart(
         table=table,
         source=label,
