@@ -28,14 +28,14 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from soat.commands import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -75,25 +75,6 @@ _RENDERED_JS = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            return False
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return True
-        time.sleep(0.3)
-    return False
-
-
 def _stop(proc: subprocess.Popen) -> None:
     """Stop `soat serve` and its Streamlit child: the process group we created, by its id."""
     with contextlib.suppress(ProcessLookupError):
@@ -108,7 +89,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def _server(db: str, env: dict, log: Path):
-    port = _free_port()
+    port = serve.free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "soat", "serve", "--port", str(port), "--address", "127.0.0.1"],
@@ -119,7 +100,7 @@ def _server(db: str, env: dict, log: Path):
             start_new_session=True,  # its own process group: streamlit goes with it
         )
         try:
-            if not _healthy(port, proc):
+            if not serve.wait_healthy(port, proc, timeout=120):
                 raise RuntimeError(log.read_text(errors="replace")[-3000:])
             yield f"http://127.0.0.1:{port}"
         finally:

@@ -48,6 +48,13 @@ def port_free(port: int, address: str | None = None) -> bool:
     return True
 
 
+def free_port() -> int:
+    """A port nothing listens on now (the OS picks it): for tests and benchmarks."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def command(port: int, address: str | None = None) -> list[str]:
     cmd = [
         sys.executable,

@@ -12,15 +12,14 @@ import contextlib
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from soat.commands import serve
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,25 +38,6 @@ ARGS = [
 USER, PASSWORD = "browser_admin", "mat-khau-trinh-duyet"
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            return False
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return True
-        time.sleep(0.3)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +70,7 @@ def server(tmp_path_factory):
         capture_output=True,
         cwd=ROOT,
     )
-    port = _free_port()
+    port = serve.free_port()
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [*soat, "serve", "--port", str(port), "--address", "127.0.0.1"],
@@ -101,7 +81,9 @@ def server(tmp_path_factory):
         start_new_session=True,  # its own process group: streamlit goes with it
     )
     try:
-        assert _healthy(port, proc), (tmp / "server.log").read_text(errors="replace")[-3000:]
+        assert serve.wait_healthy(port, proc, timeout=90), (tmp / "server.log").read_text(
+            errors="replace"
+        )[-3000:]
         yield {"url": f"http://127.0.0.1:{port}", "db": db, "env": env, "tmp": tmp}
     finally:
         # `soat serve` stops its streamlit child on SIGTERM; the group signal (the group we
