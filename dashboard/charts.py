@@ -8,11 +8,15 @@ import polars as pl
 
 from dashboard import labels
 
+# by status code; the chart's legend shows the Vietnamese label
 STATUS_COLORS = {
-    "Đúng hạn": "#2e7d32",
-    "Nộp muộn": "#f9a825",
-    "Chưa nộp": "#c62828",
-    "Chưa đến hạn": "#90a4ae",
+    labels.STATUS[code]: color
+    for code, color in {
+        "on_time": "#2e7d32",
+        "late": "#f9a825",
+        "missing": "#c62828",
+        "pending": "#90a4ae",
+    }.items()
 }
 
 

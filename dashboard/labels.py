@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from loaders.contract import TABLES
+from soat.exports import findings as findings_export
+from soat.exports import late as late_export
 from soat.vocab import DATA_TYPES, LEVEL_NAMES, MONTHLY_PERIOD_PREFIX, PERIODS
 
-STATUS = {
-    "on_time": "Đúng hạn",
-    "late": "Nộp muộn",
-    "missing": "Chưa nộp",
-    "pending": "Chưa đến hạn",
-}
-SEVERITY = {"error": "Lỗi", "warning": "Cảnh báo"}
+# The words of the exported lists, so the screen and the file an officer forwards agree.
+STATUS = late_export.STATUS_VI
+SEVERITY = findings_export.SEVERITY_VI
 RULE = {
     "school": "Gia hạn riêng trường",
     "unit": "Gia hạn của đơn vị",

@@ -23,7 +23,7 @@ c[0].metric(
     help="Trường × kỳ × loại dữ liệu × nơi nhận có hạn nộp trước ngày số liệu",
 )
 c[1].metric("Đúng hạn", labels.number(h.get("on_time")), help=labels.percent(h["on_time_rate"]))
-c[2].metric("Nộp muộn", labels.number(h.get("late")))
+c[2].metric(labels.STATUS["late"], labels.number(h.get("late")))
 c[3].metric("Chưa nộp", labels.number(h.get("missing")))
 c[4].metric(
     "Tỷ lệ đã nộp",
