@@ -351,16 +351,19 @@ def _findings_where(a: str = "f") -> str:
 _SCHOOL_RECORDS = "sum(t.records) - (count(*) - 1) * (max(t.staff) + 1)"
 
 
+# Errors, warnings and distinct records with an error, over findings aliased `f`.
+_FINDING_COUNTS = """count(*) FILTER (WHERE f.severity = 'error') AS errors,
+    count(*) FILTER (WHERE f.severity = 'warning') AS warnings,
+    count(DISTINCT f.school_code || '|' || f.entity || '|' || f.record_key)
+        FILTER (WHERE f.severity = 'error') AS flagged_records"""
+
+
 def drill_units(snapshot_id: int, scope: Scope, filters: Filters) -> pl.DataFrame:
     """Managing units ranked by error count: errors, warnings, records flagged, share of records."""
     sql = f"""
     WITH f AS (
         SELECT f.unit_code,
-               count(*) FILTER (WHERE f.severity = 'error') AS errors,
-               count(*) FILTER (WHERE f.severity = 'warning') AS warnings,
-               count(DISTINCT f.school_code || '|' || f.entity || '|' || f.record_key)
-                   FILTER (WHERE f.severity = 'error')
-                   AS flagged_records,
+               {_FINDING_COUNTS},
                count(DISTINCT f.school_code) AS schools_flagged
         FROM findings f WHERE {_findings_where()} GROUP BY f.unit_code
     ), m AS (
@@ -395,11 +398,7 @@ def drill_schools(
     sql = f"""
     WITH f AS (
         SELECT f.school_code,
-               count(*) FILTER (WHERE f.severity = 'error') AS errors,
-               count(*) FILTER (WHERE f.severity = 'warning') AS warnings,
-               count(DISTINCT f.school_code || '|' || f.entity || '|' || f.record_key)
-                   FILTER (WHERE f.severity = 'error')
-                   AS flagged_records
+               {_FINDING_COUNTS}
         FROM findings f WHERE {_findings_where()} AND f.unit_code IS NOT DISTINCT FROM $d_unit
         GROUP BY f.school_code
     ), m AS (
