@@ -679,7 +679,7 @@ def rejects(
     LIMIT $limit OFFSET $offset
     """
     params = _p(snapshot_id, scope, limit=page_size, offset=max(0, page) * page_size)
-    return _frame(sql, {**params, "personal_keys": personal_header_keys()})
+    return _frame(sql, {**params, "personal_keys": list(personal_header_keys())})
 
 
 def count_rejects(snapshot_id: int, scope: Scope) -> int:

@@ -13,6 +13,7 @@ Usage in SQL over a table aliased `t` with `school_code`, `unit_code` and `level
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 
@@ -72,17 +73,7 @@ def scope_sql(
     return f"({unit_pred} AND {school_pred} AND {level_pred})"
 
 
-def mask_id(value: str | None) -> str | None:
-    """'079318000123' -> '0793******23' (first 4, last 2 kept)."""
-    if value is None:
-        return None
-    v = str(value)
-    if len(v) <= 6:
-        return "*" * len(v)
-    return v[:4] + "*" * (len(v) - 6) + v[-2:]
-
-
-# The same masking in SQL, for set-based exports and pages.
+# Citizen IDs masked in SQL (first 4 and last 2 kept: 0793******23), for exports and pages.
 MASK_ID_SQL = (
     "CASE WHEN {col} IS NULL THEN NULL WHEN length({col}) <= 6 THEN repeat('*', length({col})) "
     "ELSE left({col}, 4) || repeat('*', length({col}) - 6) || right({col}, 2) END"
@@ -107,7 +98,8 @@ def masked_value_sql(field_col: str, value_col: str) -> str:
     )
 
 
-def personal_header_keys() -> list[str]:
+@functools.cache
+def personal_header_keys() -> tuple[str, ...]:
     """Every accepted header of a personal field, as soat.vocab.name_key folds it: rejects
     record the source's own header ('Ngày sinh', 'Số CCCD', 'birth_date'), not the field."""
     from loaders.contract import TABLES
@@ -118,7 +110,7 @@ def personal_header_keys() -> list[str]:
         for c in table.columns:
             if c.name in PERSONAL_FIELDS:
                 keys.update(name_key(h) for h in c.all_headers)
-    return sorted(keys)
+    return tuple(sorted(keys))
 
 
 # name_key in SQL: casefold, diacritics (and đ) removed, spaces, '-' and '_' dropped.
