@@ -9,12 +9,12 @@ Column kinds:
   code        identifier text (school, class, student … codes), never a number
   text        free text (NFC, trimmed, empty markers -> NULL)
   citizen_id  12-digit text; a number from an .xlsx cell is left-padded to 12
-  date        stored as DATE + `<name>_raw` text when it could not be parsed
+  date        stored as DATE + `<name>_raw`: the text, only where it could not be parsed
   timestamp   stored as TIMESTAMP + `<name>_raw`
   int         stored as BIGINT + `<name>_raw`
   number      stored as DOUBLE + `<name>_raw`
   school_year canonical 'YYYY-YYYY'
-  levels      list of level codes (VARCHAR[]) + `levels_raw`
+  levels      list of level codes (VARCHAR[]) + `levels_raw` (where the list is empty)
   grade       canonical grade (NT, MG3, MG4, MG5, 1 … 12) or the raw text
   period      canonical period (dau_nam, giua_nam, cuoi_nam, thang_MM) or the raw text
   data_type   canonical data type (staff, students, classes, rooms, budget) or raw
@@ -270,7 +270,7 @@ VOCABS = {
     "submission_result": "SUBMISSION_RESULTS",
 }
 
-# Stored DuckDB type per kind; kinds with a `_raw` companion column keep the source text.
+# Stored DuckDB type per kind; kinds with a `_raw` companion keep the source text it could not read.
 STORED_TYPE = {
     "code": "VARCHAR",
     "text": "VARCHAR",

@@ -1,11 +1,12 @@
 """`load_source`: a folder, an .xlsx workbook or a SQLAlchemy URL -> one new snapshot.
 
 Two phases:
-1. **Read** (no write to the store): every table is read into a connection-local temp
-   table of cleaned text with row numbers (loaders.read). A missing `schools` table stops
-   here with a SoatError naming the source: nothing is written.
+1. **Read** (no write to the store): every table's header is found and the query of its
+   cleaned rows prepared (loaders.read): a CSV file's header only, an .xlsx sheet or a
+   SQL table into Arrow. A missing `schools` table stops here with a SoatError naming the
+   source: nothing is written.
 2. **Write**, in ONE DuckDB transaction: the canonical typed rows (loaders.normalise, all
-   set-based SQL), value-level and row-level rejects, snapshot_tables, load_messages, the
+   set-based SQL; a CSV file is read by its INSERT), value-level and row-level rejects, snapshot_tables, load_messages, the
    unit closure and the snapshots row. Any error rolls back; a killed process leaves an
    uncommitted WAL that DuckDB discards. Earlier snapshots are never touched.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +50,7 @@ class LoadResult:
     as_of: dt.date | None = None
     school_year: str | None = None
     skipped: list[str] = field(default_factory=list)
-    read_seconds: float = 0.0  # phase 1: reading into staged temp tables
+    read_seconds: float = 0.0  # phase 1: headers (CSV), .xlsx sheets and SQL tables read
 
 
 Progress = Callable[[str], None]
@@ -276,6 +278,31 @@ def load_source(
         read.cleanup(staging)
 
 
+def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
+    """One part's rows, typed, into its snapshot table (inside the load's transaction).
+
+    A CSV file is read by this INSERT (one pass: read, clean, type, write) while a thread
+    checks that the file is NFC (read.scan_file; DuckDB releases the GIL). The INSERT
+    assumes it is; a file that is not (rare) has its rows deleted and inserted again with
+    its text NFC-normalised. Then its rows are numbered (read.number_csv_rows)."""
+    sql, params = normalise.insert_sql(part)
+    if part.csv is None:
+        con.execute(sql, {"snapshot_id": sid, **params})
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(read.scan_file, part.csv.path)
+        con.execute(sql, {"snapshot_id": sid, **params})
+        fscan = scan.result()
+    if not fscan.nfc:
+        con.execute(f'DELETE FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid})
+        con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects}"')
+        con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects_scan}"')
+        part.from_sql = read.csv_from_sql(part.csv, nfc=True)
+        sql, params = normalise.insert_sql(part)
+        con.execute(sql, {"snapshot_id": sid, **params})
+    read.number_csv_rows(con, part, sid, fscan)
+
+
 def _write_snapshot(con, staging: Staging, source, kind, year, as_of, name, t0) -> LoadResult:
     label = read.redact_url(source) if kind == "sql" else source
     con.execute("BEGIN TRANSACTION")
@@ -284,8 +311,7 @@ def _write_snapshot(con, staging: Staging, source, kind, year, as_of, name, t0) 
         rows: dict[str, int] = {}
         rejected_total = 0
         for part in staging.parts:
-            sql, params = normalise.insert_sql(part)
-            con.execute(sql, {"snapshot_id": sid, **params})
+            _insert_part(con, part, sid)
             n = con.execute(
                 f'SELECT count(*) FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid}
             ).fetchall()[0][0]

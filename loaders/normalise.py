@@ -56,12 +56,18 @@ CREATE OR REPLACE TEMP MACRO soat_date(x) AS coalesce(
     CAST(try_strptime(x, {_sql_list(TS_FORMATS)}) AS DATE),
     CASE WHEN soat_is_serial(x)
          THEN CAST(DATE '1899-12-30' + CAST(floor(CAST(x AS DOUBLE)) AS INTEGER) AS DATE) END);
-CREATE OR REPLACE TEMP MACRO soat_ts(x) AS coalesce(
+CREATE OR REPLACE TEMP MACRO soat_ts_any(x) AS coalesce(
     try_strptime(x, {_sql_list(TS_FORMATS)}),
     try_strptime(x, {_sql_list(DATE_FORMATS)}),
     CASE WHEN soat_is_serial(x)
          THEN TIMESTAMP '1899-12-30 00:00:00'
               + to_microseconds(CAST(round(CAST(x AS DOUBLE) * 86400000000) AS BIGINT)) END);
+-- The usual shape first: a failed try_strptime costs ~0.5 us, and the list above starts with
+-- seconds. The formats exclude each other (each must match the whole text), so trying one
+-- first gives the same result as the list.
+-- (Each expression written once: DuckDB computes a repeated one for every row, first.)
+CREATE OR REPLACE TEMP MACRO soat_ts(x) AS coalesce(
+    CASE WHEN strlen(x) <= 16 THEN try_strptime(x, '%d/%m/%Y %H:%M') END, soat_ts_any(x));
 -- Numbers written the Vietnamese way: '.' groups thousands, ',' is the decimal mark.
 -- '1.250.000' = 1250000, '1.250' = 1250, '1,5' = 1.5, '1.250,5' = 1250.5.
 -- English grouping with two or more groups ('1,250,000') is accepted too.
@@ -148,7 +154,53 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
            SELECT vocab, soat_key2(soat_trim(alias)) AS k, min(canonical) AS canonical
            FROM _soat_vpairs GROUP BY ALL HAVING count(DISTINCT canonical) = 1"""
     )
+    # Per vocabulary, one macro soat_v_<name>(x) that maps a cleaned cell to its canonical
+    # value row by row, without a join: the spellings listed in soat.vocab are looked up as
+    # they are (one MAP lookup, the usual case); anything else goes through the keys above
+    # (NFC, lower-case, separators and then diacritics dropped) and is kept as its NFC text
+    # when no key matches. The MAPs' entries are read back from the tables above, so both
+    # paths give what the keyed lookup gives.
+    exact = con.execute(
+        """SELECT p.vocab, p.alias, coalesce(a.canonical, b.canonical, p.alias)
+           FROM (SELECT DISTINCT vocab, soat_trim(alias) AS alias FROM _soat_vpairs) p
+           LEFT JOIN _soat_vmap a ON a.vocab = p.vocab AND a.k = soat_key(p.alias)
+           LEFT JOIN _soat_vmap2 b ON b.vocab = p.vocab AND b.k = soat_key2(p.alias)
+           ORDER BY ALL"""
+    ).fetchall()
+    keyed = con.execute("SELECT vocab, k, canonical FROM _soat_vmap ORDER BY ALL").fetchall()
+    keyed2 = con.execute("SELECT vocab, k, canonical FROM _soat_vmap2 ORDER BY ALL").fetchall()
     con.unregister("_soat_vpairs")
+    for name in sorted({v for v, *_ in exact}):
+        con.execute(_vocab_macro(name, exact, keyed, keyed2))
+
+
+def _map_literal(rows: list[tuple[str, str, str]], name: str) -> str | None:
+    """MAP {key: value, ...} of our own vocabulary constants (never data values)."""
+    body = ", ".join(f"{_quote(k)}: {_quote(v)}" for vocab_, k, v in rows if vocab_ == name)
+    return "MAP {" + body + "}" if body else None
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _vocab_macro(name: str, exact, keyed, keyed2) -> str:
+    """The keyed path is a lambda over the cell's NFC text: written inline, the repeated
+    nfc_normalize(x) would be hoisted by DuckDB and computed for every row, not just for
+    the rows the exact lookup misses."""
+    slow = [
+        f"{m}[{key}]"
+        for m, key in (
+            (_map_literal(keyed, name), "soat_key(n)"),
+            (_map_literal(keyed2, name), "soat_key2(n)"),
+        )
+        if m
+    ]
+    keyed_path = f"list_transform([nfc_normalize(x)], lambda n: coalesce({', '.join(slow)}, n))[1]"
+    return (
+        f"CREATE OR REPLACE TEMP MACRO soat_v_{name}(x) AS "
+        f"coalesce({_map_literal(exact, name)}[x], {keyed_path})"
+    )
 
 
 def level_map_sql() -> str:
@@ -185,11 +237,26 @@ def vocab_name(kind: str) -> str | None:
 
 
 @dataclass
-class StagedPart:
-    """One table read from one file/sheet/SQL table, staged in a temp table.
+class CsvRead:
+    """What numbering a CSV part's rows after its INSERT needs (loaders.read.number_csv_rows)."""
 
-    The stage holds `_row` (the row number the user sees) and `c<i>` text columns already
-    cleaned by soat_clean (NFC, trimmed, empty markers -> NULL); fully empty rows are gone."""
+    path: object  # Path of the UTF-8 file DuckDB reads
+    header_line: int
+    ncols: int
+    rejects: str  # DuckDB's store_rejects tables of this scan
+    rejects_scan: str
+    text_cols: list[int] = field(default_factory=list)  # NFC-normalised if the file is not NFC
+
+
+@dataclass
+class StagedPart:
+    """One table read from one file/sheet/SQL table: a query over the source, not yet run.
+
+    `from_sql` is a subquery with `_row` (the row number the user sees) and `c<i>` text
+    columns cleaned (NFC, trimmed, empty markers -> NULL); `params` are its named parameters.
+    Frames (.xlsx sheets, SQL tables) are registered Arrow tables with their row numbers and
+    without their empty rows. A CSV file is read by DuckDB inside the INSERT itself; its rows
+    carry -1 (every cell empty) or 0 in `_row`, numbered after the INSERT (see `csv`)."""
 
     table: str
     source: str
@@ -197,24 +264,23 @@ class StagedPart:
     stage: str
     header_row: int | None
     headers: HeaderMap
+    from_sql: str = ""
+    params: dict = field(default_factory=dict)
     numeric_cols: set[int] = field(default_factory=set)  # SQL numeric-typed columns
     pad_ids: bool = False  # .xlsx: digit-only citizen IDs shorter than 12 lost their zeros
     rows: int = 0
     rejected: int = 0
-    # CSV stages keep the scan ordinal `_ord`; the row number is computed on insert
-    row_expr: str = "s._row"
-    row_join: str = ""
-    where: str = ""
+    csv: CsvRead | None = None
 
 
-# Kinds whose expression is evaluated per DISTINCT value of the column ({x} = the value).
-# Dates and school years have few distinct values by nature; on a column of all-distinct
-# values the DISTINCT + join adds ~0.1 s CPU per 1 M rows to the expression's own cost.
-PER_DISTINCT = {
+# Per-row expressions of kinds parsed from text ({x} = the cleaned cell). Each starts with
+# the usual shape and falls back to the general rule, with the same result.
+PER_ROW = {
     "date": "soat_date({x})",
     "timestamp": "soat_ts({x})",
     "school_year": (
-        "CASE WHEN regexp_full_match({x}, '(\\d{{4}})\\s*[-/–—]\\s*(\\d{{4}})') "
+        "CASE WHEN regexp_full_match({x}, '\\d{{4}}-\\d{{4}}') THEN {x} "
+        "WHEN regexp_full_match({x}, '(\\d{{4}})\\s*[-/–—]\\s*(\\d{{4}})') "
         "THEN regexp_replace({x}, '^(\\d{{4}})\\s*[-/–—]\\s*(\\d{{4}})$', '\\1-\\2') "
         "ELSE {x} END"
     ),
@@ -228,17 +294,22 @@ def _strip_apostrophe(x: str) -> str:
 
 
 def insert_sql(part: StagedPart) -> tuple[str, dict]:
-    """INSERT of a staged part into its snapshot table, canonical and typed."""
+    """INSERT of a staged part into its snapshot table, canonical and typed, in one pass
+    over the source: every expression is per row (vocabularies by MAP lookup, dates by
+    their usual format first), so nothing is read twice.
+
+    `<name>_raw` keeps the source text only where the value could not be read (the typed
+    column is NULL, or a levels list is empty): that is all the checks and the rejects read,
+    and it spares writing a second copy of every date."""
     table = TABLES[part.table]
     present = {canon: idx for idx, canon in part.headers.mapping.items()}
     select: list[str] = [
         "$snapshot_id AS snapshot_id",
         "$source AS _source",
         "$sheet AS _sheet",
-        f"{part.row_expr} AS _row",
+        "s._row AS _row",
     ]
-    ctes: list[str] = []
-    joins: list[str] = []
+    raw_kept: list[str] = []
     for col in table.columns:
         name = col.name
         if name not in present:
@@ -251,17 +322,7 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
         kind = col.kind
         vname = vocab_name(kind)
         if vname:
-            cte = f"m{idx}"
-            ctes.append(
-                f"""{cte} AS (
-                SELECT d.v, coalesce(a.canonical, b.canonical, d.n) AS out
-                FROM (SELECT v, nfc_normalize(v) AS n FROM (
-                        SELECT DISTINCT c{idx} AS v FROM "{part.stage}" WHERE c{idx} IS NOT NULL)) d
-                LEFT JOIN _soat_vmap a ON a.vocab = '{vname}' AND a.k = soat_key(d.n)
-                LEFT JOIN _soat_vmap2 b ON b.vocab = '{vname}' AND b.k = soat_key2(d.n))"""
-            )
-            joins.append(f"LEFT JOIN {cte} ON {cte}.v = {x}")
-            expr = f"{cte}.out"
+            expr = f"soat_v_{vname}({x})"
             if col.default is not None:
                 expr = f"coalesce({expr}, '{col.default}')"
         elif kind == "code":
@@ -275,17 +336,8 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
                 )
             else:
                 expr = stripped
-        elif kind in PER_DISTINCT:
-            # parsed once per DISTINCT value, joined back: a failed try_strptime costs
-            # ~0.5 us, so 1 M timestamps written without seconds took 0.6 s CPU per row
-            cte = f"p{idx}"
-            ctes.append(
-                f"""{cte} AS (
-                SELECT v, {PER_DISTINCT[kind].format(x="v")} AS out FROM (
-                    SELECT DISTINCT c{idx} AS v FROM "{part.stage}" WHERE c{idx} IS NOT NULL))"""
-            )
-            joins.append(f"LEFT JOIN {cte} ON {cte}.v = {x}")
-            expr = f"{cte}.out"
+        elif kind in PER_ROW:
+            expr = PER_ROW[kind].format(x=x)
         elif kind == "int":
             expr = f"soat_int0(TRY_CAST({x} AS DOUBLE))" if numeric else f"soat_int({x})"
         elif kind == "number":
@@ -306,22 +358,22 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
         select.append(f'{expr} AS "{name}"')
         if kind in RAW_KINDS:
             select.append(f'{x} AS "{name}_raw"')
+            unread = f'len(coalesce("{name}", [])) = 0' if kind == "levels" else f'"{name}" IS NULL'
+            raw_kept.append(f'CASE WHEN {unread} THEN "{name}_raw" END AS "{name}_raw"')
     extra_idx = sorted(part.headers.extra)
-    params: dict = {"source": part.source, "sheet": part.sheet}
+    params: dict = {"source": part.source, "sheet": part.sheet, **part.params}
     if extra_idx:
+        cells = ", ".join(f"s.c{i}" for i in extra_idx)
+        # no MAP at all for a row whose extra cells are all empty (a MAP per row costs)
         select.append(
-            "map($extra_keys, [" + ", ".join(f"s.c{i}" for i in extra_idx) + "]) AS _extra"
+            f"CASE WHEN coalesce({cells}) IS NULL THEN NULL "
+            f"ELSE map($extra_keys, [{cells}]) END AS _extra"
         )
         params["extra_keys"] = [part.headers.extra[i] for i in extra_idx]
-    with_clause = ("WITH " + ",\n".join(ctes)) if ctes else ""
-    sql = f"""INSERT INTO "{part.table}" BY NAME
-    {with_clause}
-    SELECT {", ".join(select)}
-    FROM "{part.stage}" s
-    {part.row_join}
-    {" ".join(joins)}
-    {"WHERE " + part.where if part.where else ""}"""
-    return sql, params
+    typed = f"SELECT {', '.join(select)} FROM ({part.from_sql}) s"
+    if raw_kept:
+        typed = f"SELECT * REPLACE ({', '.join(raw_kept)}) FROM ({typed})"
+    return f'INSERT INTO "{part.table}" BY NAME {typed}', params
 
 
 REJECT_REASONS = {

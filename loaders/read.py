@@ -1,25 +1,24 @@
-"""Reading sources into staged DuckDB temp tables (text columns, cleaned, with row numbers).
+"""Reading sources: the query of each table's rows as cleaned text with row numbers.
 
-CSV      DuckDB read_csv (explicit delim/skip/columns, all VARCHAR, store_rejects): lines
-         that cannot be read become row-level rejects with their line number.
+CSV      DuckDB read_csv (explicit delim/skip/columns, all VARCHAR, store_rejects), run
+         inside the snapshot's INSERT (one pass); lines that cannot be read become
+         row-level rejects with their line number; rows are numbered after the INSERT.
 .xlsx    fastexcel (calamine) -> Arrow, all cells as text (dates come as ISO text,
          integral numbers without '.0'); the sheet's first used row is taken from the
          sheet XML so `_row` is the row Excel shows.
-SQL      SQLAlchemy + polars.read_database in batches -> Arrow -> DuckDB; numeric columns
-         are turned into text in SQL (integral values without '.0').
+SQL      SQLAlchemy + polars.read_database in batches -> Arrow, registered in DuckDB;
+         numeric columns are turned into text in SQL (integral values without '.0').
 Nothing here loops over data rows in Python.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import mmap
 import re
 import tempfile
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from loaders.headers import (
     find_header_row,
     map_headers,
 )
-from loaders.normalise import StagedPart
+from loaders.normalise import CsvRead, StagedPart
 from soat.errors import SoatError
 from soat.vocab import EMPTY_MARKERS
 
@@ -59,6 +58,7 @@ class Staging:
     parts: list[StagedPart] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     rejects_tables: list[tuple[str, str, str | None, str, int]] = field(default_factory=list)
+    views: list[str] = field(default_factory=list)  # registered Arrow frames
     tmpdir: str | None = None
     _n: int = 0
 
@@ -80,9 +80,9 @@ class Staging:
 
 # EMPTY_MARKERS_SQL as one case-insensitive RE2 pattern: '', '-', '--', 'n/a', 'null'
 EMPTY_MARKERS_RE = "(?i)|-|--|n/a|null"
-EMPTY_MARKER_MAX = max(len(m) for m in EMPTY_MARKERS)  # 4: 'null', the longest marker
+# 4 bytes: 'null', the longest marker (all are ASCII, so one byte a character)
+EMPTY_MARKER_MAX = max(len(m.encode()) for m in EMPTY_MARKERS)
 TRIM_CHARS = "' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279)"
-TRIM_CODES = "(32, 9, 10, 13, 160, 65279)"
 
 
 def _clean_query(
@@ -95,11 +95,11 @@ def _clean_query(
 ) -> str:
     """SELECT <row_expr>, c0..c<n-1> cleaned: NFC, trimmed, empty markers -> NULL.
 
-    Two projection levels so each cell is trimmed and normalised once (a macro using its
-    argument twice would evaluate it twice: 4x slower on 1 M rows). Trimming only runs
-    when the first or last character is blank."""
-    inner = []
-    outer = []
+    One projection level per step, so each value is computed once per cell (a macro or an
+    expression using its argument twice would evaluate it twice). Trimming only runs when
+    the first or last character (ord() decodes one) is a trimmed one; the test is plain
+    comparisons, because DuckDB turns `IN (five or more values)` into a join per column."""
+    text, ends, trimmed, cleaned = [], [], [], []
     for i in range(n):
         src = f'"{src_cols[i]}"' if src_cols else f"c{i}"
         if numeric and i in numeric:
@@ -111,27 +111,24 @@ def _clean_query(
             )
         else:
             src = f"CAST({src} AS VARCHAR)"
-        # ord(x) reads the first character only (cheaper than ord(x[1]))
-        trimmed = (
-            f"CASE WHEN ord(v{i}) IN {TRIM_CODES} OR ord(v{i}[-1]) IN {TRIM_CODES} "
-            f"THEN trim(v{i}, {TRIM_CHARS}) ELSE v{i} END"
-        )
-        if no_nfc and i in no_nfc:
-            inner.append(f"{trimmed} AS t{i}")
-        else:
-            inner.append(f"nfc_normalize({trimmed}) AS t{i}")
-        # one RE2 full match instead of lower() + IN: same markers, half the cost; every
-        # marker has at most EMPTY_MARKER_MAX characters, so longer cells skip the regex
-        outer.append(
-            f"CASE WHEN length(t{i}) <= {EMPTY_MARKER_MAX} "
+        text.append(f"{src} AS v{i}")
+        ends.append(f"v{i}, ord(v{i}) AS f{i}, ord(v{i}[-1]) AS l{i}")
+        # below 33: space, tab, line breaks (other control characters call trim() for nothing)
+        blank = " OR ".join(f"{e}{i} < 33 OR {e}{i} = 160 OR {e}{i} = 65279" for e in "fl")
+        t = f"CASE WHEN {blank} THEN trim(v{i}, {TRIM_CHARS}) ELSE v{i} END"
+        trimmed.append(f"{t} AS t{i}" if no_nfc and i in no_nfc else f"nfc_normalize({t}) AS t{i}")
+        # one RE2 full match instead of lower() + IN; every marker is ASCII of at most
+        # EMPTY_MARKER_MAX bytes, so longer cells skip the regex
+        cleaned.append(
+            f"CASE WHEN strlen(t{i}) <= {EMPTY_MARKER_MAX} "
             f"AND regexp_full_match(t{i}, '{EMPTY_MARKERS_RE}') THEN NULL "
             f"ELSE t{i} END AS c{i}"
         )
-        outer_src = src
-        inner[-1] = inner[-1].replace(f"v{i}", f"({outer_src})")
     return (
-        f"SELECT _row, {', '.join(outer)} FROM (SELECT {row_expr} AS _row, "
-        f"{', '.join(inner)} FROM {from_sql})"
+        f"SELECT _row, {', '.join(cleaned)} FROM ("
+        f"SELECT _row, {', '.join(trimmed)} FROM ("
+        f"SELECT _row, {', '.join(ends)} FROM ("
+        f"SELECT {row_expr} AS _row, {', '.join(text)} FROM {from_sql})))"
     )
 
 
@@ -220,20 +217,6 @@ def scan_file(path: Path) -> FileScan:
     if nfc and rest:
         nfc = _chunk_is_nfc(rest)
     return FileScan(nfc=nfc, lines=lines + (last != b"\n"))
-
-
-def _normalise_staged(con: duckdb.DuckDBPyConnection, data: str, cols: list[int]) -> None:
-    """NFC-normalise columns of a table staged without it: the same cells as staging with
-    nfc_normalize (which runs after trimming, before the empty-marker test). An UPDATE
-    keeps the rowids, hence the scan ordinal."""
-    if not cols:
-        return
-    sets = ", ".join(
-        f"c{i} = CASE WHEN regexp_full_match(nfc_normalize(c{i}), '{EMPTY_MARKERS_RE}') "
-        f"THEN NULL ELSE nfc_normalize(c{i}) END"
-        for i in cols
-    )
-    con.execute(f'UPDATE "{data}" SET {sets}')
 
 
 def _not_all_empty(n: int, prefix: str = "") -> str:
@@ -333,7 +316,6 @@ CSV_REASONS = {
 
 
 def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPart | None:
-    con = staging.con
     if path.stat().st_size == 0:
         staging.warn("tệp rỗng (0 byte), bỏ qua", source=label)
         return None
@@ -364,62 +346,15 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
     hm = map_headers(table, cells)
     n = len(cells)
     stage = staging.new_stage()
-    rej_t, rej_s = f"{stage}_rej", f"{stage}_scan"
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
-    scan = (
-        "read_csv($path, header = false, skip = $skip, delim = $delim, quote = '\"', "
-        f"escape = '\"', columns = {columns}, auto_detect = false, store_rejects = true, "
-        f"rejects_table = '{rej_t}', rejects_scan = '{rej_s}', max_line_size = 10000000)"
+    csv = CsvRead(
+        path=read_path,
+        header_line=header_line,
+        ncols=n,
+        rejects=f"{stage}_rej",
+        rejects_scan=f"{stage}_scan",
+        text_cols=sorted(set(range(n)) - _no_nfc(table, hm)),
     )
-    # An NFC file (the usual case) needs no per-cell nfc_normalize, the costliest step. The
-    # NFC / line-count scan runs in a thread while DuckDB stages the file optimistically
-    # without nfc_normalize (DuckDB releases the GIL); a file found not NFC gets its text
-    # columns normalised afterwards (rare).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scan_future = pool.submit(scan_file, read_path)
-        # The scan ordinal is the staged table's rowid: a CTAS keeps the read's order (DuckDB
-        # preserves insertion order) while reading in parallel; `row_number() OVER ()` in the
-        # same query would force one thread (1.1 s vs 0.64 s wall for 1 M students).
-        query = _clean_query(n, "NULL::BIGINT", scan, no_nfc=set(range(n)))
-        con.execute(
-            f'''CREATE OR REPLACE TEMP TABLE "{stage}_data" AS
-            SELECT * EXCLUDE (_row) FROM ({query})''',
-            {"path": str(read_path), "skip": header_line, "delim": sep},
-        )
-        fscan = scan_future.result()
-    if not fscan.nfc:
-        _normalise_staged(con, f"{stage}_data", sorted(set(range(n)) - _no_nfc(table, hm)))
-    con.execute(
-        f'''CREATE OR REPLACE TEMP VIEW "{stage}" AS
-        SELECT rowid + 1 AS _ord, * FROM "{stage}_data"'''
-    )
-    # Lines DuckDB skipped (rejected, or empty): the good rows' line numbers step over them.
-    # Every line after the header gave a record or a reject: no empty line, no multi-line
-    # record (either makes lines > records + rejected lines), so no search for empty lines.
-    records, rejected_lines = con.execute(
-        f'SELECT (SELECT count(*) FROM "{stage}"), (SELECT count(DISTINCT line) FROM "{rej_t}")'
-    ).fetchall()[0]
-    if fscan.lines == header_line + records + rejected_lines:
-        blanks = []
-    else:
-        blanks = _blank_lines(read_path, header_line)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE "{stage}_skip" AS
-        WITH s AS (
-            SELECT DISTINCT line FROM "{rej_t}"
-            UNION SELECT unnest(CAST($blanks AS BIGINT[]))
-        ), j AS (SELECT line, row_number() OVER (ORDER BY line) AS j FROM s)
-        SELECT line - $h - j AS g, max(j) AS j FROM j GROUP BY ALL""",
-        {"blanks": blanks, "h": header_line},
-    )
-    has_skip = con.execute(f'SELECT count(*) FROM "{stage}_skip"').fetchall()[0][0] > 0
-    # header_line is an int computed here, safe to inline
-    row_expr = f"CAST({int(header_line)} + s._ord AS BIGINT)"
-    row_join = ""
-    if has_skip:
-        row_expr = f"CAST({int(header_line)} + s._ord + coalesce(k.j, 0) AS BIGINT)"
-        row_join = f'ASOF LEFT JOIN "{stage}_skip" k ON s._ord > k.g'
-    staging.rejects_tables.append((rej_t, table, None, label, n))
+    staging.rejects_tables.append((csv.rejects, table, None, label, n))
     return StagedPart(
         table=table,
         source=label,
@@ -427,9 +362,85 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         stage=stage,
         header_row=header_line,
         headers=hm,
-        row_expr=row_expr,
-        row_join=row_join,
-        where=_not_all_empty(n, "s."),
+        from_sql=csv_from_sql(csv, nfc=False),
+        params={"src_path": str(read_path), "src_skip": header_line, "src_delim": sep},
+        csv=csv,
+    )
+
+
+def csv_from_sql(csv: CsvRead, *, nfc: bool) -> str:
+    """The cleaned rows of a CSV file as DuckDB reads it (in parallel, in file order), each
+    with `_row` = -1 when every cell is empty, else 0 (numbered by number_csv_rows).
+
+    Lines that cannot be read become row-level rejects with their line number. An NFC file
+    (the usual case, found by scan_file while the INSERT runs) needs no nfc_normalize, the
+    costliest step; `nfc=True` normalises the text columns for a file that is not NFC."""
+    n = csv.ncols
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    scan = (
+        "read_csv($src_path, header = false, skip = $src_skip, delim = $src_delim, "
+        f"quote = '\"', escape = '\"', columns = {columns}, auto_detect = false, "
+        f"store_rejects = true, rejects_table = '{csv.rejects}', "
+        f"rejects_scan = '{csv.rejects_scan}', max_line_size = 10000000)"
+    )
+    no_nfc = set(range(n)) - set(csv.text_cols) if nfc else set(range(n))
+    query = _clean_query(n, "0", scan, no_nfc=no_nfc)
+    return (
+        f"SELECT CASE WHEN {_not_all_empty(n)} THEN 0 ELSE -1 END AS _row, "
+        f"* EXCLUDE (_row) FROM ({query})"
+    )
+
+
+def number_csv_rows(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int, fscan) -> None:
+    """After a CSV part's INSERT (same transaction): drop its all-empty rows and give every
+    row the line number the user sees in the file.
+
+    DuckDB's INSERT keeps the file's order, so a row's position in the file is its position
+    among the rows this INSERT appended: its rowid less the first one's. Lines DuckDB
+    skipped (rejected, or blank) make the following rows' line numbers step over them."""
+    csv = part.csv
+    t, h = part.table, csv.header_line
+    base, records, empty = con.execute(
+        f"""SELECT min(rowid), count(*), count(*) FILTER (WHERE _row = -1)
+            FROM "{t}" WHERE snapshot_id = $s""",
+        {"s": sid},
+    ).fetchall()[0]
+    if empty:
+        con.execute(f'DELETE FROM "{t}" WHERE snapshot_id = $s AND _row = -1', {"s": sid})
+    if not records:
+        return
+    rejected_lines = con.execute(f'SELECT count(DISTINCT line) FROM "{csv.rejects}"').fetchall()[0][
+        0
+    ]
+    # Every line after the header gave a record or a reject: no blank line, no multi-line
+    # record (either makes lines > records + rejected lines), so no search for blank lines.
+    blanks = [] if fscan.lines == h + records + rejected_lines else _blank_lines(csv.path, h)
+    skip = f"{part.stage}_skip"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE "{skip}" AS
+        WITH s AS (
+            SELECT DISTINCT line FROM "{csv.rejects}"
+            UNION SELECT unnest(CAST($blanks AS BIGINT[]))
+        ), j AS (SELECT line, row_number() OVER (ORDER BY line) AS j FROM s)
+        SELECT line - $h - j AS g, max(j) AS j FROM j GROUP BY ALL""",
+        {"blanks": blanks, "h": h},
+    )
+    params = {"s": sid, "h": h, "base": base}
+    if not con.execute(f'SELECT count(*) FROM "{skip}"').fetchall()[0][0]:
+        con.execute(
+            f'UPDATE "{t}" SET _row = $h + (rowid - $base) + 1 WHERE snapshot_id = $s', params
+        )
+        return
+    # Lines skipped (rare): the k-th record after the j-th skipped line (g = that line - h - j)
+    # is on line h + k + j.
+    con.execute(
+        f"""UPDATE "{t}" SET _row = m.r FROM (
+                SELECT o.rid, $h + o.k + coalesce(k.j, 0) AS r
+                FROM (SELECT rowid AS rid, rowid - $base + 1 AS k
+                      FROM "{t}" WHERE snapshot_id = $s) o
+                ASOF LEFT JOIN "{skip}" k ON o.k > k.g) m
+            WHERE "{t}".rowid = m.rid""",
+        params,
     )
 
 
@@ -463,8 +474,8 @@ def open_workbook(path: Path, label: str):
         ) from exc
 
 
-def _stage_frame(
-    con: duckdb.DuckDBPyConnection,
+def _frame_source(
+    staging: Staging,
     stage: str,
     frame: pl.DataFrame,
     n: int,
@@ -473,21 +484,17 @@ def _stage_frame(
     numeric: set[int] | None = None,
     src_cols: list[str] | None = None,
     no_nfc: set[int] | None = None,
-) -> None:
-    """Clean an in-memory frame (an .xlsx sheet, a SQL table) into the temp table `stage`:
-    its i-th row gets row number first_row + i; rows with every cell empty are dropped."""
-    con.register("_soat_arrow", frame.with_row_index("_soat_i").to_arrow())
-    try:
-        query = _clean_query(
-            n, "CAST(_soat_i AS BIGINT) + $first", "_soat_arrow", numeric, src_cols, no_nfc
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE "{stage}" AS
-            SELECT * FROM ({query}) WHERE {_not_all_empty(n)}""",
-            {"first": first_row},
-        )
-    finally:
-        con.unregister("_soat_arrow")
+) -> tuple[str, dict]:
+    """An in-memory frame (an .xlsx sheet, a SQL table) registered as Arrow, and the query of
+    its cleaned rows: its i-th row gets row number first_row + i; rows with every cell empty
+    are left out. The INSERT reads it straight from Arrow (no temp table)."""
+    view = f"{stage}_arrow"
+    staging.con.register(view, frame.with_row_index("_soat_i").to_arrow())
+    staging.views.append(view)
+    query = _clean_query(
+        n, "CAST(_soat_i AS BIGINT) + $src_first", f'"{view}"', numeric, src_cols, no_nfc
+    )
+    return f"SELECT * FROM ({query}) WHERE {_not_all_empty(n)}", {"src_first": first_row}
 
 
 def stage_xlsx_sheet(
@@ -496,7 +503,6 @@ def stage_xlsx_sheet(
     """One sheet. fastexcel counts `skip_rows` from the sheet's row 1 (while without it the
     range starts at the first used row), so skip_rows is always given: row i of the result
     is Excel row i + 1 + skip."""
-    con = staging.con
     try:
         top = reader.load_sheet(
             sheet_name, header_row=None, skip_rows=0, n_rows=HEADER_SCAN_ROWS, dtypes="string"
@@ -531,7 +537,9 @@ def stage_xlsx_sheet(
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
     no_nfc = set(range(n)) if frame_is_nfc(data) else _no_nfc(table, hm)
     stage = staging.new_stage()
-    _stage_frame(con, stage, data, n, first_row=header_row + 1, no_nfc=no_nfc)
+    from_sql, params = _frame_source(
+        staging, stage, data, n, first_row=header_row + 1, no_nfc=no_nfc
+    )
     return StagedPart(
         table=table,
         source=label,
@@ -539,6 +547,8 @@ def stage_xlsx_sheet(
         stage=stage,
         header_row=header_row,
         headers=hm,
+        from_sql=from_sql,
+        params=params,
         pad_ids=True,
     )
 
@@ -555,7 +565,6 @@ def stage_sql_table(
 ) -> StagedPart | None:
     import sqlalchemy as sa
 
-    con = staging.con
     query = sa.select(sa.text("*")).select_from(sa.table(table_name, schema=schema))
     with engine.connect() as conn:
         compiled = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
@@ -578,8 +587,8 @@ def stage_sql_table(
     numeric = {i for i, c in enumerate(cols) if frame.schema[c].is_numeric()}
     no_nfc = set(range(len(cols))) if frame_is_nfc(frame) else None
     stage = staging.new_stage()
-    _stage_frame(
-        con, stage, frame, len(cols), first_row=1, numeric=numeric, src_cols=cols, no_nfc=no_nfc
+    from_sql, params = _frame_source(
+        staging, stage, frame, len(cols), first_row=1, numeric=numeric, src_cols=cols, no_nfc=no_nfc
     )
     return StagedPart(
         table=table,
@@ -588,6 +597,8 @@ def stage_sql_table(
         stage=stage,
         header_row=None,
         headers=hm,
+        from_sql=from_sql,
+        params=params,
         numeric_cols=numeric,
     )
 
@@ -606,11 +617,10 @@ def list_sql_tables(engine, schema: str | None) -> list[str]:
 
 def cleanup(staging: Staging) -> None:
     con = staging.con
+    for view in staging.views:
+        con.unregister(view)
     for part in staging.parts:
-        for name in (part.stage, f"{part.stage}_data", f"{part.stage}_skip"):
-            for kind in ("VIEW", "TABLE"):  # a CSV stage is a view over `<stage>_data`
-                with contextlib.suppress(duckdb.CatalogException):
-                    con.execute(f'DROP {kind} IF EXISTS "{name}"')
+        con.execute(f'DROP TABLE IF EXISTS "{part.stage}_skip"')
     for rej_t, *_ in staging.rejects_tables:
         con.execute(f'DROP TABLE IF EXISTS "{rej_t}"')
         con.execute(f'DROP TABLE IF EXISTS "{rej_t.replace("_rej", "_scan")}"')

@@ -8,7 +8,7 @@ that fails or is killed leaves earlier snapshots exactly as they were. Derived t
 Columns of a data table: snapshot_id, _source (file or URL), _sheet, _row (row number in
 the source, 1-based as a spreadsheet shows it), the contract's canonical columns, a
 `<name>_raw` text companion for typed columns (date, timestamp, int, number, levels) that
-keeps what the source held, and `_extra` (MAP of extra columns kept from the source).
+keeps what the source held where it could not be read, and `_extra` (MAP of extra columns kept from the source).
 """
 
 from __future__ import annotations

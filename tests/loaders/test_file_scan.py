@@ -107,3 +107,44 @@ def test_nfd_sql_value_is_stored_nfc(con, tmp_path):
     r = load(con, f"sqlite:///{db}")
     got = {g["school_code"]: g["school_name"] for g in rows(con, "schools", r.snapshot_id)}
     assert got == {"S1": "Lê Lợi", "S2": "Trường B"}
+
+
+def test_all_empty_rows_are_dropped_and_later_rows_keep_their_line(con, tmp_path):
+    # Rows are numbered after the INSERT from their position in it, so a row of empty
+    # cells (dropped afterwards) must still count, like a rejected line.
+    lines = [",".join(STUDENT_HEAD)] + [",".join(r) for r in student_rows(3)]
+    lines.insert(2, ",,, n/a ,")  # every cell empty once cleaned
+    lines.insert(4, "HSx,S1")  # too few fields: rejected
+    d = tmp_path / "e"
+    d.mkdir()
+    (d / "schools.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n")
+    (d / "students.csv").write_text("\n".join(lines) + "\n")
+    r = load(con, d)
+    got = sorted((g["_row"], g["student_code"]) for g in rows(con, "students", r.snapshot_id))
+    assert got == [(2, "HS1"), (4, "HS2"), (6, "HS3")]
+    assert r.rows["students"] == 3
+
+
+def test_row_numbers_of_a_file_read_in_parallel(con, tmp_path):
+    """More rows than one DuckDB row group (122 880), read by several threads: every row's
+    number is still its line in the file (the INSERT keeps the file's order)."""
+    import duckdb
+
+    n = 300_000
+    d = tmp_path / "big"
+    d.mkdir()
+    (d / "schools.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n")
+    path = d / "students.csv"
+    duckdb.sql(
+        f"""COPY (SELECT 'HS' || i AS "Mã học sinh", 'S1' AS "Mã trường",
+                         'Học sinh ' || i AS "Họ và tên", '01/03/2018' AS "Ngày sinh"
+                  FROM range(1, {n + 1}) t(i) ORDER BY i) TO '{path}' (HEADER)"""
+    )
+    con.execute("SET threads = 2")
+    r = load(con, d)
+    off = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE _row <> CAST(student_code[3:] AS BIGINT) + 1)
+           FROM students WHERE snapshot_id = $s""",
+        {"s": r.snapshot_id},
+    ).fetchall()[0]
+    assert off == (n, 0)
