@@ -12,11 +12,18 @@ Before the checks the runner executes queries/prelude/*.sql in name order (tempo
 tables shared by the checks); after them queries/derived/*.sql (metrics and other derived
 tables). A check whose `requires` tables are absent from the snapshot is recorded
 "not_run"; a check whose SQL fails is recorded "failed" and the others go on.
+
+The checks run on WORKERS connections at once (one per core): most of them are small
+queries DuckDB runs on one thread, so two at a time keep both cores busy. A prelude
+`CREATE OR REPLACE TEMP TABLE` is therefore created in the in-memory database WORK_DB,
+which every connection of the store sees (a temp table is seen by its own connection
+only), and its `TEMP MACRO`s are created on each worker connection too.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable
@@ -31,6 +38,11 @@ from soat.store import tables_present
 CHECKS_DIR = QUERIES_ROOT / "checks"
 PRELUDE_DIR = QUERIES_ROOT / "prelude"
 DERIVED_DIR = QUERIES_ROOT / "derived"
+
+WORK_DB = "soat_work"  # in-memory, attached to the store connection for the run
+WORKERS = 2
+SHARED_TABLE_RE = re.compile(r"^((?:\s*--[^\n]*\n)*\s*)CREATE OR REPLACE TEMP TABLE ")
+MACRO_RE = re.compile(r"^(?:\s*--[^\n]*\n)*\s*CREATE OR REPLACE TEMP MACRO ")
 
 SEVERITIES = ("error", "warning")
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -109,6 +121,32 @@ def run_sql_dir(con: duckdb.DuckDBPyConnection, directory: Path, params: dict) -
             con.execute(statement, params_for(statement, params))
 
 
+def run_prelude(con: duckdb.DuckDBPyConnection, params: dict) -> list[str]:
+    """queries/prelude/*.sql with its temp tables created in WORK_DB (seen by the check
+    workers); returns its macro statements, for the workers to create too."""
+    macros: list[str] = []
+    for path in sorted(PRELUDE_DIR.glob("*.sql")):
+        for statement in split_statements(path.read_text(encoding="utf-8")):
+            if MACRO_RE.match(statement):
+                macros.append(statement)
+            shared = SHARED_TABLE_RE.sub(
+                rf"\1CREATE OR REPLACE TABLE {WORK_DB}.main.", statement, count=1
+            )
+            con.execute(shared, params_for(shared, params))
+    return macros
+
+
+def _search_path(con: duckdb.DuckDBPyConnection) -> str:
+    """WORK_DB first, then the store: unqualified names find the prelude's tables."""
+    store = con.execute("SELECT current_database()").fetchall()[0][0]
+    return f"{WORK_DB}.main," + '"' + store.replace('"', '""') + '".main'
+
+
+def _set_search_path(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    # SET takes no parameters; the path is our database name and the store's, quoted
+    con.execute("SET search_path = '" + path.replace("'", "''") + "'")
+
+
 def split_statements(sql: str) -> list[str]:
     """Split a file of ';'-terminated statements (no ';' inside strings in our SQL files)."""
     parts = [p.strip() for p in sql.split(";")]
@@ -121,8 +159,8 @@ def split_statements(sql: str) -> list[str]:
 
 
 # The school's unit and levels for every finding, computed once per run (not per check).
-FINDING_SCHOOLS = """
-CREATE OR REPLACE TEMP TABLE finding_schools AS
+FINDING_SCHOOLS = f"""
+CREATE OR REPLACE TABLE {WORK_DB}.main.finding_schools AS
 SELECT school_code, any_value(unit_code) AS unit_code, any_value(levels) AS levels
 FROM schools WHERE snapshot_id = $snapshot_id GROUP BY school_code
 """
@@ -168,8 +206,85 @@ def create_field_labels(con: duckdb.DuckDBPyConnection) -> None:
         for c in table.columns:
             if c.headers:
                 labels.setdefault(c.name, c.headers[0])
-    con.execute("CREATE OR REPLACE TEMP TABLE field_labels (field VARCHAR, label VARCHAR)")
-    con.executemany("INSERT INTO field_labels VALUES (?, ?)", list(labels.items()))
+    con.execute(
+        f"CREATE OR REPLACE TABLE {WORK_DB}.main.field_labels (field VARCHAR, label VARCHAR)"
+    )
+    con.executemany(f"INSERT INTO {WORK_DB}.main.field_labels VALUES (?, ?)", list(labels.items()))
+
+
+def _run_one(con: duckdb.DuckDBPyConnection, check: Check, params: dict, present) -> CheckResult:
+    t0 = time.perf_counter()
+    absent = [t for t in check.requires if t not in present]
+    if absent:
+        return CheckResult(check.id, "not_run", 0, 0.0, "không có dữ liệu: " + ", ".join(absent))
+    sql = WRAP.format(sql=check.sql.strip().rstrip(";"))
+    p = {
+        **params,
+        "check_id": check.id,
+        "severity": check.severity,
+        "entity": check.entity,
+        "message": check.message,
+    }
+    try:
+        n = con.execute(sql, params_for(sql, p)).fetchall()[0][0]
+        return CheckResult(check.id, "ran", int(n), time.perf_counter() - t0)
+    except duckdb.Error as exc:
+        return CheckResult(
+            check.id, "failed", 0, time.perf_counter() - t0, str(exc).splitlines()[0]
+        )
+
+
+def _run_checks_parallel(con, checks, params, present, path, macros, progress):
+    """Each check is one INSERT in autocommit on one of WORKERS connections (the store's
+    connection and cursors of it, each with the prelude's macros and the search path);
+    DuckDB appends from several connections to `findings` do not conflict. Results keep
+    the catalogue's order."""
+    results: list[CheckResult | None] = [None] * len(checks)
+    todo = iter(range(len(checks)))
+    lock = threading.Lock()
+    workers = [con]
+    for _ in range(min(WORKERS, len(checks)) - 1):
+        cur = con.cursor()
+        _set_search_path(cur, path)
+        for m in macros:
+            cur.execute(m)
+        workers.append(cur)
+
+    started: list[str] = []  # check ids not yet reported to `progress`
+
+    def report() -> None:
+        # only from the calling thread: a Streamlit callback needs the script's thread
+        with lock:
+            ids = started[:]
+            started.clear()
+        if progress:
+            for cid in ids:
+                progress(cid)
+
+    def work(c: duckdb.DuckDBPyConnection, main: bool) -> None:
+        while True:
+            with lock:
+                i = next(todo, None)
+                if i is not None:
+                    started.append(checks[i].id)
+            if main:
+                report()
+            if i is None:
+                return
+            results[i] = _run_one(c, checks[i], params, present)
+
+    threads = [threading.Thread(target=work, args=(c, False)) for c in workers[1:]]
+    for t in threads:
+        t.start()
+    try:
+        work(con, True)
+    finally:
+        for t in threads:
+            t.join()
+        for c in workers[1:]:
+            c.close()
+    report()
+    return results
 
 
 @dataclass
@@ -197,44 +312,27 @@ def run_checks(
     checks = list(discover() if checks is None else checks)
     params = snapshot_params(con, snapshot_id)
     present = tables_present(con, snapshot_id)
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {WORK_DB}")
+    old_path = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]
+    path = _search_path(con)
+    _set_search_path(con, path)
+    try:
+        return _run(con, snapshot_id, checks, params, present, path, progress, timings)
+    finally:
+        _set_search_path(con, old_path)
+
+
+def _run(con, snapshot_id, checks, params, present, path, progress, timings):
     create_field_labels(con)
     con.execute(FINDING_SCHOOLS, {"snapshot_id": snapshot_id})
     con.execute("DELETE FROM findings WHERE snapshot_id = $s", {"s": snapshot_id})
     con.execute("DELETE FROM check_runs WHERE snapshot_id = $s", {"s": snapshot_id})
     clock = time.perf_counter()
-    if PRELUDE_DIR.exists():
-        run_sql_dir(con, PRELUDE_DIR, params)
+    macros = run_prelude(con, params) if PRELUDE_DIR.exists() else []
     if timings is not None:
         timings["prelude"] = time.perf_counter() - clock
         clock = time.perf_counter()
-    results: list[CheckResult] = []
-    for check in checks:
-        if progress:
-            progress(check.id)
-        t0 = time.perf_counter()
-        absent = [t for t in check.requires if t not in present]
-        if absent:
-            results.append(
-                CheckResult(check.id, "not_run", 0, 0.0, "không có dữ liệu: " + ", ".join(absent))
-            )
-            continue
-        sql = WRAP.format(sql=check.sql.strip().rstrip(";"))
-        p = {
-            **params,
-            "check_id": check.id,
-            "severity": check.severity,
-            "entity": check.entity,
-            "message": check.message,
-        }
-        try:
-            n = con.execute(sql, params_for(sql, p)).fetchall()[0][0]
-            results.append(CheckResult(check.id, "ran", int(n), time.perf_counter() - t0))
-        except duckdb.Error as exc:
-            results.append(
-                CheckResult(
-                    check.id, "failed", 0, time.perf_counter() - t0, str(exc).splitlines()[0]
-                )
-            )
+    results = _run_checks_parallel(con, checks, params, present, path, macros, progress)
     if results:
         con.executemany(
             "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

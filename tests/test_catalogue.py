@@ -10,7 +10,7 @@ from pathlib import Path
 from loaders.contract import VOCABS
 from soat import vocab
 from soat.db import dicts
-from soat.engine import CHECKS_DIR, SEVERITIES, discover, load_check, run_checks
+from soat.engine import CHECKS_DIR, SEVERITIES, WORK_DB, discover, load_check, run_checks
 from soat.testing import build_snapshot, findings, student, valid_province
 from tests.conftest import require
 
@@ -66,7 +66,7 @@ def test_every_check_id_is_tested():
 def test_vocab_table_matches_soat_vocab(con):
     build_snapshot(con, valid_province())
     run_checks(con, 1, checks=[])
-    rows = dicts(con, "SELECT name, value FROM p_vocab")
+    rows = dicts(con, f"SELECT name, value FROM {WORK_DB}.p_vocab")
     got: dict[str, set[str]] = {}
     for r in rows:
         got.setdefault(r["name"], set()).add(r["value"])
@@ -105,3 +105,27 @@ def test_rerun_replaces_findings(con):
     run_checks(con, sid)
     run_checks(con, sid)
     assert len(findings(con, sid, "student.id_format")) == 1
+
+
+def test_checks_run_on_two_connections_and_report_progress_from_the_caller(con):
+    """The checks are shared between WORKERS connections; every check is reported to
+    `progress` once, from the calling thread (a Streamlit callback needs it), results keep
+    the catalogue's order, and the caller's search path is restored."""
+    import threading
+
+    from soat import engine
+
+    assert engine.WORKERS >= 2
+    sid = build_snapshot(con, valid_province(students=[student(citizen_id="123")]))
+    before = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]
+    seen: list[tuple[str, int]] = []
+    checks = discover()
+    results = run_checks(
+        con, sid, checks, progress=lambda cid: seen.append((cid, threading.get_ident()))
+    )
+    assert sorted(c for c, _ in seen) == sorted(c.id for c in checks)
+    assert {t for _, t in seen} == {threading.get_ident()}
+    assert [r.check_id for r in results] == [c.id for c in checks]
+    assert "failed" not in {r.status for r in results}
+    assert con.execute("SELECT current_setting('search_path')").fetchall()[0][0] == before
+    assert "HS1" in {f["record_key"] for f in findings(con, sid, "student.id_format")}
