@@ -278,6 +278,20 @@ def load_source(
         read.cleanup(staging)
 
 
+def _require_file_order(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
+    """Refuse a CSV INSERT whose plan does not keep the file's order (its rows would get
+    wrong line numbers). DuckDB keeps it only through order-preserving operators, into its
+    order-preserving "Batch Insert"; a join anywhere in the pipeline loses it, and so does
+    an `IN` list of five or more constants, which DuckDB rewrites into a join
+    (duckdb/duckdb#24398). The last session's loader lost the order that way at 2 M rows."""
+    plan = "\n".join(r[1] for r in con.execute("EXPLAIN " + sql, params).fetchall())
+    if "Batch Insert" not in plan or "JOIN" in plan.upper():
+        raise RuntimeError(
+            "internal: the CSV INSERT's plan does not keep the file's order "
+            "(a join or a long IN list in the loader's SQL?)"
+        )
+
+
 def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
     """One part's rows, typed, into its snapshot table (inside the load's transaction).
 
@@ -289,6 +303,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
     if part.csv is None:
         con.execute(sql, {"snapshot_id": sid, **params})
         return
+    _require_file_order(con, sql, {"snapshot_id": sid, **params})
     with ThreadPoolExecutor(max_workers=1) as pool:
         scan = pool.submit(read.scan_file, part.csv.path)
         con.execute(sql, {"snapshot_id": sid, **params})

@@ -32,7 +32,7 @@ from loaders.headers import (
     find_header_row,
     map_headers,
 )
-from loaders.normalise import CsvRead, StagedPart
+from loaders.normalise import CsvRead, StagedPart, lazy_columns
 from soat.errors import SoatError
 from soat.vocab import EMPTY_MARKERS
 
@@ -92,8 +92,11 @@ def _clean_query(
     numeric: set[int] | None = None,
     src_cols: list[str] | None = None,
     no_nfc: set[int] | None = None,
+    lazy: set[int] | None = None,
 ) -> str:
-    """SELECT <row_expr>, c0..c<n-1> cleaned: NFC, trimmed, empty markers -> NULL.
+    """SELECT <row_expr>, c0..c<n-1> cleaned: NFC, trimmed, empty markers -> NULL; the
+    `lazy` columns as read (their typed expression cleans only what its fast path misses:
+    normalise.LAZY_KINDS).
 
     One projection level per step, so each value is computed once per cell (a macro or an
     expression using its argument twice would evaluate it twice). Trimming only runs when
@@ -112,6 +115,11 @@ def _clean_query(
         else:
             src = f"CAST({src} AS VARCHAR)"
         text.append(f"{src} AS v{i}")
+        if lazy and i in lazy:
+            ends.append(f"v{i}")
+            trimmed.append(f"v{i} AS t{i}")
+            cleaned.append(f"t{i} AS c{i}")
+            continue
         ends.append(f"v{i}, ord(v{i}) AS f{i}, ord(v{i}[-1]) AS l{i}")
         # below 33: space, tab, line breaks (other control characters call trim() for nothing)
         blank = " OR ".join(f"{e}{i} < 33 OR {e}{i} = 160 OR {e}{i} = 65279" for e in "fl")
@@ -219,10 +227,15 @@ def scan_file(path: Path) -> FileScan:
     return FileScan(nfc=nfc, lines=lines + (last != b"\n"))
 
 
-def _not_all_empty(n: int, prefix: str = "") -> str:
+def _not_all_empty(n: int, prefix: str = "", lazy: set[int] | None = None) -> str:
+    """Some cell of the row is not empty. Lazy (uncleaned) cells are cleaned here, last:
+    coalesce() only reaches them on rows whose other cells are all empty."""
     if n == 0:
         return "false"
-    return "coalesce(" + ", ".join(f"{prefix}c{i}" for i in range(n)) + ") IS NOT NULL"
+    lazy = lazy or set()
+    cells = [f"{prefix}c{i}" for i in range(n) if i not in lazy]
+    cells += [f"soat_cell({prefix}c{i})" for i in sorted(lazy)]
+    return "coalesce(" + ", ".join(cells) + ") IS NOT NULL"
 
 
 # ---------------------------------------------------------------- CSV
@@ -353,6 +366,7 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         rejects=f"{stage}_rej",
         rejects_scan=f"{stage}_scan",
         text_cols=sorted(set(range(n)) - _no_nfc(table, hm)),
+        lazy=lazy_columns(table, hm),
     )
     staging.rejects_tables.append((csv.rejects, table, None, label, n))
     return StagedPart(
@@ -365,6 +379,7 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         from_sql=csv_from_sql(csv, nfc=False),
         params={"src_path": str(read_path), "src_skip": header_line, "src_delim": sep},
         csv=csv,
+        lazy=csv.lazy,
     )
 
 
@@ -384,9 +399,9 @@ def csv_from_sql(csv: CsvRead, *, nfc: bool) -> str:
         f"rejects_scan = '{csv.rejects_scan}', max_line_size = 10000000)"
     )
     no_nfc = set(range(n)) - set(csv.text_cols) if nfc else set(range(n))
-    query = _clean_query(n, "0", scan, no_nfc=no_nfc)
+    query = _clean_query(n, "0", scan, no_nfc=no_nfc, lazy=csv.lazy)
     return (
-        f"SELECT CASE WHEN {_not_all_empty(n)} THEN 0 ELSE -1 END AS _row, "
+        f"SELECT CASE WHEN {_not_all_empty(n, lazy=csv.lazy)} THEN 0 ELSE -1 END AS _row, "
         f"* EXCLUDE (_row) FROM ({query})"
     )
 
@@ -484,6 +499,7 @@ def _frame_source(
     numeric: set[int] | None = None,
     src_cols: list[str] | None = None,
     no_nfc: set[int] | None = None,
+    lazy: set[int] | None = None,
 ) -> tuple[str, dict]:
     """An in-memory frame (an .xlsx sheet, a SQL table) registered as Arrow, and the query of
     its cleaned rows: its i-th row gets row number first_row + i; rows with every cell empty
@@ -492,9 +508,10 @@ def _frame_source(
     staging.con.register(view, frame.with_row_index("_soat_i").to_arrow())
     staging.views.append(view)
     query = _clean_query(
-        n, "CAST(_soat_i AS BIGINT) + $src_first", f'"{view}"', numeric, src_cols, no_nfc
+        n, "CAST(_soat_i AS BIGINT) + $src_first", f'"{view}"', numeric, src_cols, no_nfc, lazy
     )
-    return f"SELECT * FROM ({query}) WHERE {_not_all_empty(n)}", {"src_first": first_row}
+    where = _not_all_empty(n, lazy=lazy)
+    return f"SELECT * FROM ({query}) WHERE {where}", {"src_first": first_row}
 
 
 def stage_xlsx_sheet(
@@ -537,8 +554,9 @@ def stage_xlsx_sheet(
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
     no_nfc = set(range(n)) if frame_is_nfc(data) else _no_nfc(table, hm)
     stage = staging.new_stage()
+    lazy = lazy_columns(table, hm)
     from_sql, params = _frame_source(
-        staging, stage, data, n, first_row=header_row + 1, no_nfc=no_nfc
+        staging, stage, data, n, first_row=header_row + 1, no_nfc=no_nfc, lazy=lazy
     )
     return StagedPart(
         table=table,
@@ -549,6 +567,7 @@ def stage_xlsx_sheet(
         headers=hm,
         from_sql=from_sql,
         params=params,
+        lazy=lazy,
         pad_ids=True,
     )
 
@@ -587,8 +606,17 @@ def stage_sql_table(
     numeric = {i for i, c in enumerate(cols) if frame.schema[c].is_numeric()}
     no_nfc = set(range(len(cols))) if frame_is_nfc(frame) else None
     stage = staging.new_stage()
+    lazy = lazy_columns(table, hm)
     from_sql, params = _frame_source(
-        staging, stage, frame, len(cols), first_row=1, numeric=numeric, src_cols=cols, no_nfc=no_nfc
+        staging,
+        stage,
+        frame,
+        len(cols),
+        first_row=1,
+        numeric=numeric,
+        src_cols=cols,
+        no_nfc=no_nfc,
+        lazy=lazy,
     )
     return StagedPart(
         table=table,
@@ -600,6 +628,7 @@ def stage_sql_table(
         from_sql=from_sql,
         params=params,
         numeric_cols=numeric,
+        lazy=lazy,
     )
 
 

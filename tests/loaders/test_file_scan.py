@@ -148,3 +148,26 @@ def test_row_numbers_of_a_file_read_in_parallel(con, tmp_path):
         {"s": r.snapshot_id},
     ).fetchall()[0]
     assert off == (n, 0)
+
+
+def test_a_csv_insert_that_would_lose_the_file_order_is_refused(con, tmp_path, monkeypatch):
+    """Row numbers come from the INSERT keeping the file's order. An IN list of five or
+    more constants becomes a join in DuckDB's plan and loses that order (it did, at 2 M
+    rows): the loader checks the plan and refuses, rather than number rows wrongly."""
+    from loaders import normalise
+
+    real = normalise.insert_sql
+
+    def with_long_in_list(part):
+        sql, params = real(part)
+        return sql.replace(
+            "s._row AS _row",
+            "CASE WHEN ord(s.c0) IN (1, 2, 3, 4, 5) THEN -2 ELSE s._row END AS _row",
+            1,
+        ), params
+
+    monkeypatch.setattr(normalise, "insert_sql", with_long_in_list)
+    d = folder(tmp_path, {"students.csv": [STUDENT_HEAD, *student_rows(3)]})
+    with pytest.raises(RuntimeError, match="order"):
+        load(con, d)
+    assert con.execute("SELECT count(*) FROM snapshots").fetchall()[0][0] == 0
