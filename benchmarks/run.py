@@ -2,7 +2,12 @@
 the same files, and append the figures (with date and machine) to BENCHMARKS.md.
 
     python -m benchmarks.run [--students 2000000] [--curve 100000,500000,1000000]
-                             [--baseline-rows 200000] [--no-record] [--browser]
+                             [--baseline-rows 200000] [--repeat 3] [--no-record] [--browser]
+
+At the headline size the floor, the load and the catalogue are measured --repeat times,
+interleaved (floor, load, catalogue, floor, load, …), each time on fresh DuckDB files: on
+a shared 2-core machine one sample of a step varies by ±30 %, so the ratio is taken from
+the medians and the range is printed beside it.
 
 Every step runs in its own process (benchmarks/step.py) so its peak RSS is its own.
 Data goes to a temporary folder that is deleted afterwards (never committed).
@@ -111,8 +116,16 @@ def browser_pages(db: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+REPEATED = ("bare_scan", "load", "checks")
+
+
 def measure(
-    students: int, work: Path, baseline_rows: int | None, progress, browser: bool = False
+    students: int,
+    work: Path,
+    baseline_rows: int | None,
+    progress,
+    browser: bool = False,
+    repeat: int = 1,
 ) -> dict:
     folder = work / f"p{students}"
     gen = generate(folder, students)
@@ -121,12 +134,31 @@ def measure(
     res = {"students": students, "generate": gen, "size_mb": size_mb, "steps": {}}
     floor_db = work / f"floor{students}.duckdb"
     soat_db = work / f"soat{students}.duckdb"
+    samples: dict[str, list[dict]] = {k: [] for k in REPEATED}
+    for i in range(repeat - 1):  # the extra rounds; the last round is the full one below
+        for step in REPEATED:
+            db = floor_db if step.startswith("bare") else soat_db
+            if step != "checks":
+                for p in (db, db.with_name(db.name + ".wal")):
+                    p.unlink(missing_ok=True)
+            samples[step].append(run_step(step, folder, db))
+            progress(f"  round {i + 1} {step}: {samples[step][-1]['seconds']:.2f}s")
+    for p in (floor_db, soat_db):
+        for q in (p, p.with_name(p.name + ".wal")):
+            q.unlink(missing_ok=True)
     for step in STEPS:
         db = floor_db if step.startswith("bare") else soat_db
         res["steps"][step] = run_step(step, folder, db)
         progress(
             f"  {step}: {res['steps'][step]['seconds']:.2f}s, {res['steps'][step]['rss_mb']:.0f} MB"
         )
+    if repeat > 1:
+        res["samples"] = {}
+        for step in REPEATED:
+            secs = sorted(x["seconds"] for x in [*samples[step], res["steps"][step]])
+            res["samples"][step] = secs
+            # the median is the figure; RSS and the other fields stay those of the last round
+            res["steps"][step] = {**res["steps"][step], "seconds": secs[len(secs) // 2]}
     if baseline_rows:
         res["steps"]["baseline"] = run_step("baseline", folder, soat_db, rows=baseline_rows)
         progress(f"  baseline: {res['steps']['baseline']['seconds']:.2f}s")
@@ -163,10 +195,21 @@ def table(res: dict) -> str:
         "",
         f"load + catalogue + metrics: {total:.2f} s = **{total / floor:.2f} × the bare DuckDB load**.",
     ]
+    if "samples" in res:
+        sm = res["samples"]
+        lines.append(
+            f"Medians of {len(sm['load'])} interleaved rounds (seconds, sorted): bare "
+            + ", ".join(f"{x:.2f}" for x in sm["bare_scan"])
+            + "; load "
+            + ", ".join(f"{x:.2f}" for x in sm["load"])
+            + "; catalogue "
+            + ", ".join(f"{x:.2f}" for x in sm["checks"])
+            + ". Other figures are those of the last round."
+        )
     ph = s["checks"].get("phases")
     if ph:
         lines.append(
-            f"Catalogue phases: prelude (shared temp tables) {ph['prelude']:.2f} s, "
+            f"Catalogue phases: prelude (tables shared by the checks) {ph['prelude']:.2f} s, "
             f"{len(s['checks'].get('per_check', {}))} checks {ph['checks']:.2f} s, "
             f"derived (timeliness, metrics) {ph['derived']:.2f} s."
         )
@@ -209,6 +252,12 @@ def main() -> None:
     )
     p.add_argument("--baseline-rows", type=int, default=200_000)
     p.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds of floor/load/catalogue at the headline size (medians are reported)",
+    )
+    p.add_argument(
         "--no-record", action="store_true", help="print only, do not append to BENCHMARKS.md"
     )
     p.add_argument("--workdir", help="where to generate (default: a temporary folder)")
@@ -231,7 +280,14 @@ def main() -> None:
             progress(f"== {n:,} students")
             last = n == a.students
             results.append(
-                measure(n, work, a.baseline_rows if last else None, progress, a.browser and last)
+                measure(
+                    n,
+                    work,
+                    a.baseline_rows if last else None,
+                    progress,
+                    a.browser and last,
+                    a.repeat if last else 1,
+                )
             )
     finally:
         if not a.workdir:
