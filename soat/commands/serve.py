@@ -1,6 +1,7 @@
 """`soat serve [--port 8501] [--db PATH] [--address ADDR] [--open]`: the dashboard.
 
-Runs `streamlit run dashboard/app.py` headless with SOAT_DB set to the database, waits
+Runs `streamlit run dashboard/app.py` headless (through soat.commands.serve_app, which
+first imports what every page needs) with SOAT_DB set to the database, waits
 until /_stcore/health answers, prints the address (and opens a browser with --open), then
 stays until Ctrl-C or the server ends.
 """
@@ -59,7 +60,7 @@ def command(port: int, address: str | None = None) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "soat.commands.serve_app",  # Streamlit's command line, after a warm-up
         "run",
         str(APP),
         "--server.headless",

@@ -76,7 +76,34 @@ def test_serve_command_line(tmp_path):
     from soat.commands import serve
 
     cmd = serve.command(8765, "127.0.0.1")
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    # Streamlit's own command line, through the warm-up entry (soat.commands.serve_app)
+    assert cmd[1:4] == ["-m", "soat.commands.serve_app", "run"]
+    assert cmd[4].endswith("dashboard/app.py")
     assert "--server.headless" in cmd and "8765" in cmd
     env = serve.environment(str(tmp_path / "a.duckdb"))
     assert env["SOAT_DB"] == str((tmp_path / "a.duckdb").resolve())
+
+
+def test_serve_app_warms_up_and_hands_over_to_streamlit(monkeypatch):
+    """The server process imports what every first page needs, then runs Streamlit's own
+    command line with the same arguments."""
+    import sys
+
+    from soat.commands import serve_app
+
+    seen = {}
+
+    def fake_main():
+        seen["argv"] = list(sys.argv)
+        return 0
+
+    import streamlit.web.cli as cli
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    monkeypatch.setattr(sys, "argv", ["serve_app", "run", "dashboard/app.py", "--x", "1"])
+    try:
+        serve_app.main()
+    except SystemExit as exc:
+        assert exc.code == 0
+    assert seen["argv"] == ["streamlit", "run", "dashboard/app.py", "--x", "1"]
+    assert "plotly.io" in sys.modules and "dashboard.query" in sys.modules

@@ -1,0 +1,46 @@
+"""The dashboard server process (`soat serve` runs `python -m soat.commands.serve_app run
+dashboard/app.py …`): warm what every first page needs, then hand over to Streamlit's own
+command line in the same process.
+
+Streamlit runs dashboard/app.py in this process for each browser session; the first
+session used to pay for importing polars, Plotly and the dashboard's modules and for
+Plotly's first figure (its validators and templates load lazily): about 1 s of the ~2 s
+the first page took after a server start. Importing them here, before the server listens,
+moves that cost to the start. The pages themselves are scripts and are not run here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def warm() -> None:
+    import plotly.express as px
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    import polars as pl
+
+    from dashboard import auth, charts, db, downloads, labels, query, state  # noqa: F401
+
+    # small figures the way the charts make them (polars -> pandas -> Plotly Express):
+    # loads pandas, the validators, the default template and the JSON encoder Plotly
+    # builds lazily on first use (Streamlit serialises figures with plotly.io)
+    frame = pl.DataFrame({"n": [1], "unit": ["a"], "status": ["b"]}).to_pandas()
+    pio.to_json(px.bar(frame, x="n", y="unit", color="status", orientation="h"))
+    pio.to_json(px.line(frame, x="unit", y="n", color="status", markers=True))
+    pio.to_json(go.Figure(go.Bar(x=["a"], y=[1])))
+
+
+def main() -> None:
+    try:
+        warm()
+    except Exception as exc:  # noqa: BLE001 - a failed warm-up must not stop the server
+        print(f"(warm-up skipped: {type(exc).__name__}: {exc})", file=sys.stderr)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *sys.argv[1:]]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()
