@@ -314,6 +314,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
         con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects_scan}"')
         part.from_sql = read.csv_from_sql(part.csv, nfc=True)
         sql, params = normalise.insert_sql(part)
+        _require_file_order(con, sql, {"snapshot_id": sid, **params})
         con.execute(sql, {"snapshot_id": sid, **params})
     read.number_csv_rows(con, part, sid, fscan)
 
