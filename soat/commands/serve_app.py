@@ -15,6 +15,23 @@ import sys
 
 
 def warm() -> None:
+    import logging
+
+    import streamlit.runtime.caching.cache_data_api  # noqa: F401 - creates its logger
+
+    # dashboard modules decorate functions with st.cache_data; imported before the server
+    # runs, Streamlit logs "No runtime found" for each (harmless: the caches are the same
+    # process-wide memory caches the runtime uses)
+    caching = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = caching.level
+    caching.setLevel(logging.ERROR)
+    try:
+        _warm()
+    finally:
+        caching.setLevel(level)
+
+
+def _warm() -> None:
     import plotly.express as px
     import plotly.graph_objects as go
     import plotly.io as pio
