@@ -313,6 +313,11 @@ def run_checks(
     params = snapshot_params(con, snapshot_id)
     present = tables_present(con, snapshot_id)
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {WORK_DB}")
+    work_path = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = $n", {"n": WORK_DB}
+    ).fetchall()
+    if work_path != [(None,)]:  # a store file named like it: never write prelude tables there
+        raise CatalogueError(f"the database name {WORK_DB!r} is taken by {work_path[0][0]}")
     old_path = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]
     path = _search_path(con)
     _set_search_path(con, path)

@@ -129,3 +129,18 @@ def test_checks_run_on_two_connections_and_report_progress_from_the_caller(con):
     assert "failed" not in {r.status for r in results}
     assert con.execute("SELECT current_setting('search_path')").fetchall()[0][0] == before
     assert "HS1" in {f["record_key"] for f in findings(con, sid, "student.id_format")}
+
+
+def test_a_store_named_like_the_work_database_is_refused(tmp_path):
+    """The prelude's tables go to an in-memory database attached as WORK_DB; a store file of
+    that name must not receive them."""
+    import pytest
+
+    from soat import store
+    from soat.engine import CatalogueError
+
+    con = store.connect(str(tmp_path / f"{WORK_DB}.duckdb"))
+    sid = build_snapshot(con, valid_province())
+    with pytest.raises(CatalogueError, match="taken"):
+        run_checks(con, sid)
+    con.close()
