@@ -6,9 +6,10 @@ Two phases:
    SQL table into Arrow. A missing `schools` table stops here with a SoatError naming the
    source: nothing is written.
 2. **Write**, in ONE DuckDB transaction: the canonical typed rows (loaders.normalise, all
-   set-based SQL; a CSV file is read by its INSERT), value-level and row-level rejects, snapshot_tables, load_messages, the
-   unit closure and the snapshots row. Any error rolls back; a killed process leaves an
-   uncommitted WAL that DuckDB discards. Earlier snapshots are never touched.
+   set-based SQL; a CSV file is read by its INSERT), value-level and row-level rejects,
+   snapshot_tables, load_messages, the unit closure and the snapshots row. Any error rolls
+   back; a killed process leaves an uncommitted WAL that DuckDB discards. Earlier
+   snapshots are never touched.
 
 Checks are not run here: `soat load` calls soat.engine.run_checks after the commit.
 """

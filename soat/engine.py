@@ -273,7 +273,15 @@ def _run_checks_parallel(con, checks, params, present, path, macros, progress):
                 return
             results[i] = _run_one(c, checks[i], params, present)
 
-    threads = [threading.Thread(target=work, args=(c, False)) for c in workers[1:]]
+    errors: list[BaseException] = []
+
+    def worker(c: duckdb.DuckDBPyConnection) -> None:
+        try:
+            work(c, False)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in workers[1:]]
     for t in threads:
         t.start()
     try:
@@ -283,6 +291,8 @@ def _run_checks_parallel(con, checks, params, present, path, macros, progress):
             t.join()
         for c in workers[1:]:
             c.close()
+    if errors:  # not a check's SQL failing (that is a "failed" result): a bug, raised here
+        raise errors[0]
     report()
     return results
 

@@ -144,3 +144,23 @@ def test_a_store_named_like_the_work_database_is_refused(tmp_path):
     with pytest.raises(CatalogueError, match="taken"):
         run_checks(con, sid)
     con.close()
+
+
+def test_a_bug_in_a_check_worker_reaches_the_caller(con, monkeypatch):
+    """A check's SQL failing is a "failed" result; anything else going wrong on the second
+    connection (a bug) is raised to the caller, not lost with its thread."""
+    import pytest
+
+    from soat import engine
+
+    real = engine._run_one
+
+    def broken(c, check, params, present):
+        if c is not con:
+            raise ZeroDivisionError("worker bug")
+        return real(c, check, params, present)
+
+    monkeypatch.setattr(engine, "_run_one", broken)
+    sid = build_snapshot(con, valid_province())
+    with pytest.raises(ZeroDivisionError):
+        run_checks(con, sid)
