@@ -424,9 +424,8 @@ def number_csv_rows(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int, 
         con.execute(f'DELETE FROM "{t}" WHERE snapshot_id = $s AND _row = -1', {"s": sid})
     if not records:
         return
-    rejected_lines = con.execute(f'SELECT count(DISTINCT line) FROM "{csv.rejects}"').fetchall()[0][
-        0
-    ]
+    rejected = con.execute(f'SELECT count(DISTINCT line) FROM "{csv.rejects}"').fetchall()
+    rejected_lines = rejected[0][0]
     # Every line after the header gave a record or a reject: no blank line, no multi-line
     # record (either makes lines > records + rejected lines), so no search for blank lines.
     blanks = [] if fscan.lines == h + records + rejected_lines else _blank_lines(csv.path, h)
