@@ -12,6 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from dashboard.query import Filters
+from tests.access.apptest_helpers import texts
 
 PAGES = {
     "pages/tong_quan.py": "Tổng quan",
@@ -22,22 +23,6 @@ PAGES = {
     "pages/du_lieu.py": "Dữ liệu",
 }
 EMPTY = "Chưa có bản chụp dữ liệu nào"
-
-
-def texts(at: AppTest) -> str:
-    parts = []
-    for kind in (
-        "markdown",
-        "error",
-        "warning",
-        "info",
-        "success",
-        "title",
-        "subheader",
-        "caption",
-    ):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
 
 
 def metric(at: AppTest, label: str) -> str:
