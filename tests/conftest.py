@@ -29,6 +29,20 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def reachable(url: str) -> bool:
+    """Does a database server answer `SELECT 1` at this SQLAlchemy URL (3 s timeout)?"""
+    try:
+        import sqlalchemy as sa
+
+        eng = sa.create_engine(url, connect_args={"connect_timeout": 3})
+        with eng.connect() as c:
+            c.execute(sa.text("SELECT 1"))
+        eng.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
 @pytest.fixture
 def con():
     c = store.connect(":memory:")

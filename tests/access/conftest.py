@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 try:  # tests/conftest.py: a package if tests/__init__.py exists, else tests/ is on sys.path
-    from tests.conftest import require
+    from tests.conftest import reachable, require
 except ImportError:
-    from conftest import require
+    from conftest import reachable, require
 
 from soat import appdb
 
@@ -23,26 +23,13 @@ def _fast_bcrypt(monkeypatch):
     monkeypatch.setenv("SOAT_BCRYPT_ROUNDS", "4")
 
 
-def _pg_reachable() -> bool:
-    try:
-        import sqlalchemy as sa
-
-        eng = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with eng.connect() as c:
-            c.execute(sa.text("SELECT 1"))
-        eng.dispose()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 _PG_OK: bool | None = None
 
 
 def pg_ok() -> bool:
     global _PG_OK
     if _PG_OK is None:
-        _PG_OK = _pg_reachable()
+        _PG_OK = reachable(PG_URL)
     return _PG_OK
 
 

@@ -16,9 +16,9 @@ from loader_helpers import load, write_csv
 from loaders.contract import TABLES
 
 try:
-    from tests.conftest import require
+    from tests.conftest import reachable, require
 except ImportError:  # tests/ is not a package: the rootdir conftest is importable as `conftest`
-    from conftest import require
+    from conftest import reachable, require
 
 PG_URLS = [
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",
@@ -27,23 +27,12 @@ PG_URLS = [
 MY_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 
 
-def _reachable(url: str) -> bool:
-    try:
-        eng = sa.create_engine(url, connect_args={"connect_timeout": 3})
-        with eng.connect() as c:
-            c.execute(sa.text("SELECT 1"))
-        eng.dispose()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 @pytest.fixture(params=["postgresql", "mariadb"])
 def sql_source(request):
     """(url of a fresh, empty schema/database, kind); dropped afterwards."""
     name = f"soat_test_{uuid.uuid4().hex[:10]}"
     if request.param == "postgresql":
-        base = next((u for u in PG_URLS if _reachable(u)), None)
+        base = next((u for u in PG_URLS if reachable(u)), None)
         require(base is not None, "PostgreSQL not reachable on 127.0.0.1:5432")
         admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
@@ -56,7 +45,7 @@ def sql_source(request):
                 c.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
             admin.dispose()
     else:
-        require(_reachable(MY_URL), "MariaDB not reachable on 127.0.0.1:3306")
+        require(reachable(MY_URL), "MariaDB not reachable on 127.0.0.1:3306")
         admin = sa.create_engine(MY_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
