@@ -5,7 +5,8 @@ and our own vocabulary constants) and the mapping tables from soat.vocab; data v
 always travel as columns or named parameters.
 
 Temporary objects created by `install` (per connection, idempotent):
-  macros  soat_clean(x)   NFC, trim (spaces, tabs, NBSP, line breaks), empty markers -> NULL
+  macros  soat_trim(x)    NFC, trim (spaces, tabs, NBSP, line breaks, BOM)
+          soat_cell(x)    trim, empty markers -> NULL (a cell of a lazily read column)
           soat_key(x)     vocabulary key: lower-case, spaces / '-' / '_' / apostrophes / dots dropped
           soat_key2(x)    soat_key without diacritics (đ -> d), the fallback key
           soat_date(x), soat_ts(x), soat_num(x), soat_int(x)
@@ -24,7 +25,11 @@ from loaders.contract import RAW_KINDS, TABLES, VOCABS
 from loaders.headers import HeaderMap
 from soat import vocab
 
-EMPTY_MARKERS_SQL = "('', '-', '--', 'n/a', 'null')"  # compared lower-cased
+# Empty markers ('', '-', '--', 'n/a', 'null', any case) as one RE2 full-match pattern,
+# and the characters trimmed from both ends of a cell (space, tab, line breaks, NBSP, BOM);
+# loaders.read cleans cells with the same two.
+EMPTY_MARKERS_RE = "(?i)|-|--|n/a|null"
+TRIM_CHARS = "' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279)"
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
 TS_FORMATS = [
@@ -39,18 +44,13 @@ def _sql_list(items: list[str]) -> str:
 
 
 MACROS = f"""
-CREATE OR REPLACE TEMP MACRO soat_trim(x) AS
-    trim(nfc_normalize(x), ' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279));
-CREATE OR REPLACE TEMP MACRO soat_clean0(t) AS
-    CASE WHEN lower(t) IN {EMPTY_MARKERS_SQL} THEN NULL ELSE t END;
-CREATE OR REPLACE TEMP MACRO soat_clean(x) AS soat_clean0(soat_trim(CAST(x AS VARCHAR)));
+CREATE OR REPLACE TEMP MACRO soat_trim(x) AS trim(nfc_normalize(x), {TRIM_CHARS});
 -- A cell cleaned as loaders.read cleans it (trimmed, empty markers -> NULL, no NFC): for
 -- the columns read lazily (LAZY_KINDS), on the rows their fast path does not read. In a
 -- lambda, so DuckDB cannot hoist it out of the coalesce that guards it.
 CREATE OR REPLACE TEMP MACRO soat_cell(x) AS list_transform([x], lambda v:
-    CASE WHEN regexp_full_match(trim(v, ' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279)),
-                                '(?i)|-|--|n/a|null') THEN NULL
-         ELSE trim(v, ' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279)) END)[1];
+    CASE WHEN regexp_full_match(trim(v, {TRIM_CHARS}), '{EMPTY_MARKERS_RE}') THEN NULL
+         ELSE trim(v, {TRIM_CHARS}) END)[1];
 CREATE OR REPLACE TEMP MACRO soat_key(x) AS
     lower(regexp_replace(x, '[\\s\\-_''’.]+', '', 'g'));
 CREATE OR REPLACE TEMP MACRO soat_key2(x) AS

@@ -32,7 +32,13 @@ from loaders.headers import (
     find_header_row,
     map_headers,
 )
-from loaders.normalise import CsvRead, StagedPart, lazy_columns
+from loaders.normalise import (
+    EMPTY_MARKERS_RE,
+    TRIM_CHARS,
+    CsvRead,
+    StagedPart,
+    lazy_columns,
+)
 from soat.errors import SoatError
 from soat.vocab import EMPTY_MARKERS
 
@@ -78,11 +84,8 @@ class Staging:
         return self.tmpdir
 
 
-# EMPTY_MARKERS_SQL as one case-insensitive RE2 pattern: '', '-', '--', 'n/a', 'null'
-EMPTY_MARKERS_RE = "(?i)|-|--|n/a|null"
 # 4 bytes: 'null', the longest marker (all are ASCII, so one byte a character)
 EMPTY_MARKER_MAX = max(len(m.encode()) for m in EMPTY_MARKERS)
-TRIM_CHARS = "' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(65279)"
 
 
 def _clean_query(
