@@ -8,7 +8,7 @@ Vietnamese message built from the metadata's template: `{value}`, `{detail}` and
 `{field}` (the field's Vietnamese label) are replaced in SQL, never in a Python loop.
 
 SQL may use these named parameters only: $snapshot_id, $as_of, $school_year, $year_start.
-Before the checks the runner executes queries/prelude/*.sql in name order (temporary
+Before the checks the runner executes queries/prelude/*.sql in name order, lane by lane (temporary
 tables shared by the checks); after them queries/derived/*.sql (metrics and other derived
 tables). A check whose `requires` tables are absent from the snapshot is recorded
 "not_run"; a check whose SQL fails is recorded "failed" and the others go on.
@@ -17,7 +17,8 @@ The checks run on WORKERS connections at once (one per core): most of them are s
 queries DuckDB runs on one thread, so two at a time keep both cores busy. A prelude
 `CREATE OR REPLACE TEMP TABLE` is therefore created in the in-memory database WORK_DB,
 which every connection of the store sees (a temp table is seen by its own connection
-only), and its `TEMP MACRO`s are created on each worker connection too.
+only), and its `TEMP MACRO`s are created on each worker connection too. The prelude's
+lanes (`-- lane: <name>` in a file) run at the same time on those connections as well.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ WORK_DB = "soat_work"  # in-memory, attached to the store connection for the run
 WORKERS = 2
 SHARED_TABLE_RE = re.compile(r"^((?:\s*--[^\n]*\n)*\s*)CREATE OR REPLACE TEMP TABLE ")
 MACRO_RE = re.compile(r"^(?:\s*--[^\n]*\n)*\s*CREATE OR REPLACE TEMP MACRO ")
+LANE_RE = re.compile(r"^--\s*lane:\s*(\w+)\s*$", re.MULTILINE)
 
 SEVERITIES = ("error", "warning")
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -121,11 +123,23 @@ def run_sql_dir(con: duckdb.DuckDBPyConnection, directory: Path, params: dict) -
             con.execute(statement, params_for(statement, params))
 
 
-def run_prelude(con: duckdb.DuckDBPyConnection, params: dict) -> list[str]:
-    """queries/prelude/*.sql with its temp tables created in WORK_DB (seen by the check
-    workers); returns its macro statements, for the workers to create too."""
+def prelude_lanes(directory: Path = PRELUDE_DIR) -> list[list[Path]]:
+    """queries/prelude/*.sql grouped by the `-- lane: <name>` line a file may have (files
+    without one are in the lane "main"), each lane in name order. Lanes run at the same time
+    on different connections, so a file may use only what its own lane created before it
+    (and the store): the submission status, for one, needs nothing of the students."""
+    lanes: dict[str, list[Path]] = {}
+    for path in sorted(directory.glob("*.sql")):
+        m = LANE_RE.search(path.read_text(encoding="utf-8"))
+        lanes.setdefault(m.group(1) if m else "main", []).append(path)
+    return list(lanes.values())
+
+
+def _run_lane(con: duckdb.DuckDBPyConnection, paths: list[Path], params: dict) -> list[str]:
+    """One lane's files on one connection, temp tables created in WORK_DB (seen by every
+    connection); returns its macro statements, for the other connections to create too."""
     macros: list[str] = []
-    for path in sorted(PRELUDE_DIR.glob("*.sql")):
+    for path in paths:
         for statement in split_statements(path.read_text(encoding="utf-8")):
             if MACRO_RE.match(statement):
                 macros.append(statement)
@@ -134,6 +148,49 @@ def run_prelude(con: duckdb.DuckDBPyConnection, params: dict) -> list[str]:
             )
             con.execute(shared, params_for(shared, params))
     return macros
+
+
+def run_prelude(cons: list[duckdb.DuckDBPyConnection], params: dict) -> None:
+    """The prelude's lanes, lane i on connection i % len(cons), at the same time; then every
+    connection gets the macros the other lanes created (a TEMP MACRO is per connection)."""
+    lanes = prelude_lanes() if PRELUDE_DIR.exists() else []
+    by_con: list[list[list[Path]]] = [[] for _ in cons]
+    for i, lane in enumerate(lanes):
+        by_con[i % len(cons)].append(lane)
+    macros: list[list[str]] = [[] for _ in cons]
+
+    def run(i: int) -> None:
+        for lane in by_con[i]:
+            macros[i] += _run_lane(cons[i], lane, params)
+
+    _in_threads(run, len(cons))
+    for i, c in enumerate(cons):
+        for j, defined in enumerate(macros):
+            if j != i:
+                for m in defined:
+                    c.execute(m)
+
+
+def _in_threads(fn: Callable[[int], None], n: int) -> None:
+    """fn(0) in this thread, fn(1..n-1) in threads; the first exception is raised here."""
+    errors: list[BaseException] = []
+
+    def guarded(i: int) -> None:
+        try:
+            fn(i)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(1, n)]
+    for t in threads:
+        t.start()
+    try:
+        fn(0)
+    finally:
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
 
 
 def _search_path(con: duckdb.DuckDBPyConnection) -> str:
@@ -234,22 +291,14 @@ def _run_one(con: duckdb.DuckDBPyConnection, check: Check, params: dict, present
         )
 
 
-def _run_checks_parallel(con, checks, params, present, path, macros, progress):
-    """Each check is one INSERT in autocommit on one of WORKERS connections (the store's
+def _run_checks_parallel(cons, checks, params, present, progress):
+    """Each check is one INSERT in autocommit on one of the connections (the store's
     connection and cursors of it, each with the prelude's macros and the search path);
     DuckDB appends from several connections to `findings` do not conflict. Results keep
     the catalogue's order."""
     results: list[CheckResult | None] = [None] * len(checks)
     todo = iter(range(len(checks)))
     lock = threading.Lock()
-    workers = [con]
-    for _ in range(min(WORKERS, len(checks)) - 1):
-        cur = con.cursor()
-        _set_search_path(cur, path)
-        for m in macros:
-            cur.execute(m)
-        workers.append(cur)
-
     started: list[str] = []  # check ids not yet reported to `progress`
 
     def report() -> None:
@@ -261,38 +310,20 @@ def _run_checks_parallel(con, checks, params, present, path, macros, progress):
             for cid in ids:
                 progress(cid)
 
-    def work(c: duckdb.DuckDBPyConnection, main: bool) -> None:
+    def work(w: int) -> None:
         while True:
             with lock:
                 i = next(todo, None)
                 if i is not None:
                     started.append(checks[i].id)
-            if main:
+            if w == 0:
                 report()
             if i is None:
                 return
-            results[i] = _run_one(c, checks[i], params, present)
+            results[i] = _run_one(cons[w], checks[i], params, present)
 
-    errors: list[BaseException] = []
-
-    def worker(c: duckdb.DuckDBPyConnection) -> None:
-        try:
-            work(c, False)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in workers[1:]]
-    for t in threads:
-        t.start()
-    try:
-        work(con, True)
-    finally:
-        for t in threads:
-            t.join()
-        for c in workers[1:]:
-            c.close()
-    if errors:  # not a check's SQL failing (that is a "failed" result): a bug, raised here
-        raise errors[0]
+    # an exception here is not a check's SQL failing (that is a "failed" result): a bug
+    _in_threads(work, len(cons))
     report()
     return results
 
@@ -342,12 +373,21 @@ def _run(con, snapshot_id, checks, params, present, path, progress, timings):
     con.execute(FINDING_SCHOOLS, {"snapshot_id": snapshot_id})
     con.execute("DELETE FROM findings WHERE snapshot_id = $s", {"s": snapshot_id})
     con.execute("DELETE FROM check_runs WHERE snapshot_id = $s", {"s": snapshot_id})
-    clock = time.perf_counter()
-    macros = run_prelude(con, params) if PRELUDE_DIR.exists() else []
-    if timings is not None:
-        timings["prelude"] = time.perf_counter() - clock
+    cons = [con]
+    try:
+        for _ in range(WORKERS - 1):
+            cur = con.cursor()
+            cons.append(cur)
+            _set_search_path(cur, path)
         clock = time.perf_counter()
-    results = _run_checks_parallel(con, checks, params, present, path, macros, progress)
+        run_prelude(cons, params)
+        if timings is not None:
+            timings["prelude"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+        results = _run_checks_parallel(cons, checks, params, present, progress)
+    finally:
+        for c in cons[1:]:
+            c.close()
     if results:
         con.executemany(
             "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

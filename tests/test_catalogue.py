@@ -164,3 +164,44 @@ def test_a_bug_in_a_check_worker_reaches_the_caller(con, monkeypatch):
     sid = build_snapshot(con, valid_province())
     with pytest.raises(ZeroDivisionError):
         run_checks(con, sid)
+
+
+def test_prelude_lanes_group_files_by_their_lane_line(tmp_path):
+    from soat.engine import PRELUDE_DIR, prelude_lanes
+
+    (tmp_path / "00_a.sql").write_text("SELECT 1;")
+    (tmp_path / "10_b.sql").write_text("-- lane: side\n-- about b\nSELECT 2;")
+    (tmp_path / "20_c.sql").write_text("-- no lane here: lane: side is only read on its own line\n")
+    (tmp_path / "30_d.sql").write_text("-- lane: side\nSELECT 4;")
+    lanes = [[p.name for p in lane] for lane in prelude_lanes(tmp_path)]
+    assert lanes == [["00_a.sql", "20_c.sql"], ["10_b.sql", "30_d.sql"]]
+    # the real prelude: the submission status beside the scans of the data tables
+    real = [[p.name for p in lane] for lane in prelude_lanes(PRELUDE_DIR)]
+    assert ["50_submission_status.sql", "60_submission_macros.sql"] in real
+    assert any("10_base.sql" in lane for lane in real)
+
+
+def test_each_connection_gets_the_macros_of_the_other_lanes(con):
+    """A lane's macros are created on the connection that ran it; the runner replays them on
+    the others, so a check using a macro of either lane works on either connection."""
+    from deadlines.deadline_helpers import deadline, province
+
+    from soat import engine
+
+    sid = build_snapshot(con, province([deadline(target="Bộ")], []))
+    run_checks(con, sid)  # attaches the work database; its search path is restored after
+    cur = con.cursor()
+    path = engine._search_path(con)
+    old = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]
+    try:
+        for c in (con, cur):
+            engine._set_search_path(c, path)
+        engine.run_prelude([con, cur], engine.snapshot_params(con, sid))
+        for c in (con, cur):
+            assert c.execute("SELECT soat_empty('  ')").fetchall() == [(True,)]  # lane main
+            rows = c.execute("SELECT count(*) FROM p_submission_rows($s)", {"s": sid})
+            assert rows.fetchall() == [(1,)]  # lane submissions
+    finally:
+        cur.close()
+        engine._set_search_path(con, old)
+    assert len(findings(con, sid, "submission.missing")) == 1

@@ -1,3 +1,4 @@
+-- lane: submissions
 -- Submission status: one row per active school x school level x (period, data type, target)
 -- that a deadline of the snapshot's school year applies to, with the push log folded in.
 -- Rules and every decision where the spec is silent: docs/deadlines.md.

@@ -1,3 +1,4 @@
+-- lane: submissions
 -- Table macros shared by the submission.* checks (after 50_submission_status.sql, whose
 -- submission_labels they read). The check file is one SELECT over a macro.
 -- (No semicolons inside comments or strings: the runner splits this file on them.)
