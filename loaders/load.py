@@ -279,13 +279,16 @@ def load_source(
         read.cleanup(staging)
 
 
-def _require_file_order(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
-    """Refuse a CSV INSERT whose plan does not keep the file's order (its rows would get
-    wrong line numbers). DuckDB keeps it only through order-preserving operators, into its
-    order-preserving "Batch Insert"; a join anywhere in the pipeline loses it, and so does
-    an `IN` list of five or more constants, which DuckDB rewrites into a join
-    (duckdb/duckdb#24398). The last session's loader lost the order that way at 2 M rows."""
-    plan = "\n".join(r[1] for r in con.execute("EXPLAIN " + sql, params).fetchall())
+def _insert_in_file_order(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
+    """Run a CSV INSERT and refuse it (an internal error: the caller rolls the load back)
+    when its plan did not keep the file's order, as its rows' line numbers need. DuckDB
+    keeps it only through order-preserving operators, into its order-preserving "Batch
+    Insert"; a join anywhere in the pipeline loses it, and so does an `IN` list of five or
+    more constants, which DuckDB rewrites into a join (duckdb/duckdb#24398). The last
+    session's loader lost the order that way at 2 M rows. `EXPLAIN ANALYZE` runs the INSERT
+    and returns the plan it ran, so the SQL is planned once (a plain EXPLAIN first cost
+    ≈ 0.05 s per file: the loader's SQL is long)."""
+    plan = "\n".join(r[1] for r in con.execute("EXPLAIN ANALYZE " + sql, params).fetchall())
     if "Batch Insert" not in plan or "JOIN" in plan.upper():
         raise RuntimeError(
             "internal: the CSV INSERT's plan does not keep the file's order "
@@ -304,10 +307,9 @@ def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
     if part.csv is None:
         con.execute(sql, {"snapshot_id": sid, **params})
         return
-    _require_file_order(con, sql, {"snapshot_id": sid, **params})
     with ThreadPoolExecutor(max_workers=1) as pool:
         scan = pool.submit(read.scan_file, part.csv.path)
-        con.execute(sql, {"snapshot_id": sid, **params})
+        _insert_in_file_order(con, sql, {"snapshot_id": sid, **params})
         fscan = scan.result()
     if not fscan.nfc:
         con.execute(f'DELETE FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid})
@@ -315,8 +317,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
         con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects_scan}"')
         part.from_sql = read.csv_from_sql(part.csv, nfc=True)
         sql, params = normalise.insert_sql(part)
-        _require_file_order(con, sql, {"snapshot_id": sid, **params})
-        con.execute(sql, {"snapshot_id": sid, **params})
+        _insert_in_file_order(con, sql, {"snapshot_id": sid, **params})
     read.number_csv_rows(con, part, sid, fscan)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
-import polars as pl
 
 from loaders.contract import RAW_KINDS, TABLES, VOCABS
 from loaders.headers import HeaderMap
@@ -148,8 +147,12 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     for stmt in MACROS.split(";"):
         if stmt.strip():
             con.execute(stmt)
-    frame = pl.DataFrame(vocab_pairs(), schema=["vocab", "alias", "canonical"], orient="row")
-    con.register("_soat_vpairs", frame.to_arrow())
+    vocabs, aliases, canonicals = (list(col) for col in zip(*vocab_pairs(), strict=True))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _soat_vpairs AS
+           SELECT unnest($v) AS vocab, unnest($a) AS alias, unnest($c) AS canonical""",
+        {"v": vocabs, "a": aliases, "c": canonicals},
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _soat_vmap AS
            SELECT vocab, soat_key(soat_trim(alias)) AS k, min(canonical) AS canonical
@@ -176,7 +179,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     keyed = con.execute("SELECT vocab, k, canonical FROM _soat_vmap ORDER BY ALL").fetchall()
     keyed2 = con.execute("SELECT vocab, k, canonical FROM _soat_vmap2 ORDER BY ALL").fetchall()
-    con.unregister("_soat_vpairs")
+    con.execute("DROP TABLE _soat_vpairs")
     for name in sorted({v for v, *_ in exact}):
         for statement in _vocab_macro(name, exact, keyed, keyed2).split(";\n"):
             con.execute(statement)

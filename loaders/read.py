@@ -21,10 +21,10 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-import polars as pl
 
 from loaders.headers import (
     HEADER_SCAN_ROWS,
@@ -41,6 +41,9 @@ from loaders.normalise import (
 )
 from soat.errors import SoatError
 from soat.vocab import EMPTY_MARKERS
+
+if TYPE_CHECKING:  # polars is imported where used (.xlsx, SQL): a CSV load needs none
+    import polars as pl
 
 SEPARATORS = ("\t", ";", ",")
 SNIFF_BYTES = 256 * 1024
@@ -185,6 +188,8 @@ def frame_is_nfc(frame: pl.DataFrame) -> bool:
     """True when every text cell of an .xlsx / SQL frame is NFC: each text column joined
     with newlines (C speed) and checked like a CSV chunk. Numbers, dates and booleans turn
     into ASCII text; any other type (binary, nested) is not vouched for."""
+    import polars as pl
+
     text = []
     for name, dtype in frame.schema.items():
         if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
@@ -522,6 +527,8 @@ def stage_xlsx_sheet(
     """One sheet. fastexcel counts `skip_rows` from the sheet's row 1 (while without it the
     range starts at the first used row), so skip_rows is always given: row i of the result
     is Excel row i + 1 + skip."""
+    import polars as pl
+
     try:
         top = reader.load_sheet(
             sheet_name, header_row=None, skip_rows=0, n_rows=HEADER_SCAN_ROWS, dtypes="string"
@@ -584,6 +591,7 @@ def redact_url(url: str) -> str:
 def stage_sql_table(
     staging: Staging, engine, schema: str | None, table_name: str, table: str, label: str
 ) -> StagedPart | None:
+    import polars as pl
     import sqlalchemy as sa
 
     query = sa.select(sa.text("*")).select_from(sa.table(table_name, schema=schema))
