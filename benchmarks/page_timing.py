@@ -7,7 +7,10 @@ SQLite in which a province_admin is created with soat.accounts.create_user), log
 Playwright in Debian's Chromium, and for each page times from the click on its link in
 the sidebar navigation until the page has rendered: its title is on screen, Streamlit's
 running indicator is gone, no element is stale (left over from the previous page), every
-chart on screen has drawn its SVG and every table on screen its canvas.
+chart on screen has drawn its SVG and every table on screen its canvas, and the page has
+not changed for QUIET_MS (the figure ends at its last change, read by a MutationObserver).
+Before each click the browser is let settle the same way: work left over from the page
+before (a chart still drawing) is not charged to the next one.
 
 cold: the page's first visit on a freshly started server (Streamlit's result caches
 empty; the DuckDB file in the OS cache). Each round restarts the server and logs in, which
@@ -32,7 +35,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from soat.commands import serve
@@ -107,9 +109,32 @@ def _server(db: str, env: dict, log: Path):
             _stop(proc)
 
 
-def _wait_rendered(pg, heading: str) -> None:
+# The time of the page's last DOM change, kept by a MutationObserver installed on each
+# new document (Playwright's add_init_script). A page is done when the run is over, what
+# it drew is on screen and nothing has changed for QUIET_MS; its time ends at its last
+# change (the quiet wait is not counted). Before each click the browser is let settle the
+# same way, so the work left over from one page is not charged to the next.
+_OBSERVER_JS = """
+window.__soatLast = performance.now();
+new MutationObserver(() => { window.__soatLast = performance.now(); })
+  .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
+QUIET_MS = 300
+_QUIET_JS = f"() => performance.now() - window.__soatLast > {QUIET_MS}"
+
+
+def _settle(pg) -> float:
+    """Wait until the DOM has been quiet for QUIET_MS; the browser's clock (ms) then."""
+    pg.wait_for_function(_QUIET_JS, polling=50)
+    return pg.evaluate("performance.now()")
+
+
+def _wait_rendered(pg, heading: str, start_ms: float) -> float:
+    """Seconds from start_ms (the browser's clock) to the page's last DOM change."""
     pg.get_by_role("heading", name=heading).first.wait_for()
     pg.wait_for_function(_RENDERED_JS, polling=50)
+    pg.wait_for_function(_QUIET_JS, polling=50)
+    return (pg.evaluate("window.__soatLast") - start_ms) / 1000
 
 
 def _visit(pg, title: str) -> float:
@@ -117,10 +142,9 @@ def _visit(pg, title: str) -> float:
     heading = PAGES[title][1]
     link = pg.get_by_test_id("stSidebarNav").get_by_text(title, exact=True)
     link.wait_for()
-    t0 = time.perf_counter()
+    start = _settle(pg)
     link.click()
-    _wait_rendered(pg, heading)
-    sec = time.perf_counter() - t0
+    sec = _wait_rendered(pg, heading, start)
     if pg.locator('[data-testid="stException"]').count():
         raise RuntimeError(f"{title}: the page raised an exception")
     return sec
@@ -149,10 +173,9 @@ def _login(pg, url: str) -> float:
     pg.get_by_label("Tên đăng nhập").fill(USER)
     pg.get_by_label("Mật khẩu").fill(PASSWORD)
     button = pg.get_by_role("button", name="Đăng nhập")
-    t0 = time.perf_counter()
+    start = _settle(pg)
     button.click()
-    _wait_rendered(pg, PAGES["Tổng quan"][1])
-    return time.perf_counter() - t0
+    return _wait_rendered(pg, PAGES["Tổng quan"][1], start)
 
 
 def time_pages(db: str, rounds: int = 2, warm: int = 3, progress=None) -> dict:
@@ -187,6 +210,7 @@ def time_pages(db: str, rounds: int = 2, warm: int = 3, progress=None) -> dict:
                         ctx = browser.new_context(
                             viewport={"width": 1440, "height": 1600}, locale="vi-VN"
                         )
+                        ctx.add_init_script(_OBSERVER_JS)
                         pg = ctx.new_page()
                         pg.set_default_timeout(120_000)
                         cold[titles[0]].append(_login(pg, url))

@@ -96,3 +96,17 @@ def test_tampered_token_in_session_state_fails_closed(officer):
     at.session_state[TOKEN_KEY] = at.session_state[TOKEN_KEY][:-2] + "xx"
     at.run()
     assert "TRANG DỮ LIỆU" not in _texts(at)
+
+
+def test_login_page_prefetches_the_chart_code_with_no_data(officer):
+    """An empty Plotly chart under the form makes the browser load Plotly while the user
+    types (dashboard.auth._prefetch_chart_code); it carries no data, and goes after login."""
+    import json
+
+    at = _app().run()
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    assert json.loads(charts[0].proto.spec)["data"] == []
+    at = _login(at, "canbo1", PW)
+    assert not at.exception
+    assert all("prefetch" not in str(c.proto.id) for c in at.get("plotly_chart"))
