@@ -60,8 +60,10 @@ def time_page_queries(db: str) -> dict:
             q.school_findings(sid, s, f, school),
         ],
         # the page compares two checked snapshots; with one it shows the trend only
-        "Xu hướng": lambda s: [q.trend(s, f), q.all_snapshots(s)]
-        + ([q.changes(sid, None, s, f)] if checked > 1 else []),
+        "Xu hướng": lambda s: (
+            [q.trend(s, f), q.all_snapshots(s)]
+            + ([q.changes(sid, None, s, f)] if checked > 1 else [])
+        ),
         # the comparison on its own, in its worst case when the store has one snapshot:
         # every status row of the snapshot "changes" from nothing (≈ 97 k rows at 2 M)
         "Xu hướng, so sánh": lambda s: [q.changes(sid, None, s, f)],
