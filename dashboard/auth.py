@@ -44,8 +44,7 @@ def _login_form() -> None:
         username = st.text_input("Tên đăng nhập", key="login_username")
         password = st.text_input("Mật khẩu", type="password", key="login_password")
         submitted = st.form_submit_button("Đăng nhập")
-    if not submitted:
-        _prefetch_chart_code()
+    _prefetch_chart_code()
     if submitted:
         try:
             user = accounts.authenticate(username, password)

@@ -153,7 +153,7 @@ def _run_lane(con: duckdb.DuckDBPyConnection, paths: list[Path], params: dict) -
 def run_prelude(cons: list[duckdb.DuckDBPyConnection], params: dict) -> None:
     """The prelude's lanes, lane i on connection i % len(cons), at the same time; then every
     connection gets the macros the other lanes created (a TEMP MACRO is per connection)."""
-    lanes = prelude_lanes() if PRELUDE_DIR.exists() else []
+    lanes = prelude_lanes()
     by_con: list[list[list[Path]]] = [[] for _ in cons]
     for i, lane in enumerate(lanes):
         by_con[i % len(cons)].append(lane)
