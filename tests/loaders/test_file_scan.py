@@ -25,8 +25,10 @@ def _write(tmp_path, text: str, name: str = "f.csv", bom: bool = False):
 
 
 @pytest.mark.parametrize("chunk", [read.SCAN_CHUNK, 7, 64])
-def test_scan_nfc_and_lines(tmp_path, chunk, monkeypatch):
+@pytest.mark.parametrize("block", [read.FAST_BLOCK, 5, 64])
+def test_scan_nfc_and_lines(tmp_path, chunk, block, monkeypatch):
     monkeypatch.setattr(read, "SCAN_CHUNK", chunk)
+    monkeypatch.setattr(read, "FAST_BLOCK", block)
     body = "Mã,Tên\n" + "".join(f"HS{i},Nguyễn Thị Ánh Đặng {i}\n" for i in range(50))
     s = read.scan_file(_write(tmp_path, body, bom=True))
     assert s.nfc and s.lines == 51
@@ -41,6 +43,22 @@ def test_scan_nfc_and_lines(tmp_path, chunk, monkeypatch):
     assert read.scan_file(_write(tmp_path, other, "i.csv")).nfc
     # Greek with a decomposed accent (E1 BD..BF lead/second bytes are not fast-path safe)
     assert not read.scan_file(_write(tmp_path, body + "α\u0300\n", "j.csv")).nfc
+
+
+@pytest.mark.parametrize("block", [4, 5, 6, 7, 8])
+def test_fast_scan_across_block_edges(tmp_path, block, monkeypatch):
+    """The vectorised test reads fixed blocks: a 0xE1 lead byte at a block's end is judged
+    by the next block's first byte, whatever the block size."""
+    monkeypatch.setattr(read, "FAST_BLOCK", block)
+    fast = "ab\nẠẠ\nx ạ\n"  # U+1EA0/U+1EA1: E1 BA A0 / E1 BA A1
+    assert read._scan_fast(_write(tmp_path, fast)) == read.FileScan(nfc=True, lines=3)
+    # U+1F70 (Greek, E1 BD B0) is NFC, but not the fast path's to vouch for
+    slow = "ab\nὰ\n"
+    assert read._scan_fast(_write(tmp_path, slow, "s.csv")) is None
+    assert read.scan_file(_write(tmp_path, slow, "s.csv")) == read.FileScan(nfc=True, lines=2)
+    # a file cut inside a character
+    (tmp_path / "cut.csv").write_bytes(b"ab\n\xe1")
+    assert read._scan_fast(tmp_path / "cut.csv") is None
 
 
 def test_nfd_deep_in_a_large_file_is_stored_nfc(con, tmp_path, monkeypatch):
