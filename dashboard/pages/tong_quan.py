@@ -79,9 +79,11 @@ up = query.upcoming_deadlines(sid, scope, f)
 if up.height == 0:
     st.caption(f"Không còn hạn nộp nào sau ngày {ctx.as_of:%d/%m/%Y} trong lựa chọn này.")
 else:
-    st.dataframe(
+    # a short list to read, not to sort: a static table, drawn at once (the data grid's
+    # canvas keeps re-measuring for ≈ 0.3 s after the first page after login has rendered)
+    st.table(
         up.select(
-            pl.col("due_date").alias("Hạn nộp"),
+            pl.col("due_date").dt.strftime("%d/%m/%Y").alias("Hạn nộp"),
             labels.mapped("period", labels.period).alias("Kỳ"),
             labels.mapped("data_type", labels.data_type).alias("Loại dữ liệu"),
             pl.col("target").alias("Nộp lên"),
@@ -91,5 +93,4 @@ else:
             pl.col("reference").alias("Văn bản"),
         ),
         hide_index=True,
-        column_config={"Hạn nộp": st.column_config.DateColumn(format="DD/MM/YYYY")},
     )

@@ -49,7 +49,8 @@ def test_login_form_is_all_there_is(officer):
     labels = [t.label for t in at.text_input]
     assert labels == ["Tên đăng nhập", "Mật khẩu"]
     assert [b.label for b in at.button] == ["Đăng nhập"]
-    assert not at.dataframe and not at.sidebar.button
+    # the one table is the grid-code prefetch: no columns, no rows
+    assert [d.value.shape for d in at.dataframe] == [(0, 0)] and not at.sidebar.button
 
 
 def test_wrong_password_stays_on_login(officer):
@@ -99,14 +100,17 @@ def test_tampered_token_in_session_state_fails_closed(officer):
 
 
 def test_login_page_prefetches_the_chart_code_with_no_data(officer):
-    """An empty Plotly chart under the form makes the browser load Plotly while the user
-    types (dashboard.auth._prefetch_chart_code); it carries no data, and goes after login."""
+    """An empty Plotly chart and an empty table under the form make the browser load their
+    code while the user types (dashboard.auth._prefetch_element_code); they carry no data,
+    and go after login."""
     import json
 
     at = _app().run()
     charts = at.get("plotly_chart")
     assert len(charts) == 1
     assert json.loads(charts[0].proto.spec)["data"] == []
+    assert [d.value.shape for d in at.dataframe] == [(0, 0)]
     at = _login(at, "canbo1", PW)
     assert not at.exception
     assert all("prefetch" not in str(c.proto.id) for c in at.get("plotly_chart"))
+    assert all(d.value.shape != (0, 0) for d in at.dataframe)
