@@ -296,21 +296,20 @@ def _insert_in_file_order(con: duckdb.DuckDBPyConnection, sql: str, params: dict
         )
 
 
-def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
+def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int, scan) -> None:
     """One part's rows, typed, into its snapshot table (inside the load's transaction).
 
     A CSV file is read by this INSERT (one pass: read, clean, type, write) while a thread
-    checks that the file is NFC (read.scan_file; DuckDB releases the GIL). The INSERT
-    assumes it is; a file that is not (rare) has its rows deleted and inserted again with
-    its text NFC-normalised. Then its rows are numbered (read.number_csv_rows)."""
+    checks that the file is NFC (`scan`: the future of read.scan_file, started by
+    _write_snapshot; DuckDB releases the GIL). The INSERT assumes it is; a file that is not
+    (rare) has its rows deleted and inserted again with its text NFC-normalised. Then its
+    rows are numbered (read.number_csv_rows)."""
     sql, params = normalise.insert_sql(part)
     if part.csv is None:
         con.execute(sql, {"snapshot_id": sid, **params})
         return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(read.scan_file, part.csv.path)
-        _insert_in_file_order(con, sql, {"snapshot_id": sid, **params})
-        fscan = scan.result()
+    _insert_in_file_order(con, sql, {"snapshot_id": sid, **params})
+    fscan = scan.result()
     if not fscan.nfc:
         con.execute(f'DELETE FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid})
         con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects}"')
@@ -321,6 +320,16 @@ def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
     read.number_csv_rows(con, part, sid, fscan)
 
 
+def _count_and_reject_values(con: duckdb.DuckDBPyConnection, part, sid: int, rows: dict) -> None:
+    n = con.execute(
+        f'SELECT count(*) FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid}
+    ).fetchall()[0][0]
+    rows[part.table] = n
+    part.rows = n
+    for rsql, rparams in normalise.value_rejects_sql(part):
+        con.execute(rsql, {"snapshot_id": sid, **rparams})
+
+
 def _write_snapshot(con, staging: Staging, source, kind, year, as_of, name, t0) -> LoadResult:
     label = read.redact_url(source) if kind == "sql" else source
     con.execute("BEGIN TRANSACTION")
@@ -328,15 +337,22 @@ def _write_snapshot(con, staging: Staging, source, kind, year, as_of, name, t0) 
         sid = next_snapshot_id(con)
         rows: dict[str, int] = {}
         rejected_total = 0
-        for part in staging.parts:
-            _insert_part(con, part, sid)
-            n = con.execute(
-                f'SELECT count(*) FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid}
-            ).fetchall()[0][0]
-            rows[part.table] = n
-            part.rows = n
-            for rsql, rparams in normalise.value_rejects_sql(part):
-                con.execute(rsql, {"snapshot_id": sid, **rparams})
+        # every CSV file's scan, in order, on one thread from the start: a file's scan runs
+        # during the INSERTs before it (a small file's INSERT leaves a core idle)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scans = [
+                pool.submit(read.scan_file, p.csv.path) if p.csv is not None else None
+                for p in staging.parts
+            ]
+            try:
+                for part, scan in zip(staging.parts, scans, strict=True):
+                    _insert_part(con, part, sid, scan)
+                    _count_and_reject_values(con, part, sid, rows)
+            except BaseException:
+                for scan in scans:
+                    if scan is not None:
+                        scan.cancel()  # the files not reached yet are not read
+                raise
         for rej_t, table, _sheet, src, ncols in staging.rejects_tables:
             con.execute(
                 read.csv_rejects_sql(rej_t),
