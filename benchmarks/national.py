@@ -2,12 +2,17 @@
 24 M students (the issue's target: ≤ 5 min) from the slope between the two largest.
 
     python -m benchmarks.national [--sizes 2000000,6000000] [--target 24000000]
-                                  [--workdir DIR] [--keep]
+                                  [--copies K] [--workdir DIR] [--keep]
 
 Each size: `soat sample --students N --schools 1.5·N/1000 --format csv` (3 000 schools at
 2 M, 9 000 at 6 M), then the bench's `load` and `checks` steps (benchmarks/step.py), each
 in its own process, into a fresh DuckDB file (seconds and peak RSS per step). Generated
 data is deleted afterwards unless --keep.
+
+`soat sample` builds every table in memory and is killed above ≈ 10 M students here. With
+`--copies K` a size N is K provinces of N/K students each: one is generated and copied K
+times under other province codes (benchmarks/replicate.py), so 12 copies of 2 M make the
+country's 24 M.
 """
 
 from __future__ import annotations
@@ -34,16 +39,36 @@ def generate(folder: Path, students: int, schools: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure(students: int, work: Path, keep: bool, say) -> dict:
+def measure(students: int, work: Path, keep: bool, say, copies: int = 1) -> dict:
     folder = work / f"p{students}"
     db = work / f"soat{students}.duckdb"
-    schools = max(40, students * 3 // 2000)
-    gen = generate(folder, students, schools)
+    each = students // copies
+    schools = max(40, each * 3 // 2000)
+    if copies == 1:
+        gen = generate(folder, students, schools)
+    else:
+        from benchmarks.replicate import replicate
+
+        base = work / f"p{students}_base"
+        gen = generate(base, each, schools)
+        t0 = time.perf_counter()
+        replicate(base, folder, copies)
+        gen += time.perf_counter() - t0
+        shutil.rmtree(base, ignore_errors=True)
     for extra in ("ground_truth.csv", "expected_late.csv"):  # written beside the folder
         (work / extra).unlink(missing_ok=True)
     size_mb = sum(f.stat().st_size for f in folder.glob("*")) / 1e6
-    say(f"{students:,} students, {schools:,} schools: {size_mb:.0f} MB generated in {gen:.1f}s")
-    out = {"students": students, "schools": schools, "size_mb": round(size_mb), "generate": gen}
+    say(
+        f"{students:,} students ({copies} × {each:,}), {schools * copies:,} schools: "
+        f"{size_mb:.0f} MB generated in {gen:.1f}s"
+    )
+    out = {
+        "students": students,
+        "copies": copies,
+        "schools": schools * copies,
+        "size_mb": round(size_mb),
+        "generate": gen,
+    }
     for step in ("load", "checks"):
         r = run_step(step, folder, db)
         out[step] = {k: r[k] for k in ("seconds", "rss_mb", "wall")}
@@ -86,6 +111,9 @@ def main() -> None:
     p.add_argument("--target", type=int, default=24_000_000)
     p.add_argument("--workdir")
     p.add_argument("--keep", action="store_true", help="keep the generated files and databases")
+    p.add_argument(
+        "--copies", type=int, default=1, help="each size as this many copies of one province"
+    )
     a = p.parse_args()
 
     def say(m: str) -> None:
@@ -94,7 +122,9 @@ def main() -> None:
     work = Path(a.workdir or tempfile.mkdtemp(prefix="soat-national-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        results = [measure(int(n), work, a.keep, say) for n in a.sizes.split(",") if n.strip()]
+        results = [
+            measure(int(n), work, a.keep, say, a.copies) for n in a.sizes.split(",") if n.strip()
+        ]
     finally:
         if not a.workdir and not a.keep:
             shutil.rmtree(work, ignore_errors=True)
