@@ -8,6 +8,8 @@ import streamlit as st
 from dashboard import charts, labels, query, state
 from soat.vocab import LEVELS
 
+UPCOMING_ROWS_SHOWN = 12  # more upcoming deadlines than this: the table scrolls
+
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
 
@@ -79,8 +81,9 @@ up = query.upcoming_deadlines(sid, scope, f)
 if up.height == 0:
     st.caption(f"Không còn hạn nộp nào sau ngày {ctx.as_of:%d/%m/%Y} trong lựa chọn này.")
 else:
-    # a short list to read, not to sort: a static table, drawn at once (the data grid's
-    # canvas keeps re-measuring for ≈ 0.3 s after the first page after login has rendered)
+    # a list to read, not to sort: a static table, drawn at once (the data grid's canvas
+    # keeps re-measuring for ≈ 0.3 s after the first page after login has rendered); early
+    # in the school year the whole calendar is ahead (up to ≈ 150 rows): it scrolls then
     st.table(
         up.select(
             pl.col("due_date").dt.strftime("%d/%m/%Y").alias("Hạn nộp"),
@@ -93,4 +96,5 @@ else:
             pl.col("reference").alias("Văn bản"),
         ),
         hide_index=True,
+        height="content" if up.height <= UPCOMING_ROWS_SHOWN else 480,
     )
