@@ -74,17 +74,18 @@ def replicate(src: Path, out: Path, copies: int) -> dict[str, int]:
     """Write the copies of every CSV file of `src` into `out`; rows written per file."""
     import duckdb
 
+    from soat.engine import params_for
     from soat.vocab import PROVINCE_CODES
 
     home = province_of(src)
-    codes = province_codes(home, copies)
+    values = {"home": home, "codes": province_codes(home, copies), "ppp": sorted(PROVINCE_CODES)}
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     rows: dict[str, int] = {}
     for f in sorted(src.glob("*.csv")):
-        params = {"f": str(f)}
         described = con.execute(
-            "DESCRIBE SELECT * FROM read_csv($f, all_varchar = true, header = true)", params
+            "DESCRIBE SELECT * FROM read_csv($f, all_varchar = true, header = true)",
+            {"f": str(f)},
         ).fetchall()
         columns = [r[0] for r in described]
         where = ""
@@ -97,14 +98,8 @@ def replicate(src: Path, out: Path, copies: int) -> dict[str, int]:
             "generate_subscripts($codes, 1) AS k) p "
             f"{where}) TO $o (HEADER, DELIMITER ',')"
         )
-        values = {
-            "home": home,
-            "codes": codes,
-            "ppp": sorted(PROVINCE_CODES),
-            "o": str(out / f.name),
-        }
-        res = con.execute(sql, {**params, **{k: v for k, v in values.items() if "$" + k in sql}})
-        rows[f.name] = res.fetchall()[0][0]
+        params = {**values, "f": str(f), "o": str(out / f.name)}
+        rows[f.name] = con.execute(sql, params_for(sql, params)).fetchall()[0][0]
     con.close()
     return rows
 
