@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
 
 from loaders.headers import (
     HEADER_SCAN_ROWS,
@@ -43,6 +42,7 @@ from soat.errors import SoatError
 from soat.vocab import EMPTY_MARKERS
 
 if TYPE_CHECKING:  # polars is imported where used (.xlsx, SQL): a CSV load needs none
+    import numpy as np  # imported by the functions that use it (a load: on its scan thread)
     import polars as pl
 
 SEPARATORS = ("\t", ";", ",")
@@ -178,6 +178,8 @@ def _fast_safe(a: np.ndarray, carry: bool) -> bool:
     by 0xB8-0xBB (U+1E00-U+1EFF, the precomposed Vietnamese letters). `carry`: the block
     before ended with 0xE1, so this block's first byte must follow it; a 0xE1 ending this
     block is left to the caller (the next block's first byte, or the end of the text)."""
+    import numpy as np
+
     e1 = a == 0xE1
     n_e1 = int(np.count_nonzero(e1))
     if int(np.count_nonzero(a >= 0xCC)) != n_e1:
@@ -193,6 +195,8 @@ def _chunk_is_nfc(chunk: bytes) -> bool:
     """Fast path at numpy speed for precomposed Vietnamese text (_fast_safe); anything else
     (other scripts, combining marks, typographic dashes) takes the exact
     unicodedata.is_normalized."""
+    import numpy as np
+
     a = np.frombuffer(chunk, dtype=np.uint8)
     if len(a) and a[-1] != 0xE1 and _fast_safe(a, carry=False):
         return True
@@ -243,6 +247,8 @@ def _scan_fast(path: Path) -> FileScan | None:
     blocks read into one buffer (cache-sized, no copies): ~0.15 s CPU per 400 MB, a sixth
     of a per-chunk translate + index pass; it runs beside the file's INSERT on a 2-core
     machine, so its CPU is the load's."""
+    import numpy as np  # on the load's scan thread, beside the first INSERT (≈ 0.1 s)
+
     buf = np.empty(FAST_BLOCK, dtype=np.uint8)
     lines, last, carry = 0, 10, False  # carry: the previous block ended with 0xE1
     with open(path, "rb", buffering=0) as f:
