@@ -56,10 +56,7 @@ if uc.height == 0:
 else:
     present = set(uc["level"].drop_nulls().to_list())
     lv = [x for x in LEVELS if x in present] + sorted(present - set(LEVELS))
-    cols = st.columns(min(2, len(lv)) or 1)
-    for i, level in enumerate(lv):
-        with cols[i % len(cols)]:
-            st.plotly_chart(charts.compliance_by_unit(uc, level), key=f"uc_{level}")
+    st.plotly_chart(charts.compliance_by_unit(uc, lv), key="uc_levels")
     with st.expander("Bảng số liệu theo đơn vị"):
         st.dataframe(
             uc.select(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import dash_province as province
 import polars as pl
@@ -45,8 +46,9 @@ def test_login_required_before_anything(duck, app_db):
     at.run()
     no_exception(at)
     assert [t.value for t in at.title] == ["Soát — Đăng nhập"]
-    # no figure, and no table but the empty one that prefetches the grid's code
-    assert [d.value.shape for d in at.dataframe] == [(0, 0)] and not at.metric
+    # no figure, no table and no figure but the empty ones that prefetch their code
+    assert [d.value.shape for d in at.dataframe] == [(0, 0)]
+    assert [(m.label, m.value) for m in at.metric] == [("prefetch", "")]
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -80,8 +82,9 @@ def test_overview_figures_and_charts(duck, app_db):
     assert metric(at, "Số trường") == "4"
     assert metric(at, "Học sinh") == "156"
     assert metric(at, "Trường đạt") == "50,0 %"
-    charts = at.get("plotly_chart")
-    assert sorted(c.key for c in charts) == ["uc_MN", "uc_TH", "uc_THCS"]  # one per level
+    (chart,) = at.get("plotly_chart")  # every level in one chart, grouped by level
+    (bars,) = json.loads(chart.proto.spec)["data"]
+    assert set(bars["y"][0]) == {"MN – Mầm non", "TH – Tiểu học", "THCS – Trung học cơ sở"}
     assert "Hạn nộp sắp tới" in texts(at)
 
 
