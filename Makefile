@@ -36,7 +36,7 @@ bench: venv  ## measured figures, appended to BENCHMARKS.md (default 2 M student
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 bench-quick: venv
-	$(BIN)/python -m benchmarks.run --students 100000 --no-record
+	$(BIN)/python -m benchmarks.run --students 100000 --xlsx-students 10000 --no-record
 
 clean:
 	rm -rf $(VENV) data/soat.duckdb data/soat.duckdb.wal data/app.sqlite tests/artifacts

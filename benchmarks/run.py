@@ -3,11 +3,16 @@ the same files, and append the figures (with date and machine) to BENCHMARKS.md.
 
     python -m benchmarks.run [--students 2000000] [--curve 100000,500000,1000000]
                              [--baseline-rows 200000] [--repeat 3] [--no-record] [--browser]
+                             [--xlsx-students 100000]
 
 At the headline size the floor, the load and the catalogue are measured --repeat times,
 interleaved (floor, load, catalogue, floor, load, …), each time on fresh DuckDB files: on
 a shared 2-core machine one sample of a step varies by ±30 %, so the ratio is taken from
 the medians and the range is printed beside it.
+
+Then the same province, smaller (--xlsx-students, default 100 k), as .xlsx workbooks:
+`soat load` of them and the readers' share (load_source's phase 1, where fastexcel reads
+the sheets into Arrow).
 
 Every step runs in its own process (benchmarks/step.py) so its peak RSS is its own.
 Data goes to a temporary folder that is deleted afterwards (never committed).
@@ -78,7 +83,7 @@ def run_step(step: str, folder: Path, db: Path, rows: int | None = None) -> dict
     return out
 
 
-def generate(folder: Path, students: int) -> float:
+def generate(folder: Path, students: int, fmt: str = "csv") -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(
         [
@@ -94,7 +99,7 @@ def generate(folder: Path, students: int) -> float:
             "--schools",
             str(max(40, students // 670)),
             "--format",
-            "csv",
+            fmt,
             "--seed",
             "1",
         ],
@@ -117,6 +122,31 @@ def browser_pages(db: Path) -> dict:
 
 
 REPEATED = ("bare_scan", "load", "checks")
+
+
+def measure_xlsx(students: int, work: Path, progress) -> dict:
+    """The same province as .xlsx workbooks (a smaller size: the sample writer and the
+    workbooks are slow to make): `soat load` and the readers' share of it."""
+    folder = work / f"x{students}"
+    gen = generate(folder, students, "xlsx")
+    size_mb = sum(f.stat().st_size for f in folder.glob("*")) / 1e6
+    db = work / f"xlsx{students}.duckdb"
+    res = run_step("xlsx_load", folder, db)
+    progress(f"  xlsx load: {res['seconds']:.2f}s (reading the sheets {res['read_seconds']:.2f}s)")
+    for p in (db, db.with_name(db.name + ".wal")):
+        p.unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"students": students, "generate": gen, "size_mb": size_mb, **res}
+
+
+def xlsx_line(x: dict) -> str:
+    share = x["read_seconds"] / x["seconds"] if x["seconds"] else 0.0
+    return (
+        f"XLSX: {x['students']:,} students as .xlsx workbooks ({x['size_mb']:.1f} MB, "
+        f"{x['rows']:,} rows in all sheets; generated in {x['generate']:.1f} s): `soat load` "
+        f"{x['seconds']:.2f} s, of which reading the sheets (fastexcel into Arrow, staged) "
+        f"{x['read_seconds']:.2f} s (**{share:.0%}**); peak RSS {x['rss_mb']:.0f} MB."
+    )
 
 
 def measure(
@@ -260,6 +290,12 @@ def main() -> None:
     p.add_argument(
         "--no-record", action="store_true", help="print only, do not append to BENCHMARKS.md"
     )
+    p.add_argument(
+        "--xlsx-students",
+        type=int,
+        default=100_000,
+        help="also load this many students as .xlsx workbooks (0 to skip)",
+    )
     p.add_argument("--workdir", help="where to generate (default: a temporary folder)")
     p.add_argument(
         "--browser",
@@ -289,6 +325,9 @@ def main() -> None:
                     a.repeat if last else 1,
                 )
             )
+        if a.xlsx_students:
+            progress(f"== {a.xlsx_students:,} students as .xlsx")
+            xlsx = measure_xlsx(a.xlsx_students, work, progress)
     finally:
         if not a.workdir:
             shutil.rmtree(work, ignore_errors=True)
@@ -309,14 +348,19 @@ def main() -> None:
             f"{s['checks']['seconds']:.2f} | {tot:.2f} | {tot / s['bare_scan']['seconds']:.2f} | "
             f"{tot / r['students'] * 1e6:.2f} |"
         )
-    text = "\n".join([head, "", table(results[-1]), *curve, ""])
+    extra = ["", xlsx_line(xlsx)] if a.xlsx_students else []
+    text = "\n".join([head, "", table(results[-1]), *curve, *extra, ""])
     print(text)
     if not a.no_record:
         path = ROOT / "BENCHMARKS.md"
         prev = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
         path.write_text(prev.rstrip() + "\n\n" + text, encoding="utf-8")
         (ROOT / "benchmarks" / "last_run.json").write_text(
-            json.dumps(results, indent=1, default=str)
+            json.dumps(
+                {"sizes": results, "xlsx": xlsx if a.xlsx_students else None},
+                indent=1,
+                default=str,
+            )
         )
 
 
