@@ -205,3 +205,33 @@ def test_each_connection_gets_the_macros_of_the_other_lanes(con):
         cur.close()
         engine._set_search_path(con, old)
     assert len(findings(con, sid, "submission.missing")) == 1
+
+
+def test_the_thread_pool_is_cut_while_the_checks_run_and_restored(con, monkeypatch):
+    """Each check worker's own thread runs its query, so while the checks run DuckDB's pool
+    has WORKERS - 1 threads fewer; the setting is restored after, and after a failure."""
+    import pytest
+
+    from soat import engine
+
+    real = engine._run_one
+    seen: list[int] = []
+
+    def spy(c, check, params, present):
+        seen.append(int(c.execute("SELECT current_setting('threads')").fetchall()[0][0]))
+        return real(c, check, params, present)
+
+    con.execute("SET threads = 3")
+    monkeypatch.setattr(engine, "_run_one", spy)
+    sid = build_snapshot(con, valid_province())
+    run_checks(con, sid)
+    assert set(seen) == {3 - (engine.WORKERS - 1)}
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
+
+    def broken(c, check, params, present):
+        raise ZeroDivisionError("worker bug")
+
+    monkeypatch.setattr(engine, "_run_one", broken)
+    with pytest.raises(ZeroDivisionError):
+        run_checks(con, sid)
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
