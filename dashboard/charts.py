@@ -43,9 +43,10 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
     sit in the unit's label, so a unit at 0 % still reads '0/3'.
 
     One chart with one axis, not a chart (or a subplot) per level: the browser's Plotly
-    spends most of its time per axis. Tổng quan, the first page after a login, drew five
-    charts in ≈ 0.75 s on this machine's Chromium, five subplots of one figure in ≈ 0.55 s,
-    this in ≈ 0.2 s. Built with graph_objects (Plotly Express costs ≈ 35 ms a figure)."""
+    spends most of its time per chart and per axis. Tổng quan, the first page after a
+    login, took 1.9 s in Chromium on the 2-core test machine with five charts, 1.2 s with
+    none, ≈ 1.75 s with five subplots of one figure, ≈ 1.4 s with this one. Built with
+    graph_objects (Plotly Express costs ≈ 35 ms a figure)."""
     parts = [
         df.filter(pl.col("level") == level)
         .sort("compliance", "unit_name", descending=[False, True])

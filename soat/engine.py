@@ -14,14 +14,15 @@ tables). A check whose `requires` tables are absent from the snapshot is recorde
 "not_run"; a check whose SQL fails is recorded "failed" and the others go on.
 
 The checks run on WORKERS connections at once (one per core): most of them are small
-queries DuckDB runs on one thread, so two at a time keep both cores busy. Meanwhile
-DuckDB's thread pool is cut by WORKERS - 1 threads (to 1 on two cores; restored after):
-each worker's own thread runs its query too, and the pool's extra thread only made the
-two cores switch between three (checks at 2 M: 1.27–1.36 s → 1.17–1.21 s). A prelude
+queries DuckDB runs on one thread, so two at a time keep both cores busy. A prelude
 `CREATE OR REPLACE TEMP TABLE` is therefore created in the in-memory database WORK_DB,
 which every connection of the store sees (a temp table is seen by its own connection
 only), and its `TEMP MACRO`s are created on each worker connection too. The prelude's
 lanes (`-- lane: <name>` in a file) run at the same time on those connections as well.
+While the checks run, DuckDB's thread pool is cut by WORKERS - 1 threads (to 1 on two
+cores; restored after): each worker's own thread runs its query too, and the pool's extra
+thread only made the two cores switch between three (checks at 2 M: 1.27–1.36 s →
+1.17–1.21 s).
 """
 
 from __future__ import annotations
