@@ -12,6 +12,7 @@ form. Reloading the browser tab starts a new Streamlit session, so the user logs
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import streamlit as st
@@ -51,6 +52,7 @@ def _login_form() -> Scope | None:
         submitted = st.form_submit_button("Đăng nhập")
     with box:
         _prefetch_element_code()
+    _open_database()
     if not submitted:
         return None
     try:
@@ -86,6 +88,16 @@ def _prefetch_element_code() -> None:
     box.dataframe(pl.DataFrame(), height=35)
     box.metric("prefetch", "", label_visibility="collapsed")
     box.table(pl.DataFrame())
+
+
+def _open_database() -> None:
+    """Open the dashboard's shared read-only DuckDB connection while the user types, so the
+    first page after the login does not (0.04 s at 2 M students). Nothing is read; a
+    database being written by a load, or absent, is left to the page, which says so."""
+    from dashboard import db
+
+    with contextlib.suppress(db.DatabaseBusy):
+        db.connection()
 
 
 def require_login() -> Scope:

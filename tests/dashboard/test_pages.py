@@ -51,6 +51,30 @@ def test_login_required_before_anything(duck, app_db):
     assert [(m.label, m.value) for m in at.metric] == [("prefetch", "")]
 
 
+def test_login_page_opens_the_database_and_reads_nothing(duck, app_db, monkeypatch):
+    """The shared read-only connection is opened while the user types (the first page
+    after the login then need not); with the file locked by a load, the login page still
+    renders."""
+    from dashboard import db
+
+    db.close()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    no_exception(at)
+    assert str(duck) in db._OPEN
+    assert [t.value for t in at.title] == ["Soát — Đăng nhập"] and not at.markdown.values
+    db.close()
+
+    def locked():
+        raise db.DatabaseBusy("the file is being written")  # what a writer's lock gives
+
+    monkeypatch.setattr(db, "connection", locked)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Soát — Đăng nhập"]
+
+
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_page_renders_with_data(duck, app_db, page):
     at = logged_in("admin")
