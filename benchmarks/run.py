@@ -124,6 +124,12 @@ def browser_pages(db: Path) -> dict:
 REPEATED = ("bare_scan", "load", "checks")
 
 
+def _remove_db(db: Path) -> None:
+    """A DuckDB file and its WAL, for the next step to start from nothing."""
+    for p in (db, db.with_name(db.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
 def measure_xlsx(students: int, work: Path, progress) -> dict:
     """The same province as .xlsx workbooks (a smaller size: the sample writer and the
     workbooks are slow to make): `soat load` and the readers' share of it."""
@@ -131,10 +137,9 @@ def measure_xlsx(students: int, work: Path, progress) -> dict:
     gen = generate(folder, students, "xlsx")
     size_mb = sum(f.stat().st_size for f in folder.glob("*")) / 1e6
     db = work / f"xlsx{students}.duckdb"
-    res = run_step("xlsx_load", folder, db)
+    res = run_step("load", folder, db)
     progress(f"  xlsx load: {res['seconds']:.2f}s (reading the sheets {res['read_seconds']:.2f}s)")
-    for p in (db, db.with_name(db.name + ".wal")):
-        p.unlink(missing_ok=True)
+    _remove_db(db)
     shutil.rmtree(folder, ignore_errors=True)
     return {"students": students, "generate": gen, "size_mb": size_mb, **res}
 
@@ -169,13 +174,11 @@ def measure(
         for step in REPEATED:
             db = floor_db if step.startswith("bare") else soat_db
             if step != "checks":
-                for p in (db, db.with_name(db.name + ".wal")):
-                    p.unlink(missing_ok=True)
+                _remove_db(db)
             samples[step].append(run_step(step, folder, db))
             progress(f"  round {i + 1} {step}: {samples[step][-1]['seconds']:.2f}s")
     for p in (floor_db, soat_db):
-        for q in (p, p.with_name(p.name + ".wal")):
-            q.unlink(missing_ok=True)
+        _remove_db(p)
     for step in STEPS:
         db = floor_db if step.startswith("bare") else soat_db
         res["steps"][step] = run_step(step, folder, db)

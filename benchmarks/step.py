@@ -52,6 +52,8 @@ def bare_sql(d: Path, db: str, **_) -> dict:
 
 
 def load(d: Path, db: str, **_) -> dict:
+    """`soat load` of a folder (CSV or .xlsx files). `read_seconds`: load_source's phase 1,
+    where .xlsx sheets are read (fastexcel into Arrow) and staged: the reader's share."""
     from loaders.load import load_source
     from soat import store
 
@@ -61,19 +63,8 @@ def load(d: Path, db: str, **_) -> dict:
     return {
         "rows": sum(res.rows.values()),
         "snapshot_id": res.snapshot_id,
+        "read_seconds": round(res.read_seconds, 3),
     }
-
-
-def xlsx_load(d: Path, db: str, **_) -> dict:
-    """`soat load` of a folder of .xlsx workbooks. `read_seconds`: phase 1 of load_source,
-    where the sheets are read (fastexcel into Arrow) and staged: the reader's share."""
-    from loaders.load import load_source
-    from soat import store
-
-    con = store.connect(db)
-    res = load_source(con, str(d))
-    con.close()
-    return {"rows": sum(res.rows.values()), "read_seconds": round(res.read_seconds, 3)}
 
 
 def checks(d: Path, db: str, **_) -> dict:
@@ -136,9 +127,7 @@ def baseline(d: Path, db: str, rows: int | None = None, **_) -> dict:
     return rowwise_student_checks(d, rows)
 
 
-STEPS = {
-    f.__name__: f for f in (bare_scan, bare_sql, load, xlsx_load, checks, exports, pages, baseline)
-}
+STEPS = {f.__name__: f for f in (bare_scan, bare_sql, load, checks, exports, pages, baseline)}
 
 
 def main() -> None:
