@@ -26,41 +26,40 @@ st.set_page_config(
     page_title="Soát – rà soát dữ liệu ngành giáo dục", page_icon="📋", layout="wide"
 )
 
-scope = auth.require_login()
+REVIEW_PAGES = [
+    st.Page(
+        PAGES / "tong_quan.py",
+        title="Tổng quan",
+        icon=":material/dashboard:",
+        url_path="tong-quan",
+        default=True,
+    ),
+    st.Page(
+        PAGES / "tien_do.py",
+        title="Tiến độ nộp",
+        icon=":material/schedule:",
+        url_path="tien-do-nop",
+    ),
+    st.Page(
+        PAGES / "sai_lech.py",
+        title="Sai lệch",
+        icon=":material/troubleshoot:",
+        url_path="sai-lech",
+    ),
+    st.Page(PAGES / "truong.py", title="Trường", icon=":material/school:", url_path="truong"),
+    st.Page(
+        PAGES / "xu_huong.py",
+        title="Xu hướng",
+        icon=":material/trending_up:",
+        url_path="xu-huong",
+    ),
+    st.Page(PAGES / "du_lieu.py", title="Dữ liệu", icon=":material/database:", url_path="du-lieu"),
+]
 
-pages = {
-    "Rà soát": [
-        st.Page(
-            PAGES / "tong_quan.py",
-            title="Tổng quan",
-            icon=":material/dashboard:",
-            url_path="tong-quan",
-            default=True,
-        ),
-        st.Page(
-            PAGES / "tien_do.py",
-            title="Tiến độ nộp",
-            icon=":material/schedule:",
-            url_path="tien-do-nop",
-        ),
-        st.Page(
-            PAGES / "sai_lech.py",
-            title="Sai lệch",
-            icon=":material/troubleshoot:",
-            url_path="sai-lech",
-        ),
-        st.Page(PAGES / "truong.py", title="Trường", icon=":material/school:", url_path="truong"),
-        st.Page(
-            PAGES / "xu_huong.py",
-            title="Xu hướng",
-            icon=":material/trending_up:",
-            url_path="xu-huong",
-        ),
-        st.Page(
-            PAGES / "du_lieu.py", title="Dữ liệu", icon=":material/database:", url_path="du-lieu"
-        ),
-    ],
-}
+# until a login, the form (and every page registered, hidden: a link to one survives it)
+scope = auth.require_login(REVIEW_PAGES + auth.all_admin_pages())
+
+pages = {"Rà soát": REVIEW_PAGES}
 admin = auth.admin_pages(scope)
 if admin:
     pages["Quản trị"] = admin

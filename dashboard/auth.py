@@ -1,6 +1,6 @@
 """Login for the dashboard.
 
-    scope = require_login()      # first thing in app.py: the login form until logged in
+    scope = require_login(pages)  # first thing in app.py: the login form until logged in
     logout_button()              # in the sidebar
     pages += admin_pages(scope)  # admins only: accounts and the audit log
 
@@ -13,6 +13,7 @@ form. Reloading the browser tab starts a new Streamlit session, so the user logs
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -100,16 +101,29 @@ def _open_database() -> None:
         db.connection()
 
 
-def require_login() -> Scope:
+def require_login(pages: Sequence[st.Page] = ()) -> Scope:
     """Return the logged-in user's Scope; otherwise render the login form and stop the run,
-    so nothing below the call renders before a login."""
+    so nothing below the call renders before a login.
+
+    A run that stops at the login form still registers a navigation, hidden: `pages` (the
+    app's pages, so that a link to one of them, e.g. a drill-down sent by e-mail, opens it
+    after the login), or a login page alone. Without an st.navigation call in the run,
+    Streamlit lists the files of dashboard/pages/ in the sidebar (and runs one directly
+    when clicked, without app.py), and after a logout it keeps showing the user's previous
+    navigation, admin pages included."""
     scope = current_scope()
     if scope is None:
+        login = st.Page(_no_page, title="Đăng nhập", url_path="dang-nhap", default=True)
+        st.navigation(list(pages) or [login], position="hidden")  # its page is not run
         scope = _login_form()
     if scope is not None:
         return scope
     st.stop()
     raise RuntimeError("unreachable")  # st.stop() raises; keeps type-checkers honest
+
+
+def _no_page() -> None:
+    """The login page of a logged-out run's navigation: the form is drawn by require_login."""
 
 
 def require_admin() -> Scope:
@@ -172,6 +186,12 @@ def admin_pages(scope: Scope | None) -> list:
     """Admin-only pages for st.navigation (empty for everyone else)."""
     if not accounts.is_admin(scope):
         return []
+    return all_admin_pages()
+
+
+def all_admin_pages() -> list:
+    """The admin pages, whoever asks: for the hidden navigation of the login form (each
+    page checks require_admin itself)."""
     return [
         st.Page(
             PAGES / "admin_users.py",
