@@ -104,6 +104,18 @@ def data_type(code: str | None) -> str:
     return DATA_TYPES[code][0] if code in DATA_TYPES else code
 
 
+def table(name: str | None) -> str:
+    """A snapshot table's Vietnamese name (the data contract's label): "Học sinh"."""
+    from loaders.contract import TABLES
+
+    if name is None:
+        return ""
+    return TABLES[name].label if name in TABLES and TABLES[name].label else name
+
+
+LOAD_SEVERITY = {"info": "Thông tin", "warning": "Cảnh báo"}
+
+
 def check(check_id: str | None) -> str:
     if check_id is None:
         return ""

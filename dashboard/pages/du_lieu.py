@@ -52,14 +52,16 @@ else:
     else:
         st.subheader(f"Bản chụp #{sid}: bảng và nguồn")
         st.dataframe(
-            query.snapshot_tables(sid, scope).select(
-                pl.col("table_name").alias("Bảng"),
-                pl.col("source").alias("Tệp / nguồn"),
-                pl.col("sheet").alias("Sheet"),
-                pl.col("header_row").alias("Dòng tiêu đề"),
-                pl.col("rows").alias("Số dòng"),
-                pl.col("rejected").alias("Dòng bị loại"),
-                pl.col("extra_columns").alias("Cột thêm (giữ lại)"),
+            labels.for_display(
+                query.snapshot_tables(sid, scope).select(
+                    labels.mapped("table_name", labels.table).alias("Bảng"),
+                    pl.col("source").alias("Tệp / nguồn"),
+                    pl.col("sheet").alias("Sheet"),
+                    pl.col("header_row").alias("Dòng tiêu đề"),
+                    pl.col("rows").alias("Số dòng"),
+                    pl.col("rejected").alias("Dòng bị loại"),
+                    pl.col("extra_columns").alias("Cột thêm (giữ lại)"),
+                )
             ),
             hide_index=True,
         )
@@ -80,40 +82,58 @@ else:
                 - 1
             )
             st.dataframe(
-                query.rejects(sid, scope, page).select(
-                    pl.col("table_name").alias("Bảng"),
-                    pl.col("source").alias("Tệp"),
-                    pl.col("sheet").alias("Sheet"),
-                    pl.col("row").alias("Dòng"),
-                    pl.col("column").alias("Cột"),
-                    pl.col("value").alias("Giá trị"),
-                    pl.col("reason").alias("Lý do"),
-                    pl.col("row_dropped")
-                    .replace_strict({True: "Bỏ cả dòng", False: "Để trống giá trị"}, default="")
-                    .alias("Xử lý"),
+                labels.for_display(
+                    query.rejects(sid, scope, page).select(
+                        labels.mapped("table_name", labels.table).alias("Bảng"),
+                        pl.col("source").alias("Tệp"),
+                        pl.col("sheet").alias("Sheet"),
+                        pl.col("row").alias("Dòng"),
+                        pl.col("column").alias("Cột"),
+                        pl.col("value").alias("Giá trị"),
+                        pl.col("reason").alias("Lý do"),
+                        pl.col("row_dropped")
+                        .replace_strict({True: "Bỏ cả dòng", False: "Để trống giá trị"}, default="")
+                        .alias("Xử lý"),
+                    )
                 ),
                 hide_index=True,
             )
         msgs = query.load_messages(sid, scope)
         if msgs.height:
             with st.expander(f"Thông báo khi nạp ({msgs.height})"):
-                st.dataframe(msgs, hide_index=True)
+                st.dataframe(
+                    labels.for_display(
+                        msgs.select(
+                            pl.col("severity")
+                            .replace_strict(labels.LOAD_SEVERITY, default=pl.col("severity"))
+                            .alias("Mức"),
+                            pl.col("source").alias("Tệp / nguồn"),
+                            pl.col("sheet").alias("Sheet"),
+                            pl.col("row").alias("Dòng"),
+                            pl.col("column").alias("Cột"),
+                            pl.col("message").alias("Nội dung"),
+                        )
+                    ),
+                    hide_index=True,
+                )
         runs = query.check_runs(sid, scope)
         if runs.height:
             with st.expander("Kết quả chạy bộ kiểm tra"):
                 st.dataframe(
-                    runs.select(
-                        pl.col("check_id").alias("Mã kiểm tra"),
-                        labels.mapped("check_id", labels.check).alias("Kiểm tra"),
-                        pl.col("status")
-                        .replace_strict(
-                            {"ran": "Đã chạy", "not_run": "Không chạy", "failed": "Lỗi"},
-                            default=pl.col("status"),
+                    labels.for_display(
+                        runs.select(
+                            pl.col("check_id").alias("Mã kiểm tra"),
+                            labels.mapped("check_id", labels.check).alias("Kiểm tra"),
+                            pl.col("status")
+                            .replace_strict(
+                                {"ran": "Đã chạy", "not_run": "Không chạy", "failed": "Lỗi"},
+                                default=pl.col("status"),
+                            )
+                            .alias("Trạng thái"),
+                            pl.col("findings").alias("Số phát hiện"),
+                            pl.col("seconds").round(3).alias("Giây"),
+                            pl.col("detail").alias("Ghi chú"),
                         )
-                        .alias("Trạng thái"),
-                        pl.col("findings").alias("Số phát hiện"),
-                        pl.col("seconds").round(3).alias("Giây"),
-                        pl.col("detail").alias("Ghi chú"),
                     ),
                     hide_index=True,
                 )

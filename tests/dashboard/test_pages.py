@@ -386,3 +386,38 @@ def test_a_database_being_written_elsewhere_gives_a_message(duck, app_db):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_data_page_names_tables_in_vietnamese_and_shows_no_none(duck, app_db):
+    """Dữ liệu's tables: the snapshot's tables by their Vietnamese names, and a CSV's missing
+    sheet (or any missing text) blank, not Streamlit's 'None'."""
+    from loaders.contract import TABLES
+
+    at = open_page(logged_in("admin"), "pages/du_lieu.py")
+    no_exception(at)
+    tables = next(d.value for d in at.dataframe if "Dòng tiêu đề" in d.value.columns)
+    names = set(tables["Bảng"])
+    assert names and names <= {t.label for t in TABLES.values()}, names
+    assert "Học sinh" in names
+    for d in at.dataframe:
+        assert not _text_nulls(d.value)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_no_table_shows_none(duck, app_db, page):
+    """Streamlit prints a missing text as 'None': every table of every page blanks it."""
+    at = open_page(logged_in("admin"), page)
+    no_exception(at)
+    for d in at.dataframe:
+        assert not _text_nulls(d.value), page
+
+
+def _text_nulls(df) -> dict:
+    """{column: first values} of the text columns of a shown table that hold a null."""
+    import pandas as pd
+
+    return {
+        col: df[col].tolist()[:5]
+        for col in df.columns
+        if pd.api.types.is_string_dtype(df[col]) and df[col].isna().any()
+    }
