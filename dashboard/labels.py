@@ -104,7 +104,7 @@ def data_type(code: str | None) -> str:
     return DATA_TYPES[code][0] if code in DATA_TYPES else code
 
 
-def table(name: str | None) -> str:
+def table_name(name: str | None) -> str:
     """A snapshot table's Vietnamese name (the data contract's label): "Học sinh"."""
     from loaders.contract import TABLES
 

@@ -16,6 +16,7 @@ import io
 import polars as pl
 import streamlit as st
 
+from dashboard.components.grid import dataframe
 from soat import audit, followups
 from soat.errors import SoatError
 from soat.scope import Scope
@@ -57,7 +58,7 @@ def followup_panel(
         return
     rows = followups.current(school_code, period)
     if rows:
-        st.dataframe(
+        dataframe(
             pl.DataFrame(
                 {
                     "Nội dung": [_issue_label(r["issue"]) for r in rows],
@@ -72,7 +73,7 @@ def followup_panel(
         )
         with st.expander("Lịch sử thay đổi"):
             hist = followups.history(school_code, period)
-            st.dataframe(
+            dataframe(
                 pl.DataFrame(
                     {
                         "Thời điểm (UTC)": [r["at"] for r in hist],

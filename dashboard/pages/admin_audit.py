@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.auth import require_admin
+from dashboard.components.grid import dataframe
 from soat import audit
 
 require_admin()
@@ -30,7 +31,7 @@ until = c4.date_input("Đến ngày", today, key="audit_until")
 events = audit.read(user=user, action=action, since=since, until=until, limit=5000)
 st.caption(f"{len(events)} sự kiện (giờ UTC)")
 if events:
-    st.dataframe(
+    dataframe(
         pl.DataFrame(
             {
                 "Thời điểm": [e["at"] for e in events],

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.auth import require_admin
+from dashboard.components.grid import dataframe
 from soat import accounts
 from soat.errors import SoatError
 from soat.vocab import LEVELS
@@ -16,7 +17,7 @@ st.title("Tài khoản")
 
 users = accounts.list_users()
 if users:
-    st.dataframe(
+    dataframe(
         pl.DataFrame(
             {
                 "Tên đăng nhập": [u.username for u in users],

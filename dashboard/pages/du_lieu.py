@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import labels, query, state, upload
+from dashboard.components.grid import dataframe
 from soat import accounts
 
 ctx = state.context()
@@ -22,7 +23,7 @@ if ctx.snapshot_id is None:
 else:
     snaps = query.all_snapshots(scope)
     st.subheader("Các bản chụp")
-    st.dataframe(
+    dataframe(
         snaps.select(
             pl.col("snapshot_id").alias("Mã"),
             pl.col("name").alias("Tên"),
@@ -51,10 +52,10 @@ else:
         )
     else:
         st.subheader(f"Bản chụp #{sid}: bảng và nguồn")
-        st.dataframe(
+        dataframe(
             labels.for_display(
                 query.snapshot_tables(sid, scope).select(
-                    labels.mapped("table_name", labels.table).alias("Bảng"),
+                    labels.mapped("table_name", labels.table_name).alias("Bảng"),
                     pl.col("source").alias("Tệp / nguồn"),
                     pl.col("sheet").alias("Sheet"),
                     pl.col("header_row").alias("Dòng tiêu đề"),
@@ -81,10 +82,10 @@ else:
                 )
                 - 1
             )
-            st.dataframe(
+            dataframe(
                 labels.for_display(
                     query.rejects(sid, scope, page).select(
-                        labels.mapped("table_name", labels.table).alias("Bảng"),
+                        labels.mapped("table_name", labels.table_name).alias("Bảng"),
                         pl.col("source").alias("Tệp"),
                         pl.col("sheet").alias("Sheet"),
                         pl.col("row").alias("Dòng"),
@@ -101,7 +102,7 @@ else:
         msgs = query.load_messages(sid, scope)
         if msgs.height:
             with st.expander(f"Thông báo khi nạp ({msgs.height})"):
-                st.dataframe(
+                dataframe(
                     labels.for_display(
                         msgs.select(
                             pl.col("severity")
@@ -119,7 +120,7 @@ else:
         runs = query.check_runs(sid, scope)
         if runs.height:
             with st.expander("Kết quả chạy bộ kiểm tra"):
-                st.dataframe(
+                dataframe(
                     labels.for_display(
                         runs.select(
                             pl.col("check_id").alias("Mã kiểm tra"),

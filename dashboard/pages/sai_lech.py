@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, labels, query, state
+from dashboard.components.grid import dataframe
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -70,7 +71,7 @@ PCT = st.column_config.NumberColumn(format="%.1f %%")
 
 
 def select_row(df: pl.DataFrame, key: str, column_config: dict | None = None) -> int | None:
-    ev = st.dataframe(
+    ev = dataframe(
         df,
         key=key,
         on_select="rerun",
@@ -237,7 +238,7 @@ else:
         recs,
         {"snapshot": sid, "school": school, "check": check, "page": page},
     )
-    st.dataframe(
+    dataframe(
         recs.select(
             pl.col("record_key").alias("Mã hồ sơ"),
             pl.col("level").alias("Cấp học"),

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import charts, downloads, labels, query, state
 from dashboard.components.followup import followup_download, followup_panel
+from dashboard.components.grid import dataframe
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -58,7 +59,7 @@ else:
         f"{labels.number(rows.height)} dòng · bấm vào tiêu đề cột để sắp xếp · "
         "chọn một dòng để ghi nhận theo dõi khắc phục"
     )
-    event = st.dataframe(
+    event = dataframe(
         labels.for_display(
             rows.select(
                 pl.col("school_code").alias("Mã trường"),

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, labels, query, state
+from dashboard.components.grid import dataframe
 from soat.vocab import LEVELS
 
 UPCOMING_ROWS_SHOWN = 12  # more upcoming deadlines than this: the table scrolls
@@ -58,7 +59,7 @@ else:
     lv = [x for x in LEVELS if x in present] + sorted(present - set(LEVELS))
     st.plotly_chart(charts.compliance_by_unit(uc, lv), key="uc_levels")
     with st.expander("Bảng số liệu theo đơn vị"):
-        st.dataframe(
+        dataframe(
             uc.select(
                 pl.col("unit_name").alias("Đơn vị"),
                 pl.col("unit_code").alias("Mã đơn vị"),

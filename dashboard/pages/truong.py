@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import charts, downloads, labels, query, state
 from dashboard.components.followup import followup_panel
+from dashboard.components.grid import dataframe
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -85,7 +86,7 @@ else:
         .replace_strict({True: "Đạt", False: "Chưa đạt"}, default="")
         .alias("Kết luận"),
     )
-    st.dataframe(show, hide_index=True)
+    dataframe(show, hide_index=True)
     st.plotly_chart(charts.metrics_by_level(m), key="school_levels")
 
 # ---- submissions ----------------------------------------------------------------------
@@ -94,7 +95,7 @@ subs = query.school_submissions(sid, scope, f, code)
 if subs.height == 0:
     st.caption("Không có hạn nộp nào áp dụng cho trường trong lựa chọn này.")
 else:
-    st.dataframe(
+    dataframe(
         labels.for_display(
             subs.select(
                 labels.mapped("period", labels.period).alias("Kỳ"),
@@ -147,7 +148,7 @@ else:
     note_personal_view(
         scope, "truong.findings", recs, {"snapshot": sid, "school": code, "page": page}
     )
-    st.dataframe(
+    dataframe(
         recs.select(
             labels.mapped("check_id", labels.check).alias("Kiểm tra"),
             pl.col("severity")

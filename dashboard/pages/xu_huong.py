@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, labels, query, state
+from dashboard.components.grid import dataframe
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -20,7 +21,7 @@ if tr.height:
     st.plotly_chart(charts.trend_lines(tr), key="trend_lines")
     st.plotly_chart(charts.errors_line(tr), key="trend_errors")
     with st.expander("Bảng số liệu"):
-        st.dataframe(
+        dataframe(
             tr.select(
                 pl.col("snapshot_id").alias("Bản chụp"),
                 pl.col("name").alias("Tên"),
@@ -63,7 +64,7 @@ counts = summary(df)
 cols = st.columns(len([c for c in counts if c != "unchanged"]))
 for col, (k, n) in zip(cols, [(k, n) for k, n in counts.items() if k != "unchanged"], strict=True):
     col.metric(CHANGE_VI[k], labels.number(n))
-st.dataframe(
+dataframe(
     df.select(
         pl.col("change").replace_strict(CHANGE_VI, default=pl.col("change")).alias("Thay đổi"),
         pl.col("school_code").alias("Mã trường"),

@@ -405,11 +405,13 @@ def test_data_page_names_tables_in_vietnamese_and_shows_no_none(duck, app_db):
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_no_table_shows_none(duck, app_db, page):
-    """Streamlit prints a missing text as 'None': every table of every page blanks it."""
+    """Streamlit prints a missing value as 'None': every table of every page blanks missing
+    text and shows a missing number as '—' (components.grid)."""
     at = open_page(logged_in("admin"), page)
     no_exception(at)
     for d in at.dataframe:
         assert not _text_nulls(d.value), page
+        assert d.proto.placeholder == "—", page
 
 
 def _text_nulls(df) -> dict:
