@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from loaders.contract import TABLES
 from soat.exports import findings as findings_export
 from soat.exports import late as late_export
@@ -131,6 +133,24 @@ def field(name: str | None) -> str:
     if name in DATA_TYPES:
         return DATA_TYPES[name][0]
     return name
+
+
+# The app database keeps naive UTC times (soat.appdb.utcnow); officers read Vietnam's time
+# (UTC+7 all year, no daylight saving).
+VN_OFFSET = dt.timedelta(hours=7)
+
+
+def vn_time(utc: dt.datetime | None) -> str:
+    """A naive UTC time of the app database as an officer reads it: '02/12/2026 17:27:50'
+    (Vietnam time)."""
+    return "" if utc is None else (utc + VN_OFFSET).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def utc_range(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The naive UTC times [start, end] of Vietnam's days since … until (both whole days)."""
+    start = dt.datetime.combine(since, dt.time.min) - VN_OFFSET
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min) - VN_OFFSET
+    return start, end - dt.timedelta(microseconds=1)
 
 
 def percent(x: float | None, digits: int = 1) -> str:

@@ -16,6 +16,7 @@ import io
 import polars as pl
 import streamlit as st
 
+from dashboard import labels
 from dashboard.components.grid import dataframe
 from soat import audit, followups
 from soat.errors import SoatError
@@ -65,7 +66,7 @@ def followup_panel(
                     "Trạng thái": [followups.STATES.get(r["state"], r["state"]) for r in rows],
                     "Ghi chú": [r["note"] or "" for r in rows],
                     "Người cập nhật": [r["by_user"] for r in rows],
-                    "Thời điểm (UTC)": [r["at"] for r in rows],
+                    "Thời điểm": [labels.vn_time(r["at"]) for r in rows],
                 }
             ),
             hide_index=True,
@@ -76,7 +77,7 @@ def followup_panel(
             dataframe(
                 pl.DataFrame(
                     {
-                        "Thời điểm (UTC)": [r["at"] for r in hist],
+                        "Thời điểm": [labels.vn_time(r["at"]) for r in hist],
                         "Nội dung": [_issue_label(r["issue"]) for r in hist],
                         "Trạng thái": [followups.STATES.get(r["state"], r["state"]) for r in hist],
                         "Ghi chú": [r["note"] or "" for r in hist],

@@ -8,6 +8,7 @@ import json
 import polars as pl
 import streamlit as st
 
+from dashboard import labels
 from dashboard.auth import require_admin
 from dashboard.components.grid import dataframe
 from soat import audit
@@ -24,17 +25,20 @@ action = c2.selectbox(
     format_func=lambda a: "Tất cả" if a is None else audit.ACTIONS[a],
     key="audit_action",
 )
-today = dt.date.today()
-since = c3.date_input("Từ ngày", today - dt.timedelta(days=30), key="audit_since")
-until = c4.date_input("Đến ngày", today, key="audit_until")
+today = (dt.datetime.now(dt.UTC) + labels.VN_OFFSET).date()  # Vietnam's date
+since = c3.date_input(
+    "Từ ngày", today - dt.timedelta(days=30), format="DD/MM/YYYY", key="audit_since"
+)
+until = c4.date_input("Đến ngày", today, format="DD/MM/YYYY", key="audit_until")
 
-events = audit.read(user=user, action=action, since=since, until=until, limit=5000)
-st.caption(f"{len(events)} sự kiện (giờ UTC)")
+start, end = labels.utc_range(since, until)
+events = audit.read(user=user, action=action, since=start, until=end, limit=5000)
+st.caption(f"{len(events)} sự kiện (giờ Việt Nam)")
 if events:
     dataframe(
         pl.DataFrame(
             {
-                "Thời điểm": [e["at"] for e in events],
+                "Thời điểm": [labels.vn_time(e["at"]) for e in events],
                 "Người dùng": [e["username"] for e in events],
                 "Hành động": [audit.ACTIONS.get(e["action"], e["action"]) for e in events],
                 "Chi tiết": [

@@ -48,7 +48,9 @@ with st.form("admin_add_user", clear_on_submit=True):
         key="admin_new_role",
     )
     units = st.text_input("Mã đơn vị (Phòng/Xã; cách nhau bởi dấu phẩy)", key="admin_new_units")
-    levels = st.multiselect("Cấp học (để trống: tất cả)", LEVELS, key="admin_new_levels")
+    levels = st.multiselect(
+        "Cấp học (để trống: tất cả)", LEVELS, placeholder="Tất cả các cấp", key="admin_new_levels"
+    )
     school = st.text_input("Mã trường (tài khoản trường)", key="admin_new_school")
     if st.form_submit_button("Tạo tài khoản"):
         try:

@@ -43,6 +43,7 @@ chosen = st.multiselect(
     STATUS_OPTS,
     default=["missing", "late"],
     format_func=lambda s: labels.STATUS[s],
+    placeholder="Chọn tình trạng",
     key="late_status",
 )
 rows = query.submission_rows(sid, scope, f, tuple(chosen))

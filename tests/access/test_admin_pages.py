@@ -73,3 +73,28 @@ def test_admin_reads_the_audit_log(users):
     df = frames(at)[0]
     assert set(df["Người dùng"]) == {"canbo"}
     assert "sai-mat-khau" not in df.to_string()
+
+
+def test_audit_log_reads_in_vietnam_time(users):
+    """Times are stored as UTC; the page shows them, and filters them by day, in Vietnam's
+    time (UTC+7): 23:30 UTC yesterday is 06:30 today in Hà Nội."""
+    import datetime as dt
+
+    from soat.appdb import audit_log, get_app_db
+
+    vn_today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()
+    at_utc = dt.datetime.combine(vn_today, dt.time(6, 30)) - dt.timedelta(hours=7)
+    with get_app_db().begin() as conn:
+        conn.execute(audit_log.insert().values(at=at_utc, username="sang_som", action="login"))
+    at = login(_page("admin_audit.py").run(), "quantri", PW)
+    at.text_input(key="audit_user").input("sang_som")
+    at.date_input(key="audit_since").set_value(vn_today)
+    at.run()
+    assert not at.exception
+    df = frames(at)[0]
+    assert list(df["Thời điểm"]) == [f"{vn_today:%d/%m/%Y} 06:30:00"]
+    assert "giờ Việt Nam" in texts(at)
+    at.date_input(key="audit_until").set_value(vn_today - dt.timedelta(days=1))
+    at.date_input(key="audit_since").set_value(vn_today - dt.timedelta(days=1))
+    at.run()
+    assert not frames(at)  # not an event of yesterday in Vietnam

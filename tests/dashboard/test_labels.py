@@ -28,3 +28,11 @@ def test_mapped_equals_the_label_function_row_by_row_and_keeps_nulls():
     assert out == ["Đầu năm", None, "Tháng 9", "Đầu năm", "x"]
     empty = pl.DataFrame({"period": pl.Series([], dtype=pl.Utf8)})
     assert empty.select(labels.mapped("period", labels.period)).height == 0
+
+
+def test_vietnam_time_of_the_app_database():
+    assert labels.vn_time(dt.datetime(2026, 12, 1, 23, 30)) == "02/12/2026 06:30:00"
+    assert labels.vn_time(None) == ""
+    start, end = labels.utc_range(dt.date(2026, 12, 2), dt.date(2026, 12, 2))
+    assert start == dt.datetime(2026, 12, 1, 17, 0)
+    assert end == dt.datetime(2026, 12, 2, 16, 59, 59, 999999)
