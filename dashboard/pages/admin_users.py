@@ -80,3 +80,5 @@ if names:
         accounts.set_disabled(target, False, by=scope.user)
         st.success(f"Đã mở lại {target}")
         st.rerun()
+else:
+    st.caption("Chưa có tài khoản nào khác để vô hiệu hoá hay mở lại.")

@@ -98,3 +98,11 @@ def test_audit_log_reads_in_vietnam_time(users):
     at.date_input(key="audit_since").set_value(vn_today - dt.timedelta(days=1))
     at.run()
     assert not frames(at)  # not an event of yesterday in Vietnam
+
+
+def test_the_only_admin_is_told_there_is_no_other_account(sqlite_db):
+    accounts.create_user("mot_minh", PW, "province_admin")
+    at = login(_page("admin_users.py").run(), "mot_minh", PW)
+    assert not at.exception
+    assert "admin_target" not in [s.key for s in at.selectbox]
+    assert "Chưa có tài khoản nào khác" in texts(at)
