@@ -25,6 +25,9 @@ PAGES = HERE / "pages"
 st.set_page_config(
     page_title="Soát – rà soát dữ liệu ngành giáo dục", page_icon="📋", layout="wide"
 )
+# Streamlit writes "Press Enter to submit form" / "Press Enter to apply" under a focused text
+# field, in English; Enter still submits, the hint is hidden.
+st.html("<style>[data-testid='InputInstructions'] {display: none;}</style>")
 
 REVIEW_PAGES = [
     st.Page(
