@@ -48,11 +48,27 @@ def _warm() -> None:
     pio.to_json(go.Figure(go.Bar(x=["a"], y=[1])))
 
 
+def no_pages_directory() -> None:
+    """Tell Streamlit, before its first run, what dashboard/app.py's st.navigation call tells
+    it on every run: dashboard/pages/ is not a "pages directory". Until some run had called
+    st.navigation, Streamlit ran every session the old multipage way: the URL matched
+    against the files of dashboard/pages/ (a link to /sai-lech opened an English "Page not
+    found" dialog over the login form of the server's first session) and a page file run
+    by itself, without app.py. st.navigation sets this same class attribute."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
 def main() -> None:
     try:
         warm()
     except Exception as exc:  # noqa: BLE001 - a failed warm-up must not stop the server
         print(f"(warm-up skipped: {type(exc).__name__}: {exc})", file=sys.stderr)
+    try:
+        no_pages_directory()
+    except Exception as exc:  # noqa: BLE001 - a newer Streamlit: app.py still routes
+        print(f"(pages directory left to Streamlit: {type(exc).__name__}: {exc})", file=sys.stderr)
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *sys.argv[1:]]

@@ -157,6 +157,41 @@ def _click_first_row(pg, grid_index: int = 0) -> None:
     raise AssertionError(f"could not select the first row of grid {grid_index}: {last}")
 
 
+def test_login_form_alone_a_link_survives_it_and_logout_clears_the_sidebar(server, page):
+    """Before a login the sidebar holds no navigation (Streamlit would otherwise list the
+    files of dashboard/pages/ there), a link to a page opens it after the login, and a
+    logout takes the user's navigation (admin pages included) off the sidebar. First in
+    this file: the server's first session is the one Streamlit used to answer with a
+    "Page not found" dialog (soat.commands.serve_app.no_pages_directory)."""
+    from playwright.sync_api import expect
+
+    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        pg.goto(server["url"] + "/sai-lech")
+        pg.get_by_label("Tên đăng nhập").fill(USER)
+        _settle(pg)
+        expect(pg.get_by_test_id("stSidebarNav")).to_have_count(0)
+        body = pg.inner_text("body")
+        assert "du lieu" not in body and "admin users" not in body
+        assert "Page not found" not in body
+        assert "Press Enter" not in body  # Streamlit's English hint under a focused field
+        pg.get_by_label("Mật khẩu").fill(PASSWORD)
+        pg.get_by_role("button", name="Đăng nhập").click()
+        pg.get_by_role("heading", name="Sai lệch").first.wait_for()
+        _settle(pg)
+        assert "/sai-lech" in pg.url
+        expect(pg.get_by_test_id("stSidebarNav").get_by_text("Tài khoản")).to_have_count(1)
+        pg.get_by_role("button", name="Đăng xuất").click()
+        pg.get_by_label("Mật khẩu").wait_for()
+        _settle(pg)
+        expect(pg.get_by_test_id("stSidebarNav")).to_have_count(0)
+        expect(pg.get_by_text("Tài khoản")).to_have_count(0)
+    finally:
+        ctx.close()
+
+
 def test_log_in_open_every_page_drill_down_and_download(server, page):
     from playwright.sync_api import expect
 
@@ -215,35 +250,3 @@ def test_log_in_open_every_page_drill_down_and_download(server, page):
     assert "d_check=" in pg.url
     expect(pg.locator('[data-testid="stException"]')).to_have_count(0)
     assert time.perf_counter() - t0 < 240
-
-
-def test_login_form_alone_a_link_survives_it_and_logout_clears_the_sidebar(server, page):
-    """Before a login the sidebar holds no navigation (Streamlit would otherwise list the
-    files of dashboard/pages/ there), a link to a page opens it after the login, and a
-    logout takes the user's navigation (admin pages included) off the sidebar."""
-    from playwright.sync_api import expect
-
-    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
-    try:
-        pg.goto(server["url"] + "/sai-lech")
-        pg.get_by_label("Tên đăng nhập").fill(USER)
-        _settle(pg)
-        expect(pg.get_by_test_id("stSidebarNav")).to_have_count(0)
-        body = pg.inner_text("body")
-        assert "du lieu" not in body and "admin users" not in body
-        assert "Page not found" not in body
-        pg.get_by_label("Mật khẩu").fill(PASSWORD)
-        pg.get_by_role("button", name="Đăng nhập").click()
-        pg.get_by_role("heading", name="Sai lệch").first.wait_for()
-        _settle(pg)
-        assert "/sai-lech" in pg.url
-        expect(pg.get_by_test_id("stSidebarNav").get_by_text("Tài khoản")).to_have_count(1)
-        pg.get_by_role("button", name="Đăng xuất").click()
-        pg.get_by_label("Mật khẩu").wait_for()
-        _settle(pg)
-        expect(pg.get_by_test_id("stSidebarNav")).to_have_count(0)
-        expect(pg.get_by_text("Tài khoản")).to_have_count(0)
-    finally:
-        ctx.close()
