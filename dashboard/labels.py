@@ -116,6 +116,8 @@ def table_name(name: str | None) -> str:
 
 
 LOAD_SEVERITY = {"info": "Thông tin", "warning": "Cảnh báo"}
+# snapshots.source_kind (loaders.load._source_kind)
+SOURCE_KIND = {"folder": "Thư mục", "workbook": "Tệp Excel", "sql": "Cơ sở dữ liệu (SQL)"}
 
 
 def check(check_id: str | None) -> str:

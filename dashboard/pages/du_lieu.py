@@ -28,7 +28,9 @@ else:
             pl.col("snapshot_id").alias("Mã"),
             pl.col("name").alias("Tên"),
             pl.col("source").alias("Nguồn"),
-            pl.col("source_kind").alias("Loại nguồn"),
+            pl.col("source_kind")
+            .replace_strict(labels.SOURCE_KIND, default=pl.col("source_kind"))
+            .alias("Loại nguồn"),
             pl.col("school_year").alias("Năm học"),
             pl.col("as_of").alias("Ngày số liệu"),
             pl.col("loaded_at").alias("Nạp lúc"),

@@ -300,6 +300,8 @@ def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
     no_exception(at)
     assert at.selectbox(key="f_snapshot").value == 3
     assert "Bản chụp #3" in texts(at)
+    snaps = next(d.value for d in at.dataframe if "Loại nguồn" in d.value.columns)
+    assert snaps.set_index("Mã").loc[3, "Loại nguồn"] == "Thư mục"  # not 'folder'
 
 
 def test_upload_is_for_province_admins_only(duck, app_db):
