@@ -1,8 +1,8 @@
 """Login for the dashboard.
 
     scope = require_login(pages)  # first thing in app.py: the login form until logged in
-    logout_button()              # in the sidebar
-    pages += admin_pages(scope)  # admins only: accounts and the audit log
+    logout_button()               # in the sidebar
+    pages += admin_pages(scope)   # admins only: accounts and the audit log
 
 The session token is random, kept server-side in st.session_state (never in the URL or a
 cookie); the database stores only its hash. It is validated against the database on every

@@ -108,8 +108,6 @@ def data_type(code: str | None) -> str:
 
 def table_name(name: str | None) -> str:
     """A snapshot table's Vietnamese name (the data contract's label): "Học sinh"."""
-    from loaders.contract import TABLES
-
     if name is None:
         return ""
     return TABLES[name].label if name in TABLES and TABLES[name].label else name
