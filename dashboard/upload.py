@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import db
+from dashboard import db, labels
 from soat import audit
 from soat.errors import SoatError
 
@@ -135,7 +135,7 @@ def form(scope) -> None:
         pass
     st.success(
         f"Đã nạp bản chụp #{sid}: "
-        + ", ".join(f"{t} {n:,}".replace(",", ".") for t, n in rows.items())
+        + ", ".join(f"{labels.table_name(t)} {labels.number(n)}" for t, n in rows.items())
         + f"; {rejected} dòng bị loại; {findings:,} phát hiện.".replace(",", ".")
     )
     st.session_state[PENDING_SNAPSHOT] = sid  # the sidebar selects it on the next run

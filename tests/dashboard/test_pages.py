@@ -296,6 +296,7 @@ def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
     next(b for b in at.button if b.label == "Nạp dữ liệu").click().run(timeout=120)
     no_exception(at)
     assert any("Đã nạp bản chụp #3" in s.value for s in at.success), texts(at)
+    assert any("Trường 1" in s.value and "schools" not in s.value for s in at.success)
     at.run()
     no_exception(at)
     assert at.selectbox(key="f_snapshot").value == 3
