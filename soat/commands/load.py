@@ -94,6 +94,15 @@ def _n(x: int) -> str:
     return f"{x:,}".replace(",", ".")
 
 
+def _table_label(name: str) -> str:
+    """'Học sinh (students)': the contract's Vietnamese name, and the table's own name that
+    other messages and `soat export` use."""
+    from loaders.contract import TABLES
+
+    t = TABLES.get(name)
+    return f"{t.label} ({name})" if t is not None and t.label else name
+
+
 def print_load_summary(con, result, console) -> None:
     from rich.table import Table
 
@@ -111,7 +120,7 @@ def print_load_summary(con, result, console) -> None:
            FROM snapshot_tables WHERE snapshot_id = $s ORDER BY table_name""",
         {"s": result.snapshot_id},
     ).fetchall():
-        table.add_row(row[0], row[1], _n(row[2]), _n(row[3]))
+        table.add_row(_table_label(row[0]), row[1], _n(row[2]), _n(row[3]))
     console.print(table)
     for m in result.messages:
         if m.severity == "warning" or m.message.startswith("bỏ qua"):

@@ -42,6 +42,7 @@ def test_load_prints_summary_and_runs_checks(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "students" in out and "schools" in out
+    assert "Học sinh (students)" in out and "Trường (schools)" in out
     assert "hoc_sinh.csv, dòng 3, cột 'Ngày sinh'" in out
     assert "Kết quả kiểm tra" in out
     assert "giây" in out
