@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loaders.contract import TABLES
+from loaders.contract import TABLES, table_label
 from soat.exports import findings as findings_export
 from soat.exports import late as late_export
 from soat.vocab import DATA_TYPES, LEVEL_NAMES, MONTHLY_PERIOD_PREFIX, PERIODS
@@ -108,9 +108,7 @@ def data_type(code: str | None) -> str:
 
 def table_name(name: str | None) -> str:
     """A snapshot table's Vietnamese name (the data contract's label): "Học sinh"."""
-    if name is None:
-        return ""
-    return TABLES[name].label if name in TABLES and TABLES[name].label else name
+    return "" if name is None else table_label(name)
 
 
 LOAD_SEVERITY = {"info": "Thông tin", "warning": "Cảnh báo"}

@@ -294,6 +294,12 @@ def stored_type(kind: str) -> str:
     return "VARCHAR" if kind.startswith("vocab:") else STORED_TYPE[kind]
 
 
+def table_label(name: str) -> str:
+    """A table's Vietnamese name (its `label`: "Học sinh"), else the name as given."""
+    table = TABLES.get(name)
+    return table.label if table is not None and table.label else name
+
+
 def table_for_name(name: str) -> str | None:
     """Table whose name or alias matches a file/sheet name (case, diacritics, ' -_' ignored)."""
     from soat.vocab import name_key

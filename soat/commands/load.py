@@ -97,10 +97,10 @@ def _n(x: int) -> str:
 def _table_label(name: str) -> str:
     """'Học sinh (students)': the contract's Vietnamese name, and the table's own name that
     other messages and `soat export` use."""
-    from loaders.contract import TABLES
+    from loaders.contract import table_label
 
-    t = TABLES.get(name)
-    return f"{t.label} ({name})" if t is not None and t.label else name
+    label = table_label(name)
+    return f"{label} ({name})" if label != name else name
 
 
 def print_load_summary(con, result, console) -> None:
