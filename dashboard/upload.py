@@ -136,7 +136,7 @@ def form(scope) -> None:
     st.success(
         f"Đã nạp bản chụp #{sid}: "
         + ", ".join(f"{labels.table_name(t)} {labels.number(n)}" for t, n in rows.items())
-        + f"; {rejected} dòng bị loại; {findings:,} phát hiện.".replace(",", ".")
+        + f"; {labels.number(rejected)} dòng bị loại; {labels.number(findings)} phát hiện."
     )
     st.session_state[PENDING_SNAPSHOT] = sid  # the sidebar selects it on the next run
     if st.button("Xem bản chụp mới", key="upload_view"):
