@@ -30,11 +30,15 @@ st.set_page_config(
 st.html("<style>[data-testid='InputInstructions'] {display: none;}</style>")
 
 REVIEW_PAGES = [
+    # The default page is served at / whatever its url_path; that path only names it inside
+    # Streamlit (its hash). Not "tong-quan" (the hidden page below answers that path) nor
+    # "tong_quan" (what Streamlit would infer from the file name, the same hash as its legacy
+    # pages/ mode gives pages/tong_quan.py, which then runs that file without app.py).
     st.Page(
         PAGES / "tong_quan.py",
         title="Tổng quan",
         icon=":material/dashboard:",
-        url_path="tong-quan",
+        url_path="trang-chu",
         default=True,
     ),
     st.Page(
@@ -59,10 +63,23 @@ REVIEW_PAGES = [
     st.Page(PAGES / "du_lieu.py", title="Dữ liệu", icon=":material/database:", url_path="du-lieu"),
 ]
 
-# until a login, the form (and every page registered, hidden: a link to one survives it)
-scope = auth.require_login(REVIEW_PAGES + auth.all_admin_pages())
 
-pages = {"Rà soát": REVIEW_PAGES}
+def _overview_by_name() -> None:
+    """`/tong-quan`, the overview's own path (docs/dashboard.md): Streamlit serves the default
+    page at the root URL only and answers any other path with an English "Page not found"
+    dialog, which also blocks the login form. This hidden page moves to the overview,
+    keeping the link's query parameters."""
+    st.switch_page(REVIEW_PAGES[0], query_params=st.query_params.to_dict())
+
+
+OVERVIEW_BY_NAME = st.Page(
+    _overview_by_name, title="Tổng quan", url_path="tong-quan", visibility="hidden"
+)
+
+# until a login, the form (and every page registered, hidden: a link to one survives it)
+scope = auth.require_login([*REVIEW_PAGES, OVERVIEW_BY_NAME, *auth.all_admin_pages()])
+
+pages = {"Rà soát": [*REVIEW_PAGES, OVERVIEW_BY_NAME]}
 admin = auth.admin_pages(scope)
 if admin:
     pages["Quản trị"] = admin
