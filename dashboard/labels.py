@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from loaders.contract import TABLES, table_label
+from soat import vntime
 from soat.exports import findings as findings_export
 from soat.exports import late as late_export
 from soat.vocab import DATA_TYPES, LEVEL_NAMES, MONTHLY_PERIOD_PREFIX, PERIODS
@@ -133,9 +134,9 @@ def field(name: str | None) -> str:
     return name
 
 
-# The app database keeps naive UTC times (soat.appdb.utcnow); officers read Vietnam's time
-# (UTC+7 all year, no daylight saving).
-VN_OFFSET = dt.timedelta(hours=7)
+# Stored times are naive UTC (the app database, the snapshots' load and check times);
+# officers read Vietnam's time (UTC+7 all year): soat.vntime.
+VN_OFFSET = vntime.VN_OFFSET
 
 
 def vn_time(utc: dt.datetime | None) -> str:

@@ -395,7 +395,8 @@ def _write_snapshot(con, staging: Staging, source, kind, year, as_of, name, t0) 
         con.execute(
             """INSERT INTO snapshots (snapshot_id, name, source, source_kind, school_year, as_of,
                                       loaded_at, load_seconds, row_counts, rejected)
-               VALUES ($s, $name, $src, $kind, $y, $a, now(), $sec, map($k, $v), $rej)""",
+               VALUES ($s, $name, $src, $kind, $y, $a, timezone('UTC', now()), $sec,
+                       map($k, $v), $rej)""",
             {
                 "s": sid,
                 "name": name or Path(str(label)).name or str(label),

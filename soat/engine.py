@@ -424,6 +424,7 @@ def _run(con, snapshot_id, checks, params, present, path, progress, timings):
     if timings is not None:
         timings["derived"] = time.perf_counter() - clock
     con.execute(
-        "UPDATE snapshots SET checked_at = now() WHERE snapshot_id = $s", {"s": snapshot_id}
+        "UPDATE snapshots SET checked_at = timezone('UTC', now()) WHERE snapshot_id = $s",
+        {"s": snapshot_id},
     )
     return results

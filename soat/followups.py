@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 from sqlalchemy import and_, func, select
 
-from soat import audit
+from soat import audit, vntime
 from soat.appdb import AppDB, followups, get_app_db, utcnow
 from soat.errors import SoatError
 from soat.scope import Scope, scope_sql
@@ -43,7 +43,7 @@ EXPORT_HEADERS = {
     "state_label": "Trạng thái",
     "note": "Ghi chú",
     "by_user": "Người cập nhật",
-    "at": "Thời điểm (UTC)",
+    "at": "Thời điểm (giờ Việt Nam)",
 }
 
 
@@ -259,7 +259,7 @@ def export_frame(
                 "state_label": STATES.get(r["state"], r["state"]),
                 "note": r["note"],
                 "by_user": r["by_user"],
-                "at": r["at"],
+                "at": vntime.vn(r["at"]),
             }
         )
     return pl.DataFrame(out, schema=_SCHEMA)

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     source_kind   VARCHAR,      -- folder | workbook | sql
     school_year   VARCHAR,
     as_of         DATE,
-    loaded_at     TIMESTAMP,
+    loaded_at     TIMESTAMP,    -- naive UTC, as checked_at (soat.vntime: read as Vietnam's time)
     load_seconds  DOUBLE,
     row_counts    MAP(VARCHAR, BIGINT),
     rejected      BIGINT,

@@ -75,7 +75,7 @@ def build_snapshot(
     con.execute(
         """INSERT INTO snapshots (snapshot_id, name, source, source_kind, school_year, as_of,
                                   loaded_at, load_seconds, row_counts, rejected)
-           VALUES ($s, $name, 'test', 'test', $y, $a, now(), 0, MAP {}, 0)""",
+           VALUES ($s, $name, 'test', 'test', $y, $a, timezone('UTC', now()), 0, MAP {}, 0)""",
         {"s": sid, "name": name, "y": school_year, "a": as_of},
     )
     compute_unit_closure(con, sid)

@@ -33,7 +33,7 @@ else:
             .alias("Loại nguồn"),
             pl.col("school_year").alias("Năm học"),
             pl.col("as_of").alias("Ngày số liệu"),
-            pl.col("loaded_at").alias("Nạp lúc"),
+            (pl.col("loaded_at") + labels.VN_OFFSET).alias("Nạp lúc"),  # Vietnam's time
             pl.col("total_rows").alias("Số dòng"),
             pl.col("rejected").alias("Dòng bị loại"),
             pl.col("checked_at")

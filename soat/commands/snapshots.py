@@ -17,7 +17,7 @@ def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from soat import store
+    from soat import store, vntime
 
     con = store.connect(args.db)
     rows = con.execute(
@@ -42,7 +42,7 @@ def run(args) -> int:
             name or "",
             source or "",
             f"{as_of:%d/%m/%Y}" if as_of else "",
-            f"{loaded_at:%d/%m/%Y %H:%M}" if loaded_at else "",
+            f"{vntime.vn(loaded_at):%d/%m/%Y %H:%M}" if loaded_at else "",  # Vietnam's time
             year or "",
             counts_text,
             "có" if checked else "chưa",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from soat import accounts, audit, followups
@@ -115,3 +117,11 @@ def test_export_frame_is_scoped(sqlite_db, con, sid):
     assert followups.export_frame(None, None, _scope("unit_officer", units=("79760",))).height == 0
     assert followups.export_frame(None, None, Scope.admin()).height == 4
     assert followups.export_frame(con, sid, _scope("unit_officer", units=("99999",))).height == 0
+
+
+def test_export_frame_times_are_vietnam_time(sqlite_db, con, sid):
+    followups.set_state("S1", "Đầu năm", "submission", "notified", None, "canbo")
+    stored = followups.history("S1", "Đầu năm", "submission")[-1]["at"]  # naive UTC
+    frame = followups.export_frame(con, sid, Scope.admin())
+    assert frame["at"].to_list() == [stored + dt.timedelta(hours=7)]
+    assert followups.EXPORT_HEADERS["at"] == "Thời điểm (giờ Việt Nam)"

@@ -305,6 +305,23 @@ def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
     assert snaps.set_index("Mã").loc[3, "Loại nguồn"] == "Thư mục"  # not 'folder'
 
 
+def test_snapshot_load_times_read_in_vietnam_time(duck, app_db):
+    import datetime as dt
+
+    import duckdb
+
+    con = duckdb.connect(str(duck), read_only=True)
+    stored = dict(con.execute("SELECT snapshot_id, loaded_at FROM snapshots").fetchall())
+    con.close()
+    at = open_page(logged_in("admin"), "pages/du_lieu.py")
+    no_exception(at)
+    snaps = next(d.value for d in at.dataframe if "Nạp lúc" in d.value.columns)
+    shown = dict(zip(snaps["Mã"], snaps["Nạp lúc"], strict=True))
+    assert shown and {k: v.to_pydatetime() for k, v in shown.items()} == {
+        k: v + dt.timedelta(hours=7) for k, v in stored.items()
+    }
+
+
 def test_upload_is_for_province_admins_only(duck, app_db):
     at = open_page(logged_in("quan1"), "pages/du_lieu.py")
     assert not at.get("file_uploader")
