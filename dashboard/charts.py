@@ -22,8 +22,10 @@ STATUS_COLORS = {
 
 # red (0 %) -> amber -> green (100 %)
 COMPLIANCE_SCALE = [[0.0, "#c62828"], [0.5, "#f9a825"], [1.0, "#2e7d32"]]
-# compliance_by_unit: the chart's height is BASE_PX (axis, margins) + BAR_PX a unit
-BASE_PX, BAR_PX = 100, 26
+# compliance_by_unit: the chart's height is BASE_PX (axis, margins) + BAR_PX a unit, at least
+# MIN_PX (one or two bars — a school account's own unit — left the x axis's ticks and title
+# drawn over each other)
+BASE_PX, BAR_PX, MIN_PX = 100, 26, 200
 
 
 def _layout(fig: go.Figure, height: int | None = None) -> go.Figure:
@@ -77,7 +79,7 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
             "yaxis": {"title": {"text": ""}},
         },
     )
-    return _layout(fig, height=BASE_PX + BAR_PX * d.height)
+    return _layout(fig, height=max(MIN_PX, BASE_PX + BAR_PX * d.height))
 
 
 def status_by_unit(df: pl.DataFrame) -> go.Figure:

@@ -32,6 +32,8 @@ def test_compliance_by_unit_ranks_units_within_each_level():
     assert "Tỷ lệ trường đạt" in bar.hovertemplate
     assert fig.layout.xaxis.range == (0, 100)
     assert fig.layout.height == charts.BASE_PX + charts.BAR_PX * 4
+    one = charts.compliance_by_unit(df.filter(pl.col("level") == "THCS"), ["THCS"])
+    assert one.layout.height == charts.MIN_PX > charts.BASE_PX + charts.BAR_PX  # room for the axis
 
 
 def test_compliance_by_unit_without_levels_is_an_empty_chart():
