@@ -41,7 +41,13 @@ def add_arguments(p) -> None:
 
 
 def port_free(port: int, address: str | None = None) -> bool:
+    """Whether the server can listen on the port. SO_REUSEADDR as the server's own socket
+    has it (Tornado sets it): without it the connections of a server just stopped, in
+    TIME_WAIT for up to a minute, made a restart of `soat serve` say the port was taken.
+    Not on Windows, where the option lets a socket take a port another one listens on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        if os.name != "nt":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((address or "0.0.0.0", port))
         except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import socket
 from pathlib import Path
 
@@ -70,6 +71,25 @@ def test_serve_refuses_a_busy_port(app_env):
         )
     assert code == 1
     assert f"cổng {port}" in err
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEADDR") or os.name == "nt", reason="POSIX")
+def test_a_port_whose_server_just_stopped_is_free():
+    """A restart of `soat serve` right after stopping it: the old server's connections are
+    in TIME_WAIT on the port (the side that closes first keeps it), nothing listens."""
+    from soat.commands.serve import port_free
+
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        conn, _ = listener.accept()
+        conn.close()  # the server closes first: its side goes to TIME_WAIT
+        client.close()
+        assert not port_free(port, "127.0.0.1")  # still listening
+    assert port_free(port, "127.0.0.1")
 
 
 def test_serve_command_line(tmp_path):
