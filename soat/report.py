@@ -5,7 +5,25 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-STATUS_VI = {"ran": "đã chạy", "not_run": "không chạy (không có dữ liệu)", "failed": "lỗi"}
+STATUS_VI = {"ran": "đã chạy", "not_run": "không chạy", "failed": "lỗi"}
+
+
+def number(x: int) -> str:
+    """12.345: Vietnamese thousands separator, on the number alone."""
+    return f"{x:,}".replace(",", ".")
+
+
+def seconds_text(seconds: float) -> str:
+    """'1,2 giây': a decimal comma, as the dashboard writes numbers."""
+    return f"{seconds:.1f}".replace(".", ",") + " giây"
+
+
+def status_text(status: str, detail: str | None) -> str:
+    """'đã chạy'; 'không chạy (không có dữ liệu: classes)'; 'lỗi: <DuckDB's message>'."""
+    text = STATUS_VI.get(status, status)
+    if not detail or status == "ran":
+        return text
+    return f"{text} ({detail})" if status == "not_run" else f"{text}: {detail}"
 
 
 def print_check_summary(results, seconds: float, console: Console | None = None) -> None:
@@ -15,15 +33,12 @@ def print_check_summary(results, seconds: float, console: Console | None = None)
     table.add_column("Trạng thái")
     table.add_column("Số lỗi phát hiện", justify="right")
     for r in results:
-        status = STATUS_VI.get(r.status, r.status)
-        if r.detail and r.status != "ran":
-            status += f": {r.detail}"
-        table.add_row(r.check_id, status, f"{r.findings:,}".replace(",", "."))
+        table.add_row(r.check_id, status_text(r.status, r.detail), number(r.findings))
     console.print(table)
     total = sum(r.findings for r in results)
     not_run = sum(1 for r in results if r.status != "ran")
     console.print(
-        f"{len(results)} kiểm tra, {total:,} phát hiện".replace(",", ".")
+        f"{len(results)} kiểm tra, {number(total)} phát hiện"
         + (f", {not_run} không chạy" if not_run else "")
-        + f" — {seconds:.1f} giây"
+        + f" — {seconds_text(seconds)}"
     )

@@ -49,7 +49,7 @@ def run(args) -> int:
     from loaders.load import load_source
     from soat import store
     from soat.engine import run_checks
-    from soat.report import print_check_summary
+    from soat.report import print_check_summary, seconds_text
 
     as_of = parse_as_of(args.as_of)
     year = parse_year(args.year)
@@ -86,12 +86,8 @@ def run(args) -> int:
         results = run_checks(con, result.snapshot_id)
     print_load_summary(con, result, console)
     print_check_summary(results, time.perf_counter() - t0 - result.seconds, console)
-    console.print(f"Tổng thời gian: {time.perf_counter() - t0:.1f} giây")
+    console.print(f"Tổng thời gian: {seconds_text(time.perf_counter() - t0)}")
     return 0
-
-
-def _n(x: int) -> str:
-    return f"{x:,}".replace(",", ".")
 
 
 def _table_label(name: str) -> str:
@@ -106,9 +102,11 @@ def _table_label(name: str) -> str:
 def print_load_summary(con, result, console) -> None:
     from rich.table import Table
 
+    from soat.report import number, seconds_text
+
     console.print(
         f"Bản chụp {result.snapshot_id}: năm học {result.school_year}, "
-        f"ngày chốt {result.as_of:%d/%m/%Y}, đọc trong {result.seconds:.1f} giây"
+        f"ngày chốt {result.as_of:%d/%m/%Y}, đọc trong {seconds_text(result.seconds)}"
     )
     table = Table(title="Số dòng đã nạp")
     table.add_column("Bảng")
@@ -120,7 +118,7 @@ def print_load_summary(con, result, console) -> None:
            FROM snapshot_tables WHERE snapshot_id = $s ORDER BY table_name""",
         {"s": result.snapshot_id},
     ).fetchall():
-        table.add_row(_table_label(row[0]), row[1], _n(row[2]), _n(row[3]))
+        table.add_row(_table_label(row[0]), row[1], number(row[2]), number(row[3]))
     console.print(table)
     for m in result.messages:
         if m.severity == "warning" or m.message.startswith("bỏ qua"):
@@ -143,7 +141,7 @@ def print_load_summary(con, result, console) -> None:
     if rejects:
         dropped = sum(1 for r in rejects if r[6])
         console.print(
-            f"{_n(len(rejects))} giá trị/dòng không đọc được ({_n(dropped)} dòng bị loại):"
+            f"{number(len(rejects))} giá trị/dòng không đọc được ({number(dropped)} dòng bị loại):"
         )
         for src, sheet, row, col, value, reason, is_dropped in rejects[:SHOW_REJECTS]:
             where = ", ".join(
@@ -162,4 +160,4 @@ def print_load_summary(con, result, console) -> None:
                 f"  {where}: {reason} — '{shown}' ({what})", highlight=False, markup=False
             )
         if len(rejects) > SHOW_REJECTS:
-            console.print(f"  … và {_n(len(rejects) - SHOW_REJECTS)} dòng khác")
+            console.print(f"  … và {number(len(rejects) - SHOW_REJECTS)} dòng khác")

@@ -35,6 +35,7 @@ def register(sub) -> None:
 def run(args) -> int:
     import re
 
+    from soat.report import number, seconds_text
     from soat.sample import generate
 
     if args.schools < 1:
@@ -53,8 +54,8 @@ def run(args) -> int:
         formats=args.format,
     )
     print(
-        f"Đã tạo tỉnh mẫu trong {s.out_dir} ({s.seconds:.1f} giây): {s.schools} trường, "
-        f"{s.classes} lớp, {s.students} học sinh, {s.staff} cán bộ; ngày chốt {s.as_of:%d/%m/%Y}"
+        f"Đã tạo tỉnh mẫu trong {s.out_dir} ({seconds_text(s.seconds)}): {number(s.schools)} "
+        f"trường, {number(s.classes)} lớp, {number(s.students)} học sinh, {number(s.staff)} cán bộ; ngày chốt {s.as_of:%d/%m/%Y}"
     )
     for table, name in s.files.items():
         print(f"  {table:<14} {name}")
