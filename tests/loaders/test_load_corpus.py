@@ -386,7 +386,12 @@ LOADING = {
     "corrupt_xlsx": absent_table_case(
         lambda t: {"hoc_sinh.xlsx": b"PK\x03\x04 this is not a real workbook"},
         "hoc_sinh.xlsx",
-        "không mở được tệp Excel",
+        "không mở được tệp Excel: tệp bị hỏng",
+    ),
+    "csv_named_xlsx": absent_table_case(
+        lambda t: {"hoc_sinh.xlsx": (HEAD_CSV + "\n" + GOOD_LINES[0] + "\n").encode()},
+        "hoc_sinh.xlsx",
+        "tệp không phải định dạng .xlsx (có thể là tệp CSV",
     ),
     "empty_file": absent_table_case(
         lambda t: {"hoc_sinh.csv": b"\n"}, "hoc_sinh.csv", "không tìm thấy dòng tiêu đề"
