@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loaders.contract import TABLES, table_label
+from loaders.contract import table_label
 from soat import vntime
 from soat.exports import findings as findings_export
 from soat.exports import late as late_export
@@ -61,27 +61,7 @@ CHECK_NAMES = {
     "submission.after_lock": "Đẩy dữ liệu sau ngày khóa sổ",
 }
 
-ENTITY = {
-    "student": "Học sinh",
-    "staff": "Cán bộ",
-    "class": "Lớp",
-    "school": "Trường",
-    "report": "Báo cáo",
-    "source": "Phần mềm",
-    "submission": "Nộp dữ liệu",
-}
-
-
-def _field_labels() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for table in TABLES.values():
-        for c in table.columns:
-            if c.headers:
-                out.setdefault(c.name, c.headers[0])
-    return out
-
-
-FIELDS = _field_labels()
+FIELDS = findings_export.FIELD_LABELS
 
 
 def level(code: str | None) -> str:
@@ -123,15 +103,7 @@ def check(check_id: str | None) -> str:
     return CHECK_NAMES.get(check_id, check_id)
 
 
-def field(name: str | None) -> str:
-    """A field's Vietnamese header; submission and source checks name a data type instead."""
-    if name is None:
-        return ""
-    if name in FIELDS:
-        return FIELDS[name]
-    if name in DATA_TYPES:
-        return DATA_TYPES[name][0]
-    return name
+field = findings_export.field_label  # as in the findings export's xlsx
 
 
 # Stored times are naive UTC (the app database, the snapshots' load and check times);

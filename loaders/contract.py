@@ -300,6 +300,17 @@ def table_label(name: str) -> str:
     return table.label if table is not None and table.label else name
 
 
+def field_labels() -> dict[str, str]:
+    """Each canonical column's Vietnamese name (its first header: "Địa chỉ thường trú"), for
+    findings' messages and wherever a field is shown."""
+    out: dict[str, str] = {}
+    for table in TABLES.values():
+        for c in table.columns:
+            if c.headers:
+                out.setdefault(c.name, c.headers[0])
+    return out
+
+
 def table_for_name(name: str) -> str | None:
     """Table whose name or alias matches a file/sheet name (case, diacritics, ' -_' ignored)."""
     from soat.vocab import name_key

@@ -260,13 +260,9 @@ def snapshot_params(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict:
 
 
 def create_field_labels(con: duckdb.DuckDBPyConnection) -> None:
-    from loaders.contract import TABLES
+    from loaders.contract import field_labels
 
-    labels: dict[str, str] = {}
-    for table in TABLES.values():
-        for c in table.columns:
-            if c.headers:
-                labels.setdefault(c.name, c.headers[0])
+    labels = field_labels()
     con.execute(
         f"CREATE OR REPLACE TABLE {WORK_DB}.main.field_labels (field VARCHAR, label VARCHAR)"
     )

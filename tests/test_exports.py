@@ -222,6 +222,13 @@ def test_xlsx_findings(capsys, db, tmp_path):
     assert ws.freeze_panes == "A3"
     assert ws.auto_filter.ref.startswith("A2:")
     assert ws["B3"].value == "Lỗi" and ws["D3"].value == "HS1"
+    # the field as officers read it (the csv keeps the code)
+    field = FINDINGS_COLUMNS.index("field") + 1
+    codes = [r["field"] for r in rows(export(capsys, db, "findings", "--unit", "79760")[1])]
+    shown = [ws.cell(row=3 + i, column=field).value for i in range(len(codes))]
+    assert codes and all(c in findings_export.FIELD_LABELS for c in codes if c)
+    assert shown == [findings_export.field_label(c) or None for c in codes]
+    assert not set(shown) & set(codes)
     width = ws.column_dimensions["J"].width
     assert width >= len(ws["J3"].value) or width >= 60
 
@@ -268,3 +275,11 @@ def test_only_checked_snapshots(capsys, db):
     assert code == 1 and "chưa được kiểm tra" in err
     code, out, _ = export(capsys, db, "findings")  # default: latest checked = 1
     assert code == 0 and len(rows(out)) == 3
+
+
+def test_field_label_names_columns_and_data_types():
+    assert findings_export.field_label("permanent_address") == "Địa chỉ thường trú"
+    assert findings_export.field_label("citizen_id") == "Số định danh cá nhân"
+    assert findings_export.field_label("budget") == "Ngân sách"  # submission checks
+    assert findings_export.field_label("unknown_field") == "unknown_field"
+    assert findings_export.field_label(None) == ""

@@ -13,8 +13,10 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from loaders.contract import field_labels
 from soat.scope import Scope, masked_value_sql, scope_sql
 from soat.store import FINDING_COLUMNS
+from soat.vocab import DATA_TYPES
 
 COLUMNS = list(FINDING_COLUMNS)
 
@@ -35,6 +37,7 @@ TITLE_VI = "Danh sách lỗi dữ liệu cần sửa"
 PERCENT_COLUMNS: tuple[str, ...] = ()
 
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
+FIELD_LABELS = field_labels()
 ENTITY_VI = {
     "student": "Học sinh",
     "staff": "Cán bộ",
@@ -96,8 +99,24 @@ def frame(
     return pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.String), orient="row")
 
 
+def field_label(name: str | None) -> str:
+    """A finding's field as officers read it: the column's Vietnamese header ("Địa chỉ
+    thường trú"); submission and source checks name a data type ("Ngân sách") instead."""
+    if name is None:
+        return ""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    if name in DATA_TYPES:
+        return DATA_TYPES[name][0]
+    return name
+
+
 def vietnamese(df: pl.DataFrame) -> pl.DataFrame:
-    """Severity and entity as officers read them (for the xlsx export)."""
+    """Severity, entity and field as officers read them (for the xlsx export; the csv keeps
+    the codes)."""
+    fields = {f: field_label(f) for f in df.get_column("field").unique().to_list() if f}
     return df.with_columns(
-        pl.col("severity").replace(SEVERITY_VI), pl.col("entity").replace(ENTITY_VI)
+        pl.col("severity").replace(SEVERITY_VI),
+        pl.col("entity").replace(ENTITY_VI),
+        pl.col("field").replace(fields),
     )
