@@ -61,8 +61,6 @@ CHECK_NAMES = {
     "submission.after_lock": "Đẩy dữ liệu sau ngày khóa sổ",
 }
 
-FIELDS = findings_export.FIELD_LABELS
-
 
 def level(code: str | None) -> str:
     if code is None:

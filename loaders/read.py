@@ -542,18 +542,27 @@ def open_workbook(path: Path, label: str):
     try:
         return fastexcel.read_excel(str(path))
     except Exception as exc:  # noqa: BLE001 - calamine raises several kinds for broken files
-        with open(path, "rb") as f:
-            head = f.read(8)
-        if path.suffix.lower() == ".xlsx" and not head.startswith(b"PK"):  # not a zip at all
+        try:
+            with open(path, "rb") as f:
+                head = f.read(8)
+        except OSError:
+            head = b""
+        if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE container: encrypted, or a real .xls
             why = (
-                "tệp không phải định dạng .xlsx (có thể là tệp CSV, HTML hoặc .xls được đổi "
-                "đuôi); hãy mở bằng Excel và lưu lại dạng .xlsx, hoặc xuất lại từ phần mềm"
+                "tệp được đặt mật khẩu hoặc là tệp Excel cũ (.xls); hãy bỏ mật khẩu và lưu lại "
+                "dạng .xlsx"
+            )
+        elif path.suffix.lower() == ".xlsx" and head and not head.startswith(b"PK"):
+            why = (  # not a zip at all
+                "tệp không phải định dạng .xlsx (có thể là tệp CSV hoặc HTML được đổi đuôi); "
+                "hãy mở bằng Excel và lưu lại dạng .xlsx, hoặc xuất lại từ phần mềm"
             )
         else:
             why = "tệp bị hỏng hoặc chưa tải về hết; hãy xuất lại từ phần mềm"
-        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        first = (str(exc).splitlines() or [""])[0][:200]
         raise SoatError(
-            f"không mở được tệp Excel: {why} (chi tiết: {detail})", source=label
+            f"không mở được tệp Excel: {why} (chi tiết: {type(exc).__name__}: {first})",
+            source=label,
         ) from exc
 
 

@@ -388,6 +388,11 @@ LOADING = {
         "hoc_sinh.xlsx",
         "không mở được tệp Excel: tệp bị hỏng",
     ),
+    "encrypted_or_old_xlsx": absent_table_case(  # an OLE container, as Excel writes both
+        lambda t: {"hoc_sinh.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)},
+        "hoc_sinh.xlsx",
+        "tệp được đặt mật khẩu hoặc là tệp Excel cũ (.xls)",
+    ),
     "csv_named_xlsx": absent_table_case(
         lambda t: {"hoc_sinh.xlsx": (HEAD_CSV + "\n" + GOOD_LINES[0] + "\n").encode()},
         "hoc_sinh.xlsx",
