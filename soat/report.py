@@ -36,9 +36,11 @@ def print_check_summary(results, seconds: float, console: Console | None = None)
         table.add_row(r.check_id, status_text(r.status, r.detail), number(r.findings))
     console.print(table)
     total = sum(r.findings for r in results)
-    not_run = sum(1 for r in results if r.status != "ran")
+    not_run = sum(1 for r in results if r.status == "not_run")
+    failed = sum(1 for r in results if r.status == "failed")
     console.print(
         f"{len(results)} kiểm tra, {number(total)} phát hiện"
         + (f", {not_run} không chạy" if not_run else "")
+        + (f", {failed} lỗi" if failed else "")
         + f" — {seconds_text(seconds)}"
     )

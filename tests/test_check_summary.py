@@ -20,7 +20,7 @@ def test_summary_reads_as_vietnamese():
     print_check_summary(results, 1.25, Console(file=out, width=200))
     text = out.getvalue()
     # the thousands separator is a dot, the decimal one a comma; the sentence keeps its comma
-    assert "3 kiểm tra, 12.345 phát hiện, 2 không chạy — 1,2 giây" in text
+    assert "3 kiểm tra, 12.345 phát hiện, 1 không chạy, 1 lỗi — 1,2 giây" in text
     assert "không chạy (không có dữ liệu: classes)" in text  # said once, not twice
     assert status_text("failed", "Binder Error: x") == "lỗi: Binder Error: x"
     assert status_text("ran", None) == "đã chạy"

@@ -54,8 +54,9 @@ def run(args) -> int:
         formats=args.format,
     )
     print(
-        f"Đã tạo tỉnh mẫu trong {s.out_dir} ({seconds_text(s.seconds)}): {number(s.schools)} "
-        f"trường, {number(s.classes)} lớp, {number(s.students)} học sinh, {number(s.staff)} cán bộ; ngày chốt {s.as_of:%d/%m/%Y}"
+        f"Đã tạo tỉnh mẫu trong {s.out_dir} ({seconds_text(s.seconds)}): "
+        f"{number(s.schools)} trường, {number(s.classes)} lớp, {number(s.students)} học sinh, "
+        f"{number(s.staff)} cán bộ; ngày chốt {s.as_of:%d/%m/%Y}"
     )
     for table, name in s.files.items():
         print(f"  {table:<14} {name}")
