@@ -165,6 +165,25 @@ def units(snapshot_id: int, scope: Scope) -> pl.DataFrame:
     return _frame(sql, _p(snapshot_id, scope))
 
 
+def unknown_codes(snapshot_id: int, units: list[str], school: str | None) -> list[str]:
+    """The unit codes and the school code of a new account that the snapshot does not know
+    (the accounts page warns: a mistyped code leaves an account that sees nothing)."""
+    out = _frame(
+        """SELECT code FROM (
+               SELECT u AS code, 0 AS pos FROM unnest(CAST($units AS VARCHAR[])) AS t(u)
+               WHERE u NOT IN (SELECT unit_code FROM unit_closure
+                               WHERE snapshot_id = $snapshot_id AND unit_code IS NOT NULL)
+               UNION ALL
+               SELECT $school, 1 WHERE $school IS NOT NULL
+                 AND $school NOT IN (SELECT school_code FROM schools
+                                     WHERE snapshot_id = $snapshot_id AND school_code IS NOT NULL))
+           ORDER BY pos""",
+        {"snapshot_id": snapshot_id, "units": list(units), "school": school},
+        {"code": pl.Utf8},
+    )
+    return out["code"].to_list()
+
+
 def periods(snapshot_id: int, scope: Scope) -> list[str]:
     sql = f"""SELECT DISTINCT t.period FROM submission_status t
               WHERE t.snapshot_id = $snapshot_id AND t.period IS NOT NULL AND {scope_sql("t")}

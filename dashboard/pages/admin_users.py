@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import query
 from dashboard.auth import require_admin
 from dashboard.components.grid import dataframe
 from soat import accounts
@@ -14,6 +15,10 @@ from soat.vocab import LEVELS
 scope = require_admin()
 
 st.title("Tài khoản")
+
+# what the last action did, shown once after the rerun that refreshes the lists below
+for kind, text in st.session_state.pop("admin_flash", []):
+    getattr(st, kind)(text)
 
 users = accounts.list_users()
 if users:
@@ -53,19 +58,38 @@ with st.form("admin_add_user", clear_on_submit=True):
     )
     school = st.text_input("Mã trường (tài khoản trường)", key="admin_new_school")
     if st.form_submit_button("Tạo tài khoản"):
+        unit_codes = [u.strip() for u in units.replace(";", ",").split(",") if u.strip()]
         try:
-            accounts.create_user(
+            user = accounts.create_user(
                 username,
                 password,
                 role,
-                units=[u for u in units.replace(";", ",").split(",") if u.strip()] or None,
+                units=unit_codes or None,
                 levels=levels or None,
                 school=school or None,
                 by=scope.user,
             )
-            st.success(f"Đã tạo tài khoản {username.strip()}")
         except SoatError as exc:
             st.error(str(exc))
+        else:
+            flash = [("success", f"Đã tạo tài khoản {user.username}")]
+            snaps = query.snapshots()
+            unknown = (
+                query.unknown_codes(int(snaps["snapshot_id"][0]), user.units or [], user.school)
+                if snaps.height
+                else []
+            )
+            if unknown:
+                flash.append(
+                    (
+                        "warning",
+                        f"Bản chụp mới nhất không có mã {', '.join(unknown)}: tài khoản này "
+                        "chưa thấy trường nào cho đến khi dữ liệu có mã đó. Nếu gõ nhầm, hãy vô "
+                        "hiệu hoá tài khoản và tạo lại.",
+                    )
+                )
+            st.session_state["admin_flash"] = flash
+            st.rerun()
 
 st.subheader("Vô hiệu hoá / mở lại")
 names = [u.username for u in users if u.username != scope.user]
@@ -74,11 +98,11 @@ if names:
     c1, c2 = st.columns(2)
     if c1.button("Vô hiệu hoá", key="admin_disable"):
         accounts.set_disabled(target, True, by=scope.user)
-        st.success(f"Đã vô hiệu hoá {target}")
+        st.session_state["admin_flash"] = [("success", f"Đã vô hiệu hoá {target}")]
         st.rerun()
     if c2.button("Mở lại", key="admin_enable"):
         accounts.set_disabled(target, False, by=scope.user)
-        st.success(f"Đã mở lại {target}")
+        st.session_state["admin_flash"] = [("success", f"Đã mở lại {target}")]
         st.rerun()
 else:
     st.caption("Chưa có tài khoản nào khác để vô hiệu hoá hay mở lại.")

@@ -443,3 +443,32 @@ def _text_nulls(df) -> dict:
         for col in df.columns
         if pd.api.types.is_string_dtype(df[col]) and df[col].isna().any()
     }
+
+
+def test_new_account_with_unknown_codes_is_warned_and_listed(duck, app_db):
+    at = open_page(logged_in("admin"), "pages/admin_users.py")
+    at.text_input(key="admin_new_username").input("phong_moi")
+    at.text_input(key="admin_new_password").input("Mat-khau-phong-moi-1")
+    at.selectbox(key="admin_new_role").set_value("unit_officer")
+    at.text_input(key="admin_new_units").input("79760; 99999")
+    next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
+    no_exception(at)
+    assert [s.value for s in at.success] == ["Đã tạo tài khoản phong_moi"]
+    (warning,) = [w.value for w in at.warning]
+    assert "99999" in warning and "79760" not in warning  # the known unit is not named
+    accounts_shown = next(d.value for d in at.dataframe if "Tên đăng nhập" in d.value.columns)
+    assert "phong_moi" in list(accounts_shown["Tên đăng nhập"])  # the list is fresh
+    assert "phong_moi" in at.selectbox(key="admin_target").options
+    at.selectbox(key="admin_target").set_value("phong_moi")
+    at.button(key="admin_disable").click().run()
+    assert [s.value for s in at.success] == ["Đã vô hiệu hoá phong_moi"]  # shown after the rerun
+    at.run()
+    assert not at.success  # once
+
+    at.text_input(key="admin_new_username").input("truong_s1")
+    at.text_input(key="admin_new_password").input("Mat-khau-truong-s1")
+    at.selectbox(key="admin_new_role").set_value("school")
+    at.text_input(key="admin_new_school").input("S1")
+    next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
+    assert [s.value for s in at.success] == ["Đã tạo tài khoản truong_s1"]
+    assert not at.warning  # S1 is a school of the snapshot
