@@ -17,7 +17,9 @@ def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from loaders.contract import table_label
     from soat import store, vntime
+    from soat.report import number
 
     con = store.connect(args.db)
     rows = con.execute(
@@ -34,8 +36,9 @@ def run(args) -> int:
     for h in ("Mã", "Tên", "Nguồn", "Ngày chốt", "Nạp lúc", "Năm học", "Số dòng", "Đã kiểm tra"):
         table.add_column(h)
     for sid, name, source, as_of, loaded_at, year, counts, _rej, checked in rows:
-        counts_text = ", ".join(
-            f"{k}: {v:,}".replace(",", ".") for k, v in sorted((counts or {}).items())
+        counts_text = ", ".join(  # "Học sinh: 8.343", as `soat load` names the tables
+            f"{label}: {number(v)}"
+            for label, v in sorted((table_label(k), v) for k, v in (counts or {}).items())
         )
         table.add_row(
             str(sid),

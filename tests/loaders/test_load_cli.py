@@ -57,7 +57,7 @@ def test_load_prints_summary_and_runs_checks(tmp_path, capsys):
     con.close()
     assert main(["snapshots", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "Thử" in out and "15/10/2024" in out and "students: 3" in out
+    assert "Thử" in out and "15/10/2024" in out and "Học sinh: 3" in out
 
 
 def test_many_rejects_are_truncated(tmp_path, capsys):
