@@ -97,14 +97,40 @@ def run_add(args) -> int:
 
 
 def run_list(args) -> int:
-    from soat import accounts
+    """The accounts as a table in Vietnamese; each role with its code for --role, the
+    creation time in Vietnam's time (stored as UTC)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from soat import accounts, vntime
     from soat.appdb import utcnow
 
     now = utcnow()
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     rows = accounts.list_users(app_db=args.app_db)
     if not rows:
-        print("Chưa có tài khoản nào.")
+        console.print("Chưa có tài khoản nào.")
         return 0
+    table = Table(title="Tài khoản")
+    for h in ("Tên đăng nhập", "Vai trò", "Đơn vị", "Cấp học", "Trường", "Trạng thái", "Tạo lúc"):
+        table.add_column(h)
+    for u in rows:
+        status = (
+            "Vô hiệu"
+            if u.disabled
+            else ("Tạm khoá" if u.locked_until and u.locked_until > now else "Hoạt động")
+        )
+        table.add_row(
+            u.username,
+            f"{accounts.ROLE_LABELS.get(u.role, u.role)} ({u.role})",
+            ", ".join(u.units or ()),
+            ", ".join(u.levels or ()) or "Tất cả",
+            u.school or "",
+            status,
+            f"{vntime.vn(u.created_at):%d/%m/%Y %H:%M}" if u.created_at else "",
+        )
+    console.print(table)
+    return 0
     print("\t".join(["username", "role", "units", "levels", "school", "status", "created_at"]))
     for u in rows:
         status = (

@@ -47,7 +47,17 @@ def test_add_list_disable_enable_passwd(sqlite_db, stdin, capsys):
     capsys.readouterr()
     assert main(["users", "list"]) == 0
     out = capsys.readouterr().out
-    assert "canbo\tunit_officer\t79760,79761\tTH\t\tactive" in out
+    line = next(ln for ln in out.splitlines() if "canbo" in ln)
+    cells = [c.strip() for c in line.strip("│ ").split("│")]
+    assert cells[:6] == [
+        "canbo",
+        "Cán bộ Phòng/Xã (unit_officer)",
+        "79760, 79761",
+        "TH",
+        "",
+        "Hoạt động",
+    ]
+    assert "Tạo lúc" in out and "active" not in out
     assert PW not in out
     assert main(["users", "disable", "canbo"]) == 0
     assert accounts.get_user("canbo").disabled
