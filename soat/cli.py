@@ -8,6 +8,7 @@ reaches a user: unexpected errors print one line (set SOAT_DEBUG=1 for the trace
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -16,6 +17,42 @@ import traceback
 from soat.errors import SoatError, UsageError
 
 COMMANDS = ("load", "check", "snapshots", "export", "serve", "demo", "sample", "users", "changes")
+
+# argparse's own words (help headings, usage errors), in Vietnamese like the rest of the
+# command line. argparse looks each up through its module-level `_` (gettext) when it
+# builds a parser or prints; main() swaps in this table meanwhile (_vietnamese_argparse),
+# so other argparse users in the process are not touched. Unlisted strings stay as they are.
+ARGPARSE_VI = {
+    "usage: ": "cách dùng: ",
+    "positional arguments": "tham số",
+    "options": "tùy chọn",
+    "show this help message and exit": "in hướng dẫn này rồi thoát",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "giá trị %(value)r không hợp lệ (chọn một trong: %(choices)s)"
+    ),
+    "invalid %(type)s value: %(value)r": "giá trị %(value)r không hợp lệ (cần kiểu %(type)s)",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "không hiểu tham số: %s",
+    "expected one argument": "cần một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "expected at most one argument": "cần nhiều nhất một giá trị",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "tùy chọn %(option)s không rõ: có thể là %(matches)s"
+    ),
+    "not allowed with argument %s": "không dùng cùng tham số %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+}
+
+
+@contextlib.contextmanager
+def _vietnamese_argparse():
+    english = argparse._  # type: ignore[attr-defined]
+    argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = english  # type: ignore[attr-defined]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="DuckDB file (default: $SOAT_DB, else data/soat.duckdb)")
+    parser.add_argument(
+        "--db", help="tệp DuckDB (mặc định: $SOAT_DB, nếu không có thì data/soat.duckdb)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,11 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return 2
+    with _vietnamese_argparse():  # headings are set when a parser is built, errors when parsing
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return 2
     try:
         return int(args.func(args) or 0)
     except SoatError as exc:

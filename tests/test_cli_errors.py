@@ -33,3 +33,26 @@ def test_csv_file_has_a_bom_for_excel_stdout_does_not(tmp_path, capsys):
     capsys.readouterr()
     assert main(["export", "schools", "--db", str(db)]) == 0
     assert capsys.readouterr().out.startswith("school_code,")
+
+
+def test_help_and_usage_errors_read_as_vietnamese(capsys):
+    """argparse's own words (headings, usage errors) are Vietnamese like the rest."""
+    import pytest
+
+    from soat.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["load", "-h"])
+    out = capsys.readouterr().out
+    assert "cách dùng: soat load" in out and "tùy chọn:" in out
+    assert "in hướng dẫn này rồi thoát" in out and "tệp DuckDB" in out
+    assert "usage:" not in out and "show this help" not in out
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "nope"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "giá trị 'nope' không hợp lệ (chọn một trong:" in err
+    assert "invalid choice" not in err
+    with pytest.raises(SystemExit):
+        main(["load"])
+    assert "thiếu tham số bắt buộc: source" in capsys.readouterr().err

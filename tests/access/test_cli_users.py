@@ -73,7 +73,7 @@ def test_add_list_disable_enable_passwd(sqlite_db, stdin, capsys):
 @pytest.mark.parametrize(
     "argv, feed, code, msg",
     [
-        (["users", "add", "x", "--role", "boss", "--password-stdin"], PW, 2, "invalid choice"),
+        (["users", "add", "x", "--role", "boss", "--password-stdin"], PW, 2, "không hợp lệ"),
         (["users", "add", "x", "--password-stdin"], PW, 2, "--role"),
         (["users", "add", "x", "--role", "school", "--password-stdin"], PW, 1, "--school"),
         (
