@@ -131,27 +131,6 @@ def run_list(args) -> int:
         )
     console.print(table)
     return 0
-    print("\t".join(["username", "role", "units", "levels", "school", "status", "created_at"]))
-    for u in rows:
-        status = (
-            "disabled"
-            if u.disabled
-            else ("locked" if u.locked_until and u.locked_until > now else "active")
-        )
-        print(
-            "\t".join(
-                [
-                    u.username,
-                    u.role,
-                    ",".join(u.units or ()),
-                    ",".join(u.levels or ()) or "*",
-                    u.school or "",
-                    status,
-                    u.created_at.strftime("%Y-%m-%d %H:%M") if u.created_at else "",
-                ]
-            )
-        )
-    return 0
 
 
 def run_disable(args) -> int:
