@@ -67,6 +67,14 @@ class User:
     def scope(self) -> Scope:
         return scope_for(self)
 
+    def status_label(self, now: datetime | None = None) -> str:
+        """'Vô hiệu', 'Tạm khoá' (too many failed logins, until locked_until) or 'Hoạt
+        động', for the accounts page and `soat users list`."""
+        if self.disabled:
+            return "Vô hiệu"
+        locked = self.locked_until is not None and self.locked_until > (now or utcnow())
+        return "Tạm khoá" if locked else "Hoạt động"
+
 
 def _rounds() -> int:
     try:

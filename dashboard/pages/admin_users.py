@@ -30,10 +30,7 @@ if users:
                 "Đơn vị": [", ".join(u.units or ()) for u in users],
                 "Cấp học": [", ".join(u.levels or ()) or "Tất cả" for u in users],
                 "Trường": [u.school or "" for u in users],
-                "Trạng thái": [
-                    "Vô hiệu" if u.disabled else ("Tạm khoá" if u.locked_until else "Hoạt động")
-                    for u in users
-                ],
+                "Trạng thái": [u.status_label() for u in users],
             }
         ),
         hide_index=True,

@@ -103,9 +103,7 @@ def run_list(args) -> int:
     from rich.table import Table
 
     from soat import accounts, vntime
-    from soat.appdb import utcnow
 
-    now = utcnow()
     console = Console() if sys.stdout.isatty() else Console(width=200)
     rows = accounts.list_users(app_db=args.app_db)
     if not rows:
@@ -115,18 +113,13 @@ def run_list(args) -> int:
     for h in ("Tên đăng nhập", "Vai trò", "Đơn vị", "Cấp học", "Trường", "Trạng thái", "Tạo lúc"):
         table.add_column(h)
     for u in rows:
-        status = (
-            "Vô hiệu"
-            if u.disabled
-            else ("Tạm khoá" if u.locked_until and u.locked_until > now else "Hoạt động")
-        )
         table.add_row(
             u.username,
             f"{accounts.ROLE_LABELS.get(u.role, u.role)} ({u.role})",
             ", ".join(u.units or ()),
             ", ".join(u.levels or ()) or "Tất cả",
             u.school or "",
-            status,
+            u.status_label(),
             f"{vntime.vn(u.created_at):%d/%m/%Y %H:%M}" if u.created_at else "",
         )
     console.print(table)

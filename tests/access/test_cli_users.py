@@ -142,3 +142,16 @@ def _run(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code)
+
+
+def test_status_label_follows_the_lock_until_it_ends():
+    import datetime as dt
+
+    now = dt.datetime(2026, 12, 2, 12, 0)
+    base = {"role": "school", "units": None, "levels": None, "school": "S1"}
+    user = accounts.User("a", disabled=False, **base)
+    assert user.status_label(now) == "Hoạt động"
+    locked = accounts.User("b", disabled=False, locked_until=now + dt.timedelta(minutes=5), **base)
+    assert locked.status_label(now) == "Tạm khoá"
+    assert locked.status_label(now + dt.timedelta(minutes=6)) == "Hoạt động"  # lock ended
+    assert accounts.User("c", disabled=True, **base).status_label(now) == "Vô hiệu"
