@@ -227,7 +227,8 @@ FROM schools WHERE snapshot_id = $snapshot_id GROUP BY school_code
 """
 
 WRAP = """
-INSERT INTO findings
+INSERT INTO findings (snapshot_id, check_id, severity, entity, record_key, school_code,
+                      unit_code, level, field, value, message, period)
 SELECT $snapshot_id, $check_id, $severity, $entity,
        q.record_key, q.school_code, sch.unit_code,
        coalesce(q.level, CASE WHEN len(sch.levels) = 1 THEN sch.levels[1] END),

@@ -85,7 +85,10 @@ CREATE TABLE IF NOT EXISTS findings (
     field         VARCHAR,
     value         VARCHAR,
     message       VARCHAR,
-    period        VARCHAR       -- submission checks only; not part of the export shape
+    period        VARCHAR,      -- submission checks only; not part of the export shape
+    change        VARCHAR,      -- against the previous checked snapshot: new | persisting
+                                -- (NULL when there is none)
+    since         DATE          -- as-of date of the first snapshot of the finding's unbroken run
 );
 CREATE TABLE IF NOT EXISTS check_runs (
     snapshot_id   INTEGER,

@@ -63,7 +63,7 @@ def build(con) -> int:
             ):
                 con.execute(
                     """INSERT INTO findings VALUES ($s, 'student.x', 'error', 'student', $rk, $code,
-                       $unit, $level, $field, $value, 'msg', NULL)""",
+                       $unit, $level, $field, $value, 'msg', NULL, NULL, NULL)""",
                     {
                         "s": sid,
                         "rk": f"HS_{code}",
