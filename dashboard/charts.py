@@ -1,4 +1,8 @@
-"""Plotly figures of the dashboard (Vietnamese labels, percentages 0–100)."""
+"""Plotly figures of the dashboard (Vietnamese labels, percentages 0–100).
+
+Plotly Express takes the polars frames as they are (through narwhals): no conversion to
+pandas on a request path, where a conversion waits on polars' thread pool while holding
+the GIL (docs/architecture.md, "Many sessions at once")."""
 
 from __future__ import annotations
 
@@ -89,7 +93,7 @@ def status_by_unit(df: pl.DataFrame) -> go.Figure:
     )
     order = [s for s in STATUS_COLORS if s in set(d["Trạng thái"].to_list())]
     fig = px.bar(
-        d.to_pandas(),
+        d,
         x="n",
         y="unit_name",
         color="Trạng thái",
@@ -106,9 +110,7 @@ def ranked_bars(
     df: pl.DataFrame, x: str, y: str, title: str, x_label: str, y_label: str
 ) -> go.Figure:
     d = df.head(30).reverse()
-    fig = px.bar(
-        d.to_pandas(), x=x, y=y, orientation="h", title=title, labels={x: x_label, y: y_label}
-    )
+    fig = px.bar(d, x=x, y=y, orientation="h", title=title, labels={x: x_label, y: y_label})
     fig.update_traces(marker_color="#c62828")
     return _layout(fig, height=max(220, 60 + 28 * d.height))
 
@@ -141,7 +143,7 @@ def trend_lines(df: pl.DataFrame) -> go.Figure:
         pl.col("m").replace_strict(TREND_SERIES).alias("Chỉ số"),
     )
     fig = px.line(
-        long.to_pandas(),
+        long,
         x="Bản chụp",
         y="Tỷ lệ (%)",
         color="Chỉ số",
@@ -155,7 +157,7 @@ def trend_lines(df: pl.DataFrame) -> go.Figure:
 
 def errors_line(df: pl.DataFrame) -> go.Figure:
     fig = px.line(
-        _snapshot_axis(df).to_pandas(),
+        _snapshot_axis(df),
         x="Bản chụp",
         y="errors",
         markers=True,
@@ -180,7 +182,7 @@ def metrics_by_level(df: pl.DataFrame) -> go.Figure:
         (pl.col("v") * 100).alias("Tỷ lệ (%)"), pl.col("m").replace_strict(cols).alias("Chỉ số")
     )
     fig = px.bar(
-        long.to_pandas(),
+        long,
         x="Chỉ số",
         y="Tỷ lệ (%)",
         color="level",

@@ -150,15 +150,14 @@ def for_display(df):
     )
 
 
-def mapped(column: str, fn):
-    """`pl.col(column)` through one of the label functions above, called once per distinct
-    value (not once per row: the late and changes tables of a large province have ~100 k
-    rows); nulls stay null, as with `map_elements`."""
+def mapped(df, column: str, fn):
+    """`pl.col(column)` of `df` through one of the label functions above: a lookup
+    (`replace_strict` with a dict built here, one call of `fn` per distinct value), never a
+    Python callback inside a polars expression. A callback runs on polars' thread pool and
+    needs the GIL, while another session's script thread may hold the GIL waiting for that
+    pool: under a dozen sessions the server froze for good (issue 17). Nulls stay null."""
     import polars as pl
 
-    def apply(s):
-        s = s.cast(pl.Utf8)
-        table = {v: fn(v) for v in s.drop_nulls().unique().to_list()}
-        return s.replace_strict(table, default=None, return_dtype=pl.Utf8)
-
-    return pl.col(column).map_batches(apply, return_dtype=pl.Utf8)
+    values = df.get_column(column).cast(pl.Utf8).drop_nulls().unique().to_list()
+    table = {v: fn(v) for v in values}
+    return pl.col(column).cast(pl.Utf8).replace_strict(table, default=None, return_dtype=pl.Utf8)

@@ -54,10 +54,11 @@ else:
         )
     else:
         st.subheader(f"Bản chụp #{sid}: bảng và nguồn")
+        tables = query.snapshot_tables(sid, scope)
         dataframe(
             labels.for_display(
-                query.snapshot_tables(sid, scope).select(
-                    labels.mapped("table_name", labels.table_name).alias("Bảng"),
+                tables.select(
+                    labels.mapped(tables, "table_name", labels.table_name).alias("Bảng"),
                     pl.col("source").alias("Tệp / nguồn"),
                     pl.col("sheet").alias("Sheet"),
                     pl.col("header_row").alias("Dòng tiêu đề"),
@@ -84,10 +85,11 @@ else:
                 )
                 - 1
             )
+            rejected = query.rejects(sid, scope, page)
             dataframe(
                 labels.for_display(
-                    query.rejects(sid, scope, page).select(
-                        labels.mapped("table_name", labels.table_name).alias("Bảng"),
+                    rejected.select(
+                        labels.mapped(rejected, "table_name", labels.table_name).alias("Bảng"),
                         pl.col("source").alias("Tệp"),
                         pl.col("sheet").alias("Sheet"),
                         pl.col("row").alias("Dòng"),
@@ -126,7 +128,7 @@ else:
                     labels.for_display(
                         runs.select(
                             pl.col("check_id").alias("Mã kiểm tra"),
-                            labels.mapped("check_id", labels.check).alias("Kiểm tra"),
+                            labels.mapped(runs, "check_id", labels.check).alias("Kiểm tra"),
                             pl.col("status")
                             .replace_strict(
                                 {"ran": "Đã chạy", "not_run": "Không chạy", "failed": "Lỗi"},

@@ -150,9 +150,8 @@ if drill["unit"] is None:
         ),
         key="ch_units",
     )
-    cs = query.checks_summary(sid, scope, f).with_columns(
-        labels.mapped("check_id", labels.check).alias("name")
-    )
+    cs = query.checks_summary(sid, scope, f)
+    cs = cs.with_columns(labels.mapped(cs, "check_id", labels.check).alias("name"))
     c2.plotly_chart(
         charts.ranked_bars(
             cs, "findings", "name", "Phát hiện theo loại kiểm tra", "Số phát hiện", "Kiểm tra"
@@ -210,10 +209,10 @@ elif drill["check"] is None:
         st.stop()
     st.caption("Chọn một dòng để xem từng hồ sơ.")
     show = df.select(
-        labels.mapped("check_id", labels.check).alias("Kiểm tra"),
+        labels.mapped(df, "check_id", labels.check).alias("Kiểm tra"),
         pl.col("check_id").alias("Mã kiểm tra"),
         pl.col("severity").replace_strict(labels.SEVERITY, default=pl.col("severity")).alias("Mức"),
-        labels.mapped("field", labels.field).alias("Trường thông tin"),
+        labels.mapped(df, "field", labels.field).alias("Trường thông tin"),
         pl.col("findings").alias("Số phát hiện"),
         pl.col("records_flagged").alias("Số hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ"),
@@ -242,10 +241,10 @@ else:
         recs.select(
             pl.col("record_key").alias("Mã hồ sơ"),
             pl.col("level").alias("Cấp học"),
-            labels.mapped("field", labels.field).alias("Trường thông tin"),
+            labels.mapped(recs, "field", labels.field).alias("Trường thông tin"),
             pl.col("value").alias("Giá trị"),
             pl.col("message").alias("Nội dung cần sửa"),
-            labels.mapped("period", labels.period).alias("Kỳ"),
+            labels.mapped(recs, "period", labels.period).alias("Kỳ"),
         ),
         hide_index=True,
         column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},

@@ -85,8 +85,8 @@ else:
     st.table(
         up.select(
             pl.col("due_date").dt.strftime("%d/%m/%Y").alias("Hạn nộp"),
-            labels.mapped("period", labels.period).alias("Kỳ"),
-            labels.mapped("data_type", labels.data_type).alias("Loại dữ liệu"),
+            labels.mapped(up, "period", labels.period).alias("Kỳ"),
+            labels.mapped(up, "data_type", labels.data_type).alias("Loại dữ liệu"),
             pl.col("target").alias("Nộp lên"),
             pl.col("level").alias("Cấp học"),
             pl.col("schools").alias("Số trường phải nộp"),

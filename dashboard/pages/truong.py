@@ -98,8 +98,8 @@ else:
     dataframe(
         labels.for_display(
             subs.select(
-                labels.mapped("period", labels.period).alias("Kỳ"),
-                labels.mapped("data_type", labels.data_type).alias("Loại dữ liệu"),
+                labels.mapped(subs, "period", labels.period).alias("Kỳ"),
+                labels.mapped(subs, "data_type", labels.data_type).alias("Loại dữ liệu"),
                 pl.col("target").alias("Nộp lên"),
                 pl.col("level").alias("Cấp học"),
                 pl.col("due_date").alias("Hạn nộp"),
@@ -150,13 +150,13 @@ else:
     )
     dataframe(
         recs.select(
-            labels.mapped("check_id", labels.check).alias("Kiểm tra"),
+            labels.mapped(recs, "check_id", labels.check).alias("Kiểm tra"),
             pl.col("severity")
             .replace_strict(labels.SEVERITY, default=pl.col("severity"))
             .alias("Mức"),
             pl.col("record_key").alias("Mã hồ sơ"),
             pl.col("level").alias("Cấp học"),
-            labels.mapped("field", labels.field).alias("Trường thông tin"),
+            labels.mapped(recs, "field", labels.field).alias("Trường thông tin"),
             pl.col("value").alias("Giá trị"),
             pl.col("message").alias("Nội dung cần sửa"),
         ),

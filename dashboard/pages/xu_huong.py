@@ -71,8 +71,8 @@ dataframe(
         pl.col("school_name").alias("Tên trường"),
         pl.col("unit_code").alias("Mã đơn vị"),
         pl.col("level").alias("Cấp học"),
-        labels.mapped("period", labels.period).alias("Kỳ"),
-        labels.mapped("data_type", labels.data_type).alias("Loại dữ liệu"),
+        labels.mapped(df, "period", labels.period).alias("Kỳ"),
+        labels.mapped(df, "data_type", labels.data_type).alias("Loại dữ liệu"),
         pl.col("target").alias("Nộp lên"),
         pl.col("due_date").alias("Hạn nộp"),
         pl.col("status_before")

@@ -39,10 +39,10 @@ def _warm() -> None:
 
     from dashboard import auth, charts, db, downloads, labels, query, state  # noqa: F401
 
-    # small figures the way the charts make them (polars -> pandas -> Plotly Express):
-    # loads pandas, the validators, the default template and the JSON encoder Plotly
+    # small figures the way the charts make them (a polars frame into Plotly Express):
+    # loads narwhals, the validators, the default template and the JSON encoder Plotly
     # builds lazily on first use (Streamlit serialises figures with plotly.io)
-    frame = pl.DataFrame({"n": [1], "unit": ["a"], "status": ["b"]}).to_pandas()
+    frame = pl.DataFrame({"n": [1], "unit": ["a"], "status": ["b"]})
     pio.to_json(px.bar(frame, x="n", y="unit", color="status", orientation="h"))
     pio.to_json(px.line(frame, x="unit", y="n", color="status", markers=True))
     pio.to_json(go.Figure(go.Bar(x=["a"], y=[1])))

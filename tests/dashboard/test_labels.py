@@ -24,10 +24,26 @@ def test_for_display_blanks_missing_text_and_formats_timestamps():
 
 def test_mapped_equals_the_label_function_row_by_row_and_keeps_nulls():
     df = pl.DataFrame({"period": ["dau_nam", None, "thang_09", "dau_nam", "x"]})
-    out = df.select(labels.mapped("period", labels.period))["period"].to_list()
+    out = df.select(labels.mapped(df, "period", labels.period))["period"].to_list()
     assert out == ["Đầu năm", None, "Tháng 9", "Đầu năm", "x"]
     empty = pl.DataFrame({"period": pl.Series([], dtype=pl.Utf8)})
-    assert empty.select(labels.mapped("period", labels.period)).height == 0
+    assert empty.select(labels.mapped(empty, "period", labels.period)).height == 0
+
+
+def test_no_python_callback_inside_polars_on_dashboard_paths():
+    """A Python callback in a polars expression froze the threaded server under a dozen
+    sessions (issue 17): none may come back under dashboard/."""
+    import re
+    from pathlib import Path
+
+    root = Path(labels.__file__).resolve().parent
+    hits = [
+        f"{p.relative_to(root)}:{i}"
+        for p in sorted(root.rglob("*.py"))
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\.(map_batches|map_elements|map_groups|apply)\(|to_pandas\(", line)
+    ]
+    assert hits == []
 
 
 def test_vietnam_time_of_the_app_database():
