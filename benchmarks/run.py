@@ -130,7 +130,10 @@ REPEATED = ("bare_scan", "load", "checks", "soat_load")
 
 
 def _remove_db(db: Path) -> None:
-    """A DuckDB file and its WAL, for the next step to start from nothing."""
+    """A DuckDB file and its WAL, or a snapshot store directory, for the next step to start
+    from nothing."""
+    if db.is_dir():
+        shutil.rmtree(db)
     for p in (db, db.with_name(db.name + ".wal")):
         p.unlink(missing_ok=True)
 
@@ -174,10 +177,13 @@ def measure(
     res = {"students": students, "generate": gen, "size_mb": size_mb, "steps": {}}
     floor_db = work / f"floor{students}.duckdb"
     soat_db = work / f"soat{students}.duckdb"
-    one_db = work / f"one{students}.duckdb"  # `soat load`, the one command, on its own file
+    one_db = work / f"store{students}"  # `soat load`, the one command: a snapshot store
 
     def db_for(step: str) -> Path:
-        return floor_db if step.startswith("bare") else one_db if step == "soat_load" else soat_db
+        # exports and pages read the store `soat load` wrote, as the dashboard does
+        if step.startswith("bare"):
+            return floor_db
+        return one_db if step in ("soat_load", "exports", "pages") else soat_db
 
     samples: dict[str, list[dict]] = {k: [] for k in REPEATED}
     for i in range(repeat - 1):  # the extra rounds; the last round is the full one below
@@ -204,7 +210,7 @@ def measure(
         res["steps"]["baseline"] = run_step("baseline", folder, soat_db, rows=baseline_rows)
         progress(f"  baseline: {res['steps']['baseline']['seconds']:.2f}s")
     if browser:
-        res["browser"] = browser_pages(soat_db)
+        res["browser"] = browser_pages(one_db)
         progress("  browser pages timed")
     for p in (floor_db, soat_db, one_db):
         _remove_db(p)

@@ -83,9 +83,9 @@ def soat_load(d: Path, db: str, t0: float, **_) -> dict:
     seconds = time.perf_counter() - t0
     if rc != 0:
         raise RuntimeError(f"soat load exited {rc}:\n{out.getvalue()[-2000:]}")
-    import duckdb
+    from soat import store
 
-    con = duckdb.connect(db, read_only=True)
+    con = store.connect(db, read_only=True)
     rows, findings = con.execute(
         """SELECT (SELECT count(*) FROM students WHERE snapshot_id = m.s),
                   (SELECT sum(findings) FROM check_runs WHERE snapshot_id = m.s)

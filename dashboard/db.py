@@ -1,128 +1,81 @@
-"""The dashboard's one read-only DuckDB connection, and the write window for uploads.
+"""The dashboard's read-only view of the snapshot store.
 
-The connection is a process-wide `st.cache_resource`; every query runs on its own
-`cursor()` (a DuckDB cursor is a new connection to the same database instance, safe to
-use from the thread of each Streamlit session) and closes it at once.
+One reader connection per process (`st.cache_resource`) for each state of the store's
+catalog: an in-memory DuckDB connection with every published snapshot file attached
+read-only (soat.snapshot_store). Every query runs on its own `cursor()` (a DuckDB cursor is
+a new connection to the same database instance, safe to use from each Streamlit
+session's thread) and closes it at once.
 
-A DuckDB file allows one writing process, and inside one process a file cannot be open
-read-only and read-write at the same time. `write_connection()` therefore waits for the
-running queries, closes the read-only connection, yields a writable one (the upload
-page's load), then clears the caches so every session reopens the file and sees the new
-snapshot. Queries wait meanwhile (a readers-writer lock).
+Readers never wait for a load and a load never waits for them: `soat load` (or the Dữ liệu
+page's upload) writes its snapshot into a file of its own and publishes it by a rename.
+`version()` changes when the catalog does, so the next run of any session gets a reader
+with the new snapshot, and `st.cache_data` results keyed by it are not reused across
+versions. A reader already handed out keeps the files it attached (a snapshot deleted
+meanwhile stays readable through it) and is dropped when no session uses it any more.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import threading
 from collections.abc import Iterator
 
 import duckdb
 import streamlit as st
 
-from soat import store
-
-
-class _ReadersWriter:
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextlib.contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
-
-
-_LOCK = _ReadersWriter()
-_OPEN: dict[str, duckdb.DuckDBPyConnection] = {}
+from soat.snapshot_store import SnapshotStore, resolve
 
 
 def path() -> str:
-    """$SOAT_DB, else data/soat.duckdb."""
-    return store.db_path(None)
+    """$SOAT_DB, else data/store (soat.snapshot_store.resolve)."""
+    return resolve(None)
+
+
+def store() -> SnapshotStore:
+    return SnapshotStore(path())
+
+
+def version() -> str:
+    """Changes whenever a snapshot is published, re-checked or deleted."""
+    return store().stamp()
 
 
 class DatabaseBusy(Exception):
-    """The database file is being written by another process (e.g. `soat load`)."""
+    """A single-file store of the first format is being written by another process (its
+    file cannot be opened read-only meanwhile); a store directory is never busy."""
 
 
-@st.cache_resource(show_spinner=False)
-def _connection(db_file: str) -> duckdb.DuckDBPyConnection:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _reader(store_path: str, stamp: str) -> duckdb.DuckDBPyConnection:  # noqa: ARG001 - key
     try:
-        con = store.connect(db_file, read_only=True)
-    except duckdb.IOException as exc:  # locked by a writer: not cached, retried next run
+        return SnapshotStore(store_path).reader()
+    except duckdb.IOException as exc:  # a legacy file locked by a writer: retried next run
         raise DatabaseBusy(str(exc).splitlines()[0]) from exc
-    _OPEN[db_file] = con
-    return con
 
 
 def connection() -> duckdb.DuckDBPyConnection | None:
-    """The shared read-only connection, or None while the database file does not exist
-    (nothing is cached then, so a file created later is opened on the next run)."""
-    db_file = path()
-    if db_file != ":memory:" and not os.path.exists(db_file):
+    """The reader for the store as it is now, or None while there is no store (nothing is
+    cached then, so a store created later is opened on the next run)."""
+    st_ = store()
+    if not st_.path.exists():
         return None
-    return _connection(db_file)
+    return _reader(str(st_.path), st_.stamp())
 
 
 @contextlib.contextmanager
 def cursor() -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A cursor on the read-only connection (None without a database), closed on exit."""
-    with _LOCK.read():
-        con = connection()
-        if con is None:
-            yield None
-            return
-        cur = con.cursor()
-        try:
-            yield cur
-        finally:
-            cur.close()
+    """A cursor on the current reader (None without a store), closed on exit."""
+    con = connection()
+    if con is None:
+        yield None
+        return
+    cur = con.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
 
 
 def close() -> None:
-    """Close every read-only connection this process opened and forget them."""
-    for key in list(_OPEN):
-        with contextlib.suppress(duckdb.Error):
-            _OPEN.pop(key).close()
-    _connection.clear()
-
-
-@contextlib.contextmanager
-def write_connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writable connection to the dashboard's database, the read-only one closed meanwhile.
-
-    Caches are cleared afterwards whether the write succeeded or not."""
-    with _LOCK.write():
-        close()
-        con = store.connect(path())
-        try:
-            yield con
-        finally:
-            con.close()
-            _connection.clear()
-            st.cache_data.clear()
+    """Forget every reader this process opened (tests; a reader still in use by a running
+    query stays alive until that query's cursor is closed)."""
+    _reader.clear()

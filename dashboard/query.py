@@ -91,7 +91,7 @@ class _NoDatabase(Exception):
 
 
 @st.cache_data(show_spinner=False, max_entries=4000, ttl=3600)
-def _run(db_file: str, sql: str, params: dict) -> pl.DataFrame:
+def _run(version: str, sql: str, params: dict) -> pl.DataFrame:  # noqa: ARG001 - cache key
     with db.cursor() as cur:
         if cur is None:
             raise _NoDatabase
@@ -101,7 +101,7 @@ def _run(db_file: str, sql: str, params: dict) -> pl.DataFrame:
 def run(sql: str, params: dict) -> pl.DataFrame | None:
     """Execute one statement (only the parameters it uses are passed); None without a database."""
     try:
-        return _run(db.path(), sql, params_for(sql, params))
+        return _run(db.version(), sql, params_for(sql, params))
     except _NoDatabase:
         return None
 
@@ -733,12 +733,12 @@ def as_of(snapshot_id: int) -> dt.date | None:
 def changes(to_id: int, from_id: int | None, scope: Scope, filters: Filters) -> pl.DataFrame:
     """Submission-status changes between two snapshots (soat.changes), in the scope and filters."""
     key = {**scope.params(), "unmasked": scope.unmasked}  # the cache key (the Scope is not hashed)
-    return _changes(db.path(), to_id, from_id, key, scope, filters)
+    return _changes(db.version(), to_id, from_id, key, scope, filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=200, ttl=3600)
 def _changes(
-    db_file: str, to_id: int, from_id: int | None, scope_key: dict, _scope: Scope, filters: Filters
+    version: str, to_id: int, from_id: int | None, scope_key: dict, _scope: Scope, filters: Filters
 ) -> pl.DataFrame:
     from soat import changes as ch
 

@@ -70,6 +70,10 @@ def sidebar(scope: Scope) -> Context:
         pending = st.session_state.pop("f_snapshot_pending", None)  # set by an upload
         if pending in ids:
             st.session_state["f_snapshot"] = pending
+        # an open session keeps its snapshot when a newer one is published; one deleted
+        # meanwhile (soat snapshots delete/prune) gives way to the newest, with a word
+        gone = st.session_state.get("f_snapshot")
+        gone = gone if gone is not None and gone not in ids else None
         _pick("f_snapshot", "snapshot", ids, ids[0], int)
         sid = st.selectbox(
             "Bản chụp dữ liệu",
@@ -78,6 +82,10 @@ def sidebar(scope: Scope) -> Context:
             format_func=lambda i: _snapshot_label(rows[i]),
             help="Chỉ các bản chụp đã chạy kiểm tra",
         )
+        if gone is not None:
+            st.warning(f"Bản chụp #{gone} đã bị xoá khỏi kho; đang xem bản chụp #{sid}.")
+        elif sid != ids[0]:
+            st.caption(f"Có bản chụp mới hơn: {_snapshot_label(rows[ids[0]])}")
         periods = [ALL, *query.periods(sid, scope)]
         _pick("f_period", "period", periods, ALL)
         period = st.selectbox(

@@ -3,8 +3,8 @@
 The uploaded files are saved under <db folder>/uploads/<timestamp>/ (git-ignored); one
 workbook whose name is not a table of the contract is loaded as a workbook (one sheet per
 table), anything else as a folder (one file per table), exactly as `soat load` would.
-The load needs the database writable: dashboard.db.write_connection() closes the shared
-read-only connection, and clears every cache afterwards.
+The load writes a new snapshot file and publishes it (soat.snapshot_store), as `soat load`
+does: other sessions go on reading meanwhile and see the new snapshot on their next run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import db, labels
 from soat import audit
-from soat.errors import SoatError
+from soat.errors import SoatError, known_condition
 
 PENDING_SNAPSHOT = "f_snapshot_pending"
 SUFFIXES = ["xlsx", "xlsm", "csv", "tsv", "txt"]
@@ -57,23 +57,28 @@ def load(
     on_step=None,
     on_check=None,
 ) -> tuple[int, dict, int, int]:
-    """Load `source` into a new snapshot and run the catalogue. Returns
-    (snapshot_id, rows per table, rejected rows, findings)."""
+    """Load `source` into a new snapshot, run the catalogue and publish it. Returns
+    (snapshot_id, rows per table, rejected rows, findings). Another load running (say the
+    weekly `soat load`) is waited for, with a message through `on_step`."""
     from loaders.load import load_source
     from soat.engine import discover, run_checks
 
     checks = discover()
-    with db.write_connection() as con:
-        res = load_source(con, source, year=year, as_of=as_of, name=name, progress=on_step)
-        done = [0]
+    done = [0]
 
-        def tick(check_id: str) -> None:
-            done[0] += 1
-            if on_check:
-                on_check(check_id, done[0], len(checks))
+    def tick(check_id: str) -> None:
+        done[0] += 1
+        if on_check:
+            on_check(check_id, done[0], len(checks))
 
-        results = run_checks(con, res.snapshot_id, checks, progress=tick)
-    return res.snapshot_id, res.rows, res.rejected, sum(r.findings for r in results)
+    with db.store().writing(on_wait=on_step) as writer, writer.draft() as draft:
+        sid = draft.snapshot_id
+        res = load_source(
+            draft.con, source, year=year, as_of=as_of, name=name, progress=on_step, snapshot_id=sid
+        )
+        results = run_checks(draft.con, sid, checks, progress=tick)
+        draft.publish()
+    return sid, res.rows, res.rejected, sum(r.findings for r in results)
 
 
 def form(scope) -> None:
@@ -125,7 +130,8 @@ def form(scope) -> None:
             return
         except Exception as exc:  # noqa: BLE001 - one line for the user, no traceback
             status.update(label="Không nạp được dữ liệu", state="error")
-            st.error(f"Lỗi không mong đợi: {type(exc).__name__}: {exc}")
+            known = known_condition(exc)
+            st.error(known or f"Lỗi không mong đợi: {type(exc).__name__}: {exc}")
             return
         status.update(label=f"Đã nạp bản chụp #{sid}", state="complete", expanded=False)
     bar.progress(1.0, text="Xong")

@@ -227,8 +227,11 @@ def load_source(
     as_of: dt.date | None = None,
     name: str | None = None,
     progress: Progress | None = None,
+    snapshot_id: int | None = None,
 ) -> LoadResult:
-    """Read `source` into a new snapshot (atomically) and return what was loaded."""
+    """Read `source` into a new snapshot (atomically) and return what was loaded. The
+    snapshot's id is `snapshot_id` (the snapshot store allocates it), else the database's
+    next one."""
     t0 = time.perf_counter()
     source = str(source)
     kind = _source_kind(source)
@@ -271,7 +274,7 @@ def load_source(
         if progress:
             progress("ghi bản chụp")
         read_seconds = time.perf_counter() - t0
-        result = _write_snapshot(con, staging, source, kind, year, as_of, name, t0)
+        result = _write_snapshot(con, staging, source, kind, year, as_of, name, t0, snapshot_id)
         result.skipped = skipped
         result.read_seconds = read_seconds
         return result
@@ -330,11 +333,13 @@ def _count_and_reject_values(con: duckdb.DuckDBPyConnection, part, sid: int, row
         con.execute(rsql, {"snapshot_id": sid, **rparams})
 
 
-def _write_snapshot(con, staging: Staging, source, kind, year, as_of, name, t0) -> LoadResult:
+def _write_snapshot(
+    con, staging: Staging, source, kind, year, as_of, name, t0, snapshot_id=None
+) -> LoadResult:
     label = read.redact_url(source) if kind == "sql" else source
     con.execute("BEGIN TRANSACTION")
     try:
-        sid = next_snapshot_id(con)
+        sid = snapshot_id or next_snapshot_id(con)
         rows: dict[str, int] = {}
         rejected_total = 0
         # every CSV file's scan, in order, on one thread from the start: a file's scan runs

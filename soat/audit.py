@@ -33,6 +33,8 @@ ACTIONS = {
     "user_locked": "Khoá tạm thời (sai mật khẩu)",
     "followup": "Cập nhật biên bản",
     "upload": "Tải dữ liệu lên",
+    "snapshot_delete": "Xoá bản chụp",
+    "snapshot_prune": "Dọn bản chụp cũ",
 }
 
 # Keys never written to the log, whatever a caller passes.

@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 
-from soat.errors import SoatError, UsageError
+from soat.errors import Interrupted, SoatError, UsageError, known_condition
 
 COMMANDS = ("load", "check", "snapshots", "export", "serve", "demo", "sample", "users", "changes")
 
@@ -76,9 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_db_option(parser: argparse.ArgumentParser) -> None:
+def add_db_option(parser: argparse.ArgumentParser, nested: bool = False) -> None:
+    """--db; `nested` for a sub-action's parser (`soat snapshots delete … --db X`), which
+    must not overwrite the value given before the action with its own default."""
     parser.add_argument(
-        "--db", help="tệp DuckDB (mặc định: $SOAT_DB, nếu không có thì data/soat.duckdb)"
+        "--db",
+        help="thư mục kho dữ liệu (mặc định: $SOAT_DB, nếu không có thì data/store)",
+        **({"default": argparse.SUPPRESS} if nested else {}),
     )
 
 
@@ -101,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"soat: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"soat: {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("soat: đã dừng (Ctrl-C)", file=sys.stderr)
         return 130
@@ -109,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         if os.environ.get("SOAT_DEBUG"):
             traceback.print_exc()
+        known = known_condition(exc)
+        if known:
+            print(f"soat: {known}", file=sys.stderr)
+            return 1
         print(f"soat: lỗi không mong đợi: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 

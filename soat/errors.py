@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import re
+
 
 class SoatError(Exception):
     """Bad input: the CLI prints the message and exits with status 1."""
@@ -33,3 +36,34 @@ class SoatError(Exception):
 
 class UsageError(Exception):
     """Wrong use of the command line: exit status 2."""
+
+
+class Interrupted(Exception):
+    """The user stopped a command (Ctrl-C): the CLI prints the message and exits 130."""
+
+
+_QUOTED_PATH = re.compile(r'"(/[^"]+|[A-Za-z]:\\[^"]+)"')
+
+
+def known_condition(exc: BaseException) -> str | None:
+    """Vietnamese words for conditions of the machine, not bugs, that a library reports in
+    English: a full disk, a store file another process holds, a file the user may not
+    read or write. None for anything else ("lỗi không mong đợi" is for real bugs)."""
+    text = str(exc)
+    where = _QUOTED_PATH.search(text)
+    path = f" ({where.group(1)})" if where else ""
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in text:
+        return (
+            f"hết chỗ trống trên đĩa{path}: giải phóng dung lượng (hoặc xoá bản chụp cũ "
+            "bằng 'soat snapshots prune --keep N') rồi chạy lại; các bản chụp đã có không đổi"
+        )
+    if "Could not set lock on file" in text or "Conflicting lock is held" in text:
+        return (
+            f"tệp dữ liệu{path} đang được một tiến trình khác mở để ghi "
+            "(kho dạng một tệp của phiên bản cũ); thử lại khi tiến trình đó xong"
+        )
+    if (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)) or (
+        "Permission denied" in text or "Read-only file system" in text
+    ):
+        return f"không có quyền đọc/ghi{path}: kiểm tra quyền của thư mục dữ liệu"
+    return None

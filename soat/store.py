@@ -20,7 +20,7 @@ import duckdb
 
 from loaders.contract import RAW_KINDS, TABLES, stored_type
 
-DEFAULT_DB = "data/soat.duckdb"
+DEFAULT_DB = "data/store"  # a snapshot store directory (soat.snapshot_store)
 
 SYSTEM_DDL = """
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -222,9 +222,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the store; a writable connection creates the schema if needed."""
+    """Open one DuckDB database holding snapshots (a snapshot file being written, a test's
+    in-memory database); a writable connection creates the schema if needed. Read-only, a
+    snapshot store directory is opened as its reader (soat.snapshot_store: every published
+    snapshot, one view per table)."""
     path = db_path(path)
     if read_only:
+        if os.path.isdir(path):
+            from soat.snapshot_store import SnapshotStore
+
+            return SnapshotStore(path).reader()
         return duckdb.connect(path, read_only=True)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,7 @@ def test_help_and_usage_errors_read_as_vietnamese(capsys):
         main(["load", "-h"])
     out = capsys.readouterr().out
     assert "cách dùng: soat load" in out and "tùy chọn:" in out
-    assert "in hướng dẫn này rồi thoát" in out and "tệp DuckDB" in out
+    assert "in hướng dẫn này rồi thoát" in out and "thư mục kho dữ liệu" in out
     assert "usage:" not in out and "show this help" not in out
     with pytest.raises(SystemExit) as exc:
         main(["export", "nope"])

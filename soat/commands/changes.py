@@ -5,7 +5,6 @@ with a one-line count per change on stderr."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from soat.cli import add_db_option
 from soat.errors import SoatError
@@ -21,13 +20,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from soat import store
     from soat.changes import CHANGE_VI, changes, checked_snapshots, summary
+    from soat.snapshot_store import read_connection
 
-    path = store.db_path(args.db)
-    if path != ":memory:" and not Path(path).exists():
-        raise SoatError(f"không có cơ sở dữ liệu {path}; hãy chạy 'soat load' trước", column="--db")
-    con = store.connect(path, read_only=True)
+    con = read_connection(args.db)
     checked = set(checked_snapshots(con))
     for opt, sid in (("--from", args.from_id), ("--to", args.to_id)):
         if sid is not None and sid not in checked:

@@ -38,19 +38,21 @@ def ensure_sample(folder: Path) -> None:
 
 
 def ensure_loaded(db: str, folder: Path) -> None:
-    from soat import store
     from soat.cli import main as cli
+    from soat.snapshot_store import SnapshotStore
 
-    con = store.connect(db)
-    try:
-        n = con.execute("SELECT count(*) FROM snapshots WHERE checked_at IS NOT NULL").fetchall()[
-            0
-        ][0]
-    finally:
-        con.close()
-    if n:
-        print(f"Cơ sở dữ liệu {db}: đã có {n} bản chụp, không nạp lại")
-        return
+    target = SnapshotStore(db)
+    if target.path.exists():
+        con = target.reader()
+        try:
+            n = con.execute(
+                "SELECT count(*) FROM snapshots WHERE checked_at IS NOT NULL"
+            ).fetchall()[0][0]
+        finally:
+            con.close()
+        if n:
+            print(f"Kho dữ liệu {db}: đã có {n} bản chụp, không nạp lại")
+            return
     print(f"Nạp {folder} vào {db} …", flush=True)
     code = cli(["load", str(folder), "--db", db, "--name", "Tỉnh mẫu"])
     if code:
@@ -74,10 +76,10 @@ def ensure_account() -> None:
 
 
 def run(args) -> int:
-    from soat import store
     from soat.commands.serve import serve
+    from soat.snapshot_store import resolve
 
-    db = store.db_path(args.db)
+    db = resolve(args.db)
     folder = Path(args.sample)
     ensure_sample(folder)
     ensure_loaded(db, folder)

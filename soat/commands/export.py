@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from pathlib import Path
 
 from soat.cli import add_db_option
 from soat.errors import SoatError, UsageError
@@ -72,10 +71,10 @@ def checked_snapshot(con, requested: int | None) -> dict:
 
 
 def run(args) -> int:
-    from soat import store
     from soat.db import scalar
     from soat.exports.xlsx import title_text, write_xlsx
     from soat.scope import Scope
+    from soat.snapshot_store import read_connection
 
     if args.format == "xlsx" and not args.output:
         raise UsageError("--format xlsx cần -o TỆP (không ghi bảng tính ra màn hình)")
@@ -85,10 +84,7 @@ def run(args) -> int:
     con = getattr(args, "con", None)
     borrowed = con is not None
     if not borrowed:
-        path = store.db_path(args.db)
-        if path != ":memory:" and not Path(path).exists():
-            raise SoatError(f"không tìm thấy cơ sở dữ liệu {path}", column="--db")
-        con = store.connect(path, read_only=path != ":memory:")
+        con = read_connection(args.db)
     try:
         snap = checked_snapshot(con, args.snapshot)
         sid = snap["snapshot_id"]

@@ -3,13 +3,14 @@ new snapshot (atomically), run the catalogue on it, print a summary."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import sys
 import time
 
 from soat.cli import add_db_option
-from soat.errors import UsageError
+from soat.errors import Interrupted, UsageError
 
 SHOW_REJECTS = 20
 
@@ -20,6 +21,11 @@ def register(sub) -> None:
     p.add_argument("--year", help="năm học, dạng 2024-2025 (mặc định: năm học phổ biến nhất)")
     p.add_argument("--as-of", dest="as_of", help="ngày chốt số liệu YYYY-MM-DD")
     p.add_argument("--name", help="tên bản chụp")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="không chờ khi một lệnh nạp khác đang ghi kho: báo bận và thoát",
+    )
     add_db_option(p)
     p.set_defaults(func=run)
 
@@ -44,50 +50,85 @@ def parse_year(value: str | None) -> str | None:
 
 def run(args) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from loaders.load import load_source
-    from soat import store
-    from soat.engine import run_checks
-    from soat.report import print_check_summary, seconds_text
+    from soat.snapshot_store import SnapshotStore
 
     as_of = parse_as_of(args.as_of)
     year = parse_year(args.year)
     # a pipe or file gets wide lines (no wrapping inside table cells)
     console = Console() if sys.stdout.isatty() else Console(width=200)
-    con = store.connect(args.db)
+    target = SnapshotStore.open(args.db, create=True)
     t0 = time.perf_counter()
-    if sys.stdout.isatty():
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("đọc nguồn dữ liệu", total=None)
-            result = load_source(
-                con,
-                args.source,
-                year=year,
-                as_of=as_of,
-                name=args.name,
-                progress=lambda msg: bar.update(task, description=msg),
-            )
-            bar.update(task, description="chạy bộ kiểm tra")
-            results = run_checks(
-                con,
-                result.snapshot_id,
-                progress=lambda cid: bar.update(task, description=f"kiểm tra {cid}"),
-            )
-    else:
-        result = load_source(con, args.source, year=year, as_of=as_of, name=args.name)
-        results = run_checks(con, result.snapshot_id)
-    print_load_summary(con, result, console)
+    with (
+        interrupted_load(),
+        target.writing(wait=not args.no_wait, on_wait=console.print) as writer,
+        writer.draft() as draft,
+    ):
+        result, results = load_and_check(draft, args.source, year, as_of, args.name, console)
+        print_load_summary(draft.con, result, console)
+        draft.publish()
+    print_summary_tail(results, result, t0, console)
+    return 0
+
+
+def load_and_check(draft, source, year, as_of, name, console):
+    """Read `source` into the draft snapshot and run the catalogue on it, with a progress
+    bar on a terminal. Returns (LoadResult, check results)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from loaders.load import load_source
+    from soat.engine import run_checks
+
+    sid = draft.snapshot_id
+    if not sys.stdout.isatty():
+        result = load_source(draft.con, source, year=year, as_of=as_of, name=name, snapshot_id=sid)
+        return result, run_checks(draft.con, sid)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("đọc nguồn dữ liệu", total=None)
+        result = load_source(
+            draft.con,
+            source,
+            year=year,
+            as_of=as_of,
+            name=name,
+            snapshot_id=sid,
+            progress=lambda msg: bar.update(task, description=msg),
+        )
+        bar.update(task, description="chạy bộ kiểm tra")
+        results = run_checks(
+            draft.con, sid, progress=lambda cid: bar.update(task, description=f"kiểm tra {cid}")
+        )
+    return result, results
+
+
+def print_summary_tail(results, result, t0: float, console) -> None:
+    from soat.report import print_check_summary, seconds_text
+
     print_check_summary(results, time.perf_counter() - t0 - result.seconds, console)
     console.print(f"Tổng thời gian: {seconds_text(time.perf_counter() - t0)}")
-    return 0
+
+
+@contextlib.contextmanager
+def interrupted_load():
+    """Ctrl-C (or SIGTERM) while a snapshot is written: the draft is discarded by the
+    store; the user reads that nothing changed. DuckDB reports an interrupted query as its
+    own exception, which is the same event."""
+    import duckdb
+
+    try:
+        yield
+    except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+        raise Interrupted(
+            "đã dừng (Ctrl-C) khi đang nạp: bản chụp mới không được ghi, "
+            "các bản chụp đã có giữ nguyên"
+        ) from exc
 
 
 def _table_label(name: str) -> str:

@@ -112,9 +112,9 @@ def wait_healthy(port: int, proc: subprocess.Popen | None = None, timeout: float
 
 
 def serve(db: str, port: int = 8501, address: str | None = None, open_browser: bool = False) -> int:
-    from soat import store
+    from soat.snapshot_store import resolve
 
-    db = store.db_path(db)
+    db = resolve(db)
     if not port_free(port, address):
         raise SoatError(f"cổng {port} đang được dùng; chọn cổng khác với --port", column="--port")
     proc = subprocess.Popen(command(port, address), env=environment(db))

@@ -1,46 +1,81 @@
-"""`soat snapshots`: list snapshots (id, name, source, as-of, loaded at, row counts)."""
+"""`soat snapshots [list]`: the published snapshots (id, name, source, as-of, loaded at,
+row counts, disk use). `soat snapshots delete ID` and `soat snapshots prune --keep N` remove
+old ones (never the newest), audit-logged; safe while the dashboard reads (soat.snapshot_store).
+"""
 
 from __future__ import annotations
 
 import sys
 
 from soat.cli import add_db_option
+from soat.errors import SoatError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("snapshots", help="liệt kê các bản chụp")
+    p = sub.add_parser("snapshots", help="liệt kê, xoá, dọn các bản chụp")
     add_db_option(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run_list)
+    actions = p.add_subparsers(dest="action")
+    ls = actions.add_parser("list", help="liệt kê các bản chụp (mặc định)")
+    add_db_option(ls, nested=True)
+    ls.set_defaults(func=run_list)
+    rm = actions.add_parser("delete", help="xoá một bản chụp (không xoá bản mới nhất)")
+    rm.add_argument("snapshot_id", type=int, metavar="ID", help="mã bản chụp")
+    add_db_option(rm, nested=True)
+    rm.set_defaults(func=run_delete)
+    pr = actions.add_parser("prune", help="chỉ giữ N bản chụp mới nhất, xoá các bản cũ hơn")
+    pr.add_argument("--keep", type=int, required=True, metavar="N", help="số bản chụp giữ lại")
+    add_db_option(pr, nested=True)
+    pr.set_defaults(func=run_prune)
 
 
-def run(args) -> int:
+def _console():
     from rich.console import Console
+
+    # a pipe or file gets wide lines (no wrapping inside table cells)
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def megabytes(n: int) -> str:
+    """'12,3 MB' (decimal comma, as the dashboard writes numbers)."""
+    return f"{n / 1_000_000:.1f}".replace(".", ",") + " MB"
+
+
+def run_list(args) -> int:
     from rich.table import Table
 
     from loaders.contract import table_label
-    from soat import store, vntime
+    from soat import vntime
     from soat.report import number
+    from soat.snapshot_store import SnapshotStore
 
-    con = store.connect(args.db)
-    rows = con.execute(
-        """SELECT snapshot_id, name, source, as_of, loaded_at, school_year, row_counts,
-                  rejected, checked_at IS NOT NULL
-           FROM snapshots ORDER BY snapshot_id"""
-    ).fetchall()
-    # a pipe or file gets wide lines (no wrapping inside table cells)
-    console = Console() if sys.stdout.isatty() else Console(width=200)
+    target = SnapshotStore.open(args.db)
+    con = target.reader()
+    try:
+        rows = con.execute(
+            """SELECT snapshot_id, name, source, as_of, loaded_at, school_year, row_counts,
+                      checked_at IS NOT NULL
+               FROM snapshots ORDER BY snapshot_id"""
+        ).fetchall()
+    finally:
+        con.close()
+    sizes = {} if target.legacy else target.disk_use()
+    console = _console()
     if not rows:
         console.print("Chưa có bản chụp nào; hãy chạy 'soat load'.")
         return 0
     table = Table(title="Các bản chụp")
-    for h in ("Mã", "Tên", "Nguồn", "Ngày chốt", "Nạp lúc", "Năm học", "Số dòng", "Đã kiểm tra"):
-        table.add_column(h)
-    for sid, name, source, as_of, loaded_at, year, counts, _rej, checked in rows:
+    heads = ["Mã", "Tên", "Nguồn", "Ngày chốt", "Nạp lúc", "Năm học", "Số dòng", "Đã kiểm tra"]
+    if sizes:
+        heads.append("Dung lượng")
+    for h in heads:
+        table.add_column(h, justify="right" if h == "Dung lượng" else "left")
+    for sid, name, source, as_of, loaded_at, year, counts, checked in rows:
         counts_text = ", ".join(  # "Học sinh: 8.343", as `soat load` names the tables
             f"{label}: {number(v)}"
             for label, v in sorted((table_label(k), v) for k, v in (counts or {}).items())
         )
-        table.add_row(
+        cells = [
             str(sid),
             name or "",
             source or "",
@@ -49,6 +84,68 @@ def run(args) -> int:
             year or "",
             counts_text,
             "có" if checked else "chưa",
-        )
+        ]
+        if sizes:
+            cells.append(megabytes(sizes.get(sid, 0)))
+        table.add_row(*cells)
     console.print(table)
+    if sizes:
+        console.print(f"Tổng dung lượng: {megabytes(sum(sizes.values()))} ({target.path})")
+    return 0
+
+
+def _audit(action: str, detail: dict) -> None:
+    from soat import audit
+    from soat.scope import Scope
+
+    try:
+        audit.record(action, Scope.admin(), detail)
+    except Exception as exc:  # noqa: BLE001 - the removal is done; say the log failed
+        print(f"soat: cảnh báo: không ghi được nhật ký truy cập: {exc}", file=sys.stderr)
+
+
+def run_delete(args) -> int:
+    from soat.snapshot_store import SnapshotStore
+
+    target = SnapshotStore.open(args.db)
+    with target.writing(on_wait=print) as writer:
+        size = target.disk_use().get(args.snapshot_id, 0)
+        entry = writer.delete(args.snapshot_id)
+    _audit(
+        "snapshot_delete",
+        {"snapshot_id": entry.snapshot_id, "name": entry.name, "as_of": entry.as_of},
+    )
+    print(f"Đã xoá bản chụp {entry.snapshot_id} ({entry.name or ''}), giải phóng {megabytes(size)}")
+    return 0
+
+
+def run_prune(args) -> int:
+    from soat.snapshot_store import SnapshotStore
+
+    if args.keep < 1:
+        raise SoatError(
+            "--keep phải từ 1 trở lên (bản chụp mới nhất luôn được giữ)", column="--keep"
+        )
+    target = SnapshotStore.open(args.db)
+    removed = []
+    freed = 0
+    with target.writing(on_wait=print) as writer:
+        sizes = target.disk_use()
+        ids = sorted(writer.catalog.ids(), reverse=True)
+        for sid in ids[args.keep :]:
+            entry = writer.delete(sid)
+            removed.append(entry)
+            freed += sizes.get(sid, 0)
+    if not removed:
+        print(f"Không có bản chụp nào cần xoá ({len(ids)} bản, giữ {args.keep}).")
+        return 0
+    _audit(
+        "snapshot_prune",
+        {"keep": args.keep, "deleted": [e.snapshot_id for e in removed]},
+    )
+    print(
+        f"Đã xoá {len(removed)} bản chụp ("
+        + ", ".join(str(e.snapshot_id) for e in removed)
+        + f"), giải phóng {megabytes(freed)}; còn {args.keep} bản mới nhất."
+    )
     return 0

@@ -1,8 +1,9 @@
-"""Fixtures for the dashboard tests: a DuckDB file built from tests/dashboard/province.py,
+"""Fixtures for the dashboard tests: a snapshot store built from tests/dashboard/dash_province.py,
 an app database with accounts (cheap bcrypt), clean Streamlit caches for every test."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dash_province as province
@@ -44,23 +45,30 @@ def app_db(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def _built(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("soatdb") / "soat.duckdb"
-    province.build_file(str(path), snapshots=2)
+    path = tmp_path_factory.mktemp("soatdb") / "store"
+    province.build_store(str(path), snapshots=2)
     return path
 
 
 @pytest.fixture
 def duck(_built, tmp_path, monkeypatch) -> Path:
-    """A copy of the two-snapshot province (tests may write to it)."""
-    path = tmp_path / "soat.duckdb"
-    path.write_bytes(_built.read_bytes())
+    """A copy of the two-snapshot province's store (tests may write to it)."""
+    path = tmp_path / "store"
+    shutil.copytree(_built, path)
     monkeypatch.setenv("SOAT_DB", str(path))
     return path
 
 
+def snapshot_file(store: Path, snapshot_id: int) -> Path:
+    """The file of one published snapshot (for tests that change it before any reader)."""
+    from soat.snapshot_store import snapshot_file_name
+
+    return store / snapshot_file_name(snapshot_id)
+
+
 @pytest.fixture
 def empty_duck(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "empty.duckdb"
-    province.empty_file(str(path))
+    path = tmp_path / "empty"
+    province.empty_store(str(path))
     monkeypatch.setenv("SOAT_DB", str(path))
     return path

@@ -305,5 +305,26 @@ def build_file(path: str, snapshots: int = 1) -> list[int]:
         con.close()
 
 
+def build_store(path: str, snapshots: int = 1) -> list[int]:
+    """A snapshot store directory (soat.snapshot_store) holding what build_file writes: the
+    file is built, then migrated the way a store of the first format is (its backup
+    removed)."""
+    from pathlib import Path
+
+    from soat.snapshot_store import migrate_legacy
+
+    sids = build_file(path, snapshots)
+    migrate_legacy(Path(path))
+    Path(path + ".v1-backup").unlink()
+    return sids
+
+
 def empty_file(path: str) -> None:
     store.connect(path).close()
+
+
+def empty_store(path: str) -> None:
+    """A store directory nothing was published to yet."""
+    import os
+
+    os.makedirs(path)

@@ -56,12 +56,18 @@ def test_login_page_opens_the_database_and_reads_nothing(duck, app_db, monkeypat
     after the login then need not); with the file locked by a load, the login page still
     renders."""
     from dashboard import db
+    from soat.snapshot_store import SnapshotStore
 
+    opened = []
+    real = SnapshotStore.reader
+    monkeypatch.setattr(
+        SnapshotStore, "reader", lambda self: opened.append(self.path) or real(self)
+    )
     db.close()
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     no_exception(at)
-    assert str(duck) in db._OPEN
+    assert opened == [duck]
     assert [t.value for t in at.title] == ["Soát — Đăng nhập"] and not at.markdown.values
     db.close()
 
@@ -89,9 +95,9 @@ def test_every_page_renders_with_data(duck, app_db, page):
 @pytest.mark.parametrize("page", list(PAGES))
 @pytest.mark.parametrize("db", ["empty", "absent"])
 def test_every_page_renders_empty(tmp_path, monkeypatch, app_db, page, db):
-    path = tmp_path / f"{db}.duckdb"
+    path = tmp_path / f"{db}-store"
     if db == "empty":
-        province.empty_file(str(path))
+        province.empty_store(str(path))
     monkeypatch.setenv("SOAT_DB", str(path))
     at = logged_in("admin")
     at.run()
@@ -308,9 +314,9 @@ def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
 def test_snapshot_load_times_read_in_vietnam_time(duck, app_db):
     import datetime as dt
 
-    import duckdb
+    from soat.snapshot_store import read_connection
 
-    con = duckdb.connect(str(duck), read_only=True)
+    con = read_connection(str(duck))
     stored = dict(con.execute("SELECT snapshot_id, loaded_at FROM snapshots").fetchall())
     con.close()
     at = open_page(logged_in("admin"), "pages/du_lieu.py")
@@ -377,24 +383,52 @@ def test_a_failed_upload_says_why_and_changes_nothing(duck, app_db):
 
 
 def test_a_database_created_later_is_picked_up(tmp_path, monkeypatch, app_db):
-    path = tmp_path / "later.duckdb"
+    path = tmp_path / "later"
     monkeypatch.setenv("SOAT_DB", str(path))
     at = logged_in("admin")
     at.run()
     assert EMPTY in texts(at)
-    province.build_file(str(path))  # e.g. `soat load` while nobody was looking
+    province.build_store(str(path))  # e.g. `soat load` while nobody was looking
     at.run()
     no_exception(at)
     assert metric(at, "Số trường") == "4"
 
 
-def test_a_database_being_written_elsewhere_gives_a_message(duck, app_db):
+def test_a_single_file_store_being_written_elsewhere_gives_a_message(tmp_path, monkeypatch, app_db):
+    """A store of the first format (one DuckDB file) cannot be read while another process
+    writes it: the page says so instead of failing."""
+    import subprocess
+    import sys
+
+    legacy = tmp_path / "soat.duckdb"
+    province.build_file(str(legacy))
+    monkeypatch.setenv("SOAT_DB", str(legacy))
+    code = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+        "print('ok', flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(legacy)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ok"
+        at = logged_in("admin")
+        at.run()
+        no_exception(at)
+        assert any("đang được một tiến trình khác ghi" in w.value for w in at.warning)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_store_being_written_is_read_as_usual(duck, app_db):
+    """A load holding the store's write lock (its snapshot being written under tmp/) does
+    not stop or slow a reader: the pages show the published snapshots."""
     import subprocess
     import sys
 
     code = (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-        "print('ok', flush=True); time.sleep(60)"
+        "import sys, time; from soat.snapshot_store import SnapshotStore\n"
+        "with SnapshotStore(sys.argv[1]).writing() as w, w.draft() as d:\n"
+        "    print('ok', flush=True); time.sleep(60)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, str(duck)], stdout=subprocess.PIPE)
     try:
@@ -402,7 +436,8 @@ def test_a_database_being_written_elsewhere_gives_a_message(duck, app_db):
         at = logged_in("admin")
         at.run()
         no_exception(at)
-        assert any("đang được một tiến trình khác ghi" in w.value for w in at.warning)
+        assert not at.warning
+        assert metric(at, "Số trường") == "4"
     finally:
         proc.kill()
         proc.wait()

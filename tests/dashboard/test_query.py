@@ -198,8 +198,9 @@ def test_rejected_personal_values_masked_for_masked_roles(duck, sid):
     """Rejects keep the source's header ('Ngày sinh', 'So CCCD', 'birth_date'), not the
     field: masking must recognise every accepted header of a personal field."""
     import duckdb
+    from conftest import snapshot_file
 
-    con = duckdb.connect(str(duck))
+    con = duckdb.connect(str(snapshot_file(duck, 1)))  # before any reader opened it
     con.execute(
         """INSERT INTO rejects VALUES
            (1, 'students', 'hoc_sinh.csv', NULL, 7, 'Ngày sinh', '31/02/2016', 'ngày sai', false),

@@ -22,7 +22,7 @@ def _src(tmp_path, extra=None):
 
 
 def test_load_prints_summary_and_runs_checks(tmp_path, capsys):
-    db = tmp_path / "s.duckdb"
+    db = tmp_path / "store"
     assert (
         main(
             [
@@ -46,9 +46,9 @@ def test_load_prints_summary_and_runs_checks(tmp_path, capsys):
     assert "hoc_sinh.csv, dòng 3, cột 'Ngày sinh'" in out
     assert "Kết quả kiểm tra" in out
     assert "giây" in out
-    import duckdb
+    from soat.snapshot_store import read_connection
 
-    con = duckdb.connect(str(db), read_only=True)
+    con = read_connection(str(db))
     row = con.execute(
         "SELECT name, as_of, school_year, checked_at IS NOT NULL FROM snapshots"
     ).fetchall()
@@ -63,13 +63,13 @@ def test_load_prints_summary_and_runs_checks(tmp_path, capsys):
 def test_many_rejects_are_truncated(tmp_path, capsys):
     rows_ = [STUDENT_HEAD] + [[f"HS{i}", "S1", "A", "x", "1"] for i in range(30)]
     d = folder(tmp_path, {"students.csv": rows_})
-    assert main(["load", str(d), "--db", str(tmp_path / "s.duckdb")]) == 0
+    assert main(["load", str(d), "--db", str(tmp_path / "store")]) == 0
     out = capsys.readouterr().out
     assert "… và 10 dòng khác" in out
 
 
 def test_exit_codes(tmp_path, capsys):
-    db = str(tmp_path / "s.duckdb")
+    db = str(tmp_path / "store")
     assert main(["load", str(_src(tmp_path)), "--db", db, "--as-of", "15/10/2024"]) == 2
     assert "--as-of" in capsys.readouterr().err
     assert main(["load", str(_src(tmp_path)), "--db", db, "--year", "2024"]) == 2
@@ -87,7 +87,7 @@ def test_subprocess_no_traceback(tmp_path):
     bad = tmp_path / "tinh.xlsx"
     bad.write_bytes(b"garbage")
     proc = subprocess.run(
-        [sys.executable, "-m", "soat", "load", str(bad), "--db", str(tmp_path / "s.duckdb")],
+        [sys.executable, "-m", "soat", "load", str(bad), "--db", str(tmp_path / "store")],
         capture_output=True,
         text=True,
         cwd=ROOT,
