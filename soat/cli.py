@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 
-from soat.errors import Interrupted, SoatError, UsageError, known_condition
+from soat.errors import Interrupted, SoatError, UsageError, is_interrupt, known_condition
 
 COMMANDS = ("load", "check", "snapshots", "export", "serve", "demo", "sample", "users", "changes")
 
@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         if os.environ.get("SOAT_DEBUG"):
             traceback.print_exc()
+        if is_interrupt(exc):
+            print("soat: đã dừng (Ctrl-C)", file=sys.stderr)
+            return 130
         known = known_condition(exc)
         if known:
             print(f"soat: {known}", file=sys.stderr)

@@ -42,6 +42,18 @@ class Interrupted(Exception):
     """The user stopped a command (Ctrl-C): the CLI prints the message and exits 130."""
 
 
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, however it surfaced: Python's KeyboardInterrupt, or DuckDB's answer to it
+    while a query ran (an InterruptException, or a RuntimeError 'Query interrupted')."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    import duckdb
+
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"
+
+
 _QUOTED_PATH = re.compile(r'"(/[^"]+|[A-Za-z]:\\[^"]+)"')
 
 

@@ -237,11 +237,23 @@ class SnapshotStore:
             migrate_legacy(self.path, on_wait=on_wait)
         self.path.mkdir(parents=True, exist_ok=True)
         with _write_lock(self.path / LOCK, wait=wait, on_wait=on_wait):
-            tmp = self.path / TMP
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)  # a killed writer's leftovers
-            tmp.mkdir(exist_ok=True)
+            self._remove_leftovers()
             yield Writer(self)
+
+    def _remove_leftovers(self) -> None:
+        """What a writer killed before it finished left (only a lock holder calls this, so
+        no writer is running): its draft under tmp/, a catalog it was writing, a snapshot
+        file renamed into the store but never listed. None of it was ever visible."""
+        tmp = self.path / TMP
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(exist_ok=True)
+        for p in self.path.glob(f".{CATALOG}.*.tmp"):
+            p.unlink(missing_ok=True)
+        listed = {e.file for e in self.catalog().entries}
+        for p in self.path.glob("snapshot-*.duckdb*"):
+            if p.name not in listed:
+                p.unlink(missing_ok=True)
 
 
 class Writer:
@@ -255,14 +267,14 @@ class Writer:
     def draft(self, copy_of: int | None = None) -> Iterator[Draft]:
         """A new snapshot file under tmp/: a new id, or (`copy_of`) a copy of a published
         snapshot to re-check, keeping its id. Discarded unless published in the block."""
-        if copy_of is None:
-            sid = self.catalog.next_id
-            path = self.store.path / TMP / snapshot_file_name(sid)
-        else:
-            entry = self.entry(copy_of)
-            sid = copy_of
-            path = self.store.path / TMP / snapshot_file_name(sid)
-            shutil.copyfile(self.store.file_of(entry), path)
+        sid = self.catalog.next_id if copy_of is None else copy_of
+        path = self.store.path / TMP / snapshot_file_name(sid)
+        if copy_of is not None:
+            try:
+                shutil.copyfile(self.store.file_of(self.entry(copy_of)), path)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
         d = Draft(self, sid, path, replaces=copy_of is not None)
         try:
             yield d
@@ -326,15 +338,20 @@ class Draft:
         self.path = path
         self.replaces = replaces
         self.published = False
-        self.con: duckdb.DuckDBPyConnection | None = store.connect(str(path))
-        earlier = [
-            (e.snapshot_id, writer.store.file_of(e))
-            for e in writer.catalog.entries
-            if e.snapshot_id != snapshot_id
-        ]
-        self.con.execute(f"ATTACH ':memory:' AS {HISTORY}")
-        attach_views(self.con, HISTORY, earlier)
         self.history = HISTORY
+        self.con: duckdb.DuckDBPyConnection | None = None
+        try:
+            self.con = store.connect(str(path))
+            earlier = [
+                (e.snapshot_id, writer.store.file_of(e))
+                for e in writer.catalog.entries
+                if e.snapshot_id != snapshot_id
+            ]
+            self.con.execute(f"ATTACH ':memory:' AS {HISTORY}")
+            attach_views(self.con, HISTORY, earlier)
+        except BaseException:
+            self.discard()
+            raise
 
     def publish(self) -> Entry:
         """Close, verify read-only, rename into the store and list it in the catalog."""

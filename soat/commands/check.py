@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from soat.cli import add_db_option
-from soat.errors import Interrupted, SoatError
+from soat.errors import Interrupted, SoatError, is_interrupt
 
 
 def register(sub) -> None:
@@ -23,8 +23,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import duckdb
-
     from soat.engine import run_checks
     from soat.report import print_check_summary
     from soat.snapshot_store import SnapshotStore
@@ -40,7 +38,9 @@ def run(args) -> int:
             with writer.draft(copy_of=sid) as draft:
                 results = run_checks(draft.con, sid)
                 draft.publish()
-    except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if not is_interrupt(exc):
+            raise
         raise Interrupted("đã dừng (Ctrl-C): kết quả kiểm tra cũ của bản chụp giữ nguyên") from exc
     print_check_summary(results, time.perf_counter() - t0)
     return 0

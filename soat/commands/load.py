@@ -10,7 +10,7 @@ import sys
 import time
 
 from soat.cli import add_db_option
-from soat.errors import Interrupted, UsageError
+from soat.errors import Interrupted, UsageError, is_interrupt
 
 SHOW_REJECTS = 20
 
@@ -120,11 +120,11 @@ def interrupted_load():
     """Ctrl-C (or SIGTERM) while a snapshot is written: the draft is discarded by the
     store; the user reads that nothing changed. DuckDB reports an interrupted query as its
     own exception, which is the same event."""
-    import duckdb
-
     try:
         yield
-    except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if not is_interrupt(exc):
+            raise
         raise Interrupted(
             "đã dừng (Ctrl-C) khi đang nạp: bản chụp mới không được ghi, "
             "các bản chụp đã có giữ nguyên"
