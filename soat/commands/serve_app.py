@@ -32,10 +32,16 @@ def warm() -> None:
 
 
 def _warm() -> None:
+    # Imported here, before any session thread exists: Streamlit and Plotly import pandas
+    # and pyarrow lazily, and sessions starting together imported them in several threads
+    # at once ("partially initialized module 'pandas' has no attribute 'Series'", seen
+    # under the load test once the charts stopped converting to pandas themselves).
+    import pandas  # noqa: F401
     import plotly.express as px
     import plotly.graph_objects as go
     import plotly.io as pio
     import polars as pl
+    import pyarrow  # noqa: F401
 
     from dashboard import auth, charts, db, downloads, labels, query, state  # noqa: F401
 
