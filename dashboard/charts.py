@@ -1,4 +1,7 @@
-"""Plotly figures of the dashboard (Vietnamese labels, percentages 0–100)."""
+"""Plotly figures of the dashboard (Vietnamese labels, percentages 0–100).
+
+Plotly reads a subset of HTML in every text it draws; names from data (units, schools,
+levels) go through labels.plain_expr / labels.plain first, so they show as written."""
 
 from __future__ import annotations
 
@@ -52,7 +55,10 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
     parts = [
         df.filter(pl.col("level") == level)
         .sort("compliance", "unit_name", descending=[False, True])
-        .with_columns(pl.lit(labels.level(level)).alias("level_label"))
+        .with_columns(
+            labels.plain_expr("unit_name"),
+            pl.lit(labels.plain(labels.level(level))).alias("level_label"),
+        )
         for level in reversed(levels)  # Plotly draws the first category at the bottom
     ]
     d = pl.concat(parts) if parts else df.clear().with_columns(level_label=pl.lit("", pl.String))
@@ -85,7 +91,10 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
 def status_by_unit(df: pl.DataFrame) -> go.Figure:
     """Stacked bars: school × data type rows per unit in each status."""
     d = df.with_columns(
-        pl.col("status").replace_strict(labels.STATUS, default=pl.col("status")).alias("Trạng thái")
+        labels.plain_expr("unit_name"),
+        pl.col("status")
+        .replace_strict(labels.STATUS, default=pl.col("status"))
+        .alias("Trạng thái"),
     )
     order = [s for s in STATUS_COLORS if s in set(d["Trạng thái"].to_list())]
     fig = px.bar(
@@ -105,7 +114,7 @@ def status_by_unit(df: pl.DataFrame) -> go.Figure:
 def ranked_bars(
     df: pl.DataFrame, x: str, y: str, title: str, x_label: str, y_label: str
 ) -> go.Figure:
-    d = df.head(30).reverse()
+    d = df.head(30).reverse().with_columns(labels.plain_expr(y))
     fig = px.bar(
         d.to_pandas(), x=x, y=y, orientation="h", title=title, labels={x: x_label, y: y_label}
     )
@@ -175,7 +184,11 @@ def metrics_by_level(df: pl.DataFrame) -> go.Figure:
         "identity_verified": "Xác thực",
         "on_time_rate": "Đúng hạn",
     }
-    long = df.select(["level", *cols]).unpivot(index="level", variable_name="m", value_name="v")
+    long = (
+        df.select(["level", *cols])
+        .with_columns(labels.plain_expr("level"))
+        .unpivot(index="level", variable_name="m", value_name="v")
+    )
     long = long.with_columns(
         (pl.col("v") * 100).alias("Tỷ lệ (%)"), pl.col("m").replace_strict(cols).alias("Chỉ số")
     )

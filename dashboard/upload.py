@@ -112,7 +112,7 @@ def form(scope) -> None:
     with st.status("Đang nạp dữ liệu…", expanded=True) as status:
 
         def step(msg: str) -> None:
-            status.write(msg)
+            status.write(labels.md(msg))  # names files and sheets: escaped
 
         def check(check_id: str, done: int, total: int) -> None:
             bar.progress(done / max(total, 1), text=f"Kiểm tra {done}/{total}: {check_id}")
@@ -121,11 +121,11 @@ def form(scope) -> None:
             sid, rows, rejected, findings = load(source, year, as_of, name or None, step, check)
         except SoatError as exc:
             status.update(label="Không nạp được dữ liệu", state="error")
-            st.error(str(exc))
+            st.error(labels.md(exc))
             return
         except Exception as exc:  # noqa: BLE001 - one line for the user, no traceback
             status.update(label="Không nạp được dữ liệu", state="error")
-            st.error(f"Lỗi không mong đợi: {type(exc).__name__}: {exc}")
+            st.error(labels.md(f"Lỗi không mong đợi: {type(exc).__name__}: {exc}"))
             return
         status.update(label=f"Đã nạp bản chụp #{sid}", state="complete", expanded=False)
     bar.progress(1.0, text="Xong")
