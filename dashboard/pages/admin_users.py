@@ -31,6 +31,7 @@ if users:
                 "Cấp học": [", ".join(u.levels or ()) or "Tất cả" for u in users],
                 "Trường": [u.school or "" for u in users],
                 "Trạng thái": [u.status_label() for u in users],
+                "Khoá đến": [u.lock_text() for u in users],  # 'Mở lại' lifts a lock
             }
         ),
         hide_index=True,
