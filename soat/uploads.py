@@ -76,9 +76,7 @@ def _copy(src: BinaryIO | Upload, dst: BinaryIO, budget: int, name: str) -> int:
     while chunk := src.read(CHUNK):
         written += len(chunk)
         if written > budget:
-            raise SoatError(
-                f"tệp tải lên quá lớn: vượt {max_upload_mb()} MB khi ghi tệp '{name}'"
-            )
+            raise SoatError(f"tệp tải lên quá lớn: vượt {max_upload_mb()} MB khi ghi tệp '{name}'")
         dst.write(chunk)
     return written
 
