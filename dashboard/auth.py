@@ -23,6 +23,11 @@ from soat.scope import Scope
 
 TOKEN_KEY = "_soat_session_token"
 SCOPE_KEY = "soat_scope"
+ENDED_KEY = "_soat_session_ended"
+SESSION_ENDED = (
+    "Phiên làm việc đã kết thúc (hết hạn, đã đăng xuất hoặc tài khoản không còn hoạt "
+    "động). Hãy đăng nhập lại."
+)
 PAGES = Path(__file__).parent / "pages"
 
 
@@ -33,6 +38,7 @@ def current_scope() -> Scope | None:
     if user is None:
         if token:
             st.session_state.pop(TOKEN_KEY, None)
+            st.session_state[ENDED_KEY] = True  # said once, above the login form
         st.session_state.pop(SCOPE_KEY, None)
         return None
     scope = accounts.scope_for(user)
@@ -47,6 +53,8 @@ def _login_form() -> Scope | None:
     placeholder = st.empty()
     box = placeholder.container()
     box.title("Soát — Đăng nhập")
+    if st.session_state.pop(ENDED_KEY, False):
+        box.info(SESSION_ENDED)
     with box.form("soat_login", clear_on_submit=True):  # the password does not linger
         username = st.text_input("Tên đăng nhập", key="login_username")
         password = st.text_input("Mật khẩu", type="password", key="login_password")
@@ -54,6 +62,7 @@ def _login_form() -> Scope | None:
     with box:
         _prefetch_element_code()
     _open_database()
+    accounts.warm_dummy_hash()  # the first unknown name costs what any failed login costs
     if not submitted:
         return None
     try:
@@ -150,8 +159,10 @@ def logout_button() -> None:
     scope = st.session_state.get(SCOPE_KEY)
     with st.sidebar:
         if scope is not None:
+            from dashboard.labels import md
+
             label = accounts.ROLE_LABELS.get(scope.role, scope.role)
-            st.caption(f"Người dùng: **{scope.user}** ({label})")
+            st.caption(f"Người dùng: **{md(scope.user)}** ({md(label)})")
         if st.button("Đăng xuất", key="soat_logout"):
             logout()
             st.rerun()

@@ -1,5 +1,8 @@
 """Plotly figures of the dashboard (Vietnamese labels, percentages 0–100).
 
+Plotly reads a subset of HTML in every text it draws; names from data (units, schools,
+levels) go through labels.plain_expr / labels.plain first, so they show as written.
+
 Plotly Express takes the polars frames as they are (through narwhals): no conversion to
 pandas on a request path, where a conversion waits on polars' thread pool while holding
 the GIL (docs/architecture.md, "Many sessions at once")."""
@@ -56,7 +59,10 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
     parts = [
         df.filter(pl.col("level") == level)
         .sort("compliance", "unit_name", descending=[False, True])
-        .with_columns(pl.lit(labels.level(level)).alias("level_label"))
+        .with_columns(
+            labels.plain_expr("unit_name"),
+            pl.lit(labels.plain(labels.level(level))).alias("level_label"),
+        )
         for level in reversed(levels)  # Plotly draws the first category at the bottom
     ]
     d = pl.concat(parts) if parts else df.clear().with_columns(level_label=pl.lit("", pl.String))
@@ -89,7 +95,10 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
 def status_by_unit(df: pl.DataFrame) -> go.Figure:
     """Stacked bars: school × data type rows per unit in each status."""
     d = df.with_columns(
-        pl.col("status").replace_strict(labels.STATUS, default=pl.col("status")).alias("Trạng thái")
+        labels.plain_expr("unit_name"),
+        pl.col("status")
+        .replace_strict(labels.STATUS, default=pl.col("status"))
+        .alias("Trạng thái"),
     )
     order = [s for s in STATUS_COLORS if s in set(d["Trạng thái"].to_list())]
     fig = px.bar(
@@ -109,7 +118,7 @@ def status_by_unit(df: pl.DataFrame) -> go.Figure:
 def ranked_bars(
     df: pl.DataFrame, x: str, y: str, title: str, x_label: str, y_label: str
 ) -> go.Figure:
-    d = df.head(30).reverse()
+    d = df.head(30).reverse().with_columns(labels.plain_expr(y))
     fig = px.bar(d, x=x, y=y, orientation="h", title=title, labels={x: x_label, y: y_label})
     fig.update_traces(marker_color="#c62828")
     return _layout(fig, height=max(220, 60 + 28 * d.height))
@@ -177,7 +186,11 @@ def metrics_by_level(df: pl.DataFrame) -> go.Figure:
         "identity_verified": "Xác thực",
         "on_time_rate": "Đúng hạn",
     }
-    long = df.select(["level", *cols]).unpivot(index="level", variable_name="m", value_name="v")
+    long = (
+        df.select(["level", *cols])
+        .with_columns(labels.plain_expr("level"))
+        .unpivot(index="level", variable_name="m", value_name="v")
+    )
     long = long.with_columns(
         (pl.col("v") * 100).alias("Tỷ lệ (%)"), pl.col("m").replace_strict(cols).alias("Chỉ số")
     )

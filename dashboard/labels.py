@@ -1,8 +1,18 @@
-"""Vietnamese labels for codes shown on the dashboard (levels, periods, statuses, checks, fields)."""
+"""Vietnamese labels for codes shown on the dashboard (levels, periods, statuses, checks, fields),
+and the escaping of values from data wherever Streamlit or Plotly interpret markup:
+
+    st.subheader(labels.md(school_name))     # Markdown: titles, captions, labels, st.table
+    labels.md_expr("reference")               # the same, on a polars column
+    labels.plain_expr("unit_name")            # Plotly text (axis, hover, legend)
+
+A school named `[bấm](http://…)`, `<b>x</b>`, `*x*` or `$x$` is then shown as those
+characters, not as a link, bold text, italics or a formula.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from loaders.contract import table_label
 from soat import vntime
@@ -161,3 +171,66 @@ def mapped(df, column: str, fn):
     values = df.get_column(column).cast(pl.Utf8).drop_nulls().unique().to_list()
     table = {v: fn(v) for v in values}
     return pl.col(column).cast(pl.Utf8).replace_strict(table, default=None, return_dtype=pl.Utf8)
+
+
+# ---- escaping values from data ---------------------------------------------------------
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark (and Streamlit's
+# Markdown: GitHub-flavoured, math `$…$`, directives `:red[…]`); escaped, it is shown as
+# itself. Line breaks would start a new block (a heading, a list): they become spaces.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+_MD_SPECIAL_POLARS = r"([!-/:-@\[-`{-~])"
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def md(value) -> str:
+    """A value from data as literal text inside Markdown (st.markdown, st.caption,
+    st.title/subheader, st.info/…, widget labels, st.page_link, st.table cells)."""
+    if value is None:
+        return ""
+    return _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+
+
+def md_expr(column: str):
+    """`md()` of a text column, as a polars expression (no Python per row)."""
+    import polars as pl
+
+    return (
+        pl.col(column)
+        .str.replace_all(r"[\r\n]+", " ")
+        .str.replace_all(_MD_SPECIAL_POLARS, r"\${1}")
+        .alias(column)
+    )
+
+
+def md_frame(df):
+    """Every text column of `df` through `md_expr`: for st.table, whose cells are Markdown."""
+    import polars as pl
+
+    text = [c for c, t in df.schema.items() if t == pl.String]
+    return df.with_columns(md_expr(c) for c in text) if text else df
+
+
+# Plotly draws a subset of HTML in every text (<b>, <a href>, <br>, <span style>) and
+# decodes entities; `$…$` is LaTeX when MathJax is loaded. Entities make them literal.
+_PLAIN = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("$", "&#36;"))
+
+
+def plain(value) -> str:
+    """A value from data as literal text in a Plotly figure (axis labels, hover, legend)."""
+    if value is None:
+        return ""
+    s = str(value)
+    for a, b in _PLAIN:
+        s = s.replace(a, b)
+    return s
+
+
+def plain_expr(column: str):
+    """`plain()` of a text column, as a polars expression."""
+    import polars as pl
+
+    e = pl.col(column).cast(pl.String)
+    for a, b in _PLAIN:
+        e = e.str.replace_all(a, b, literal=True)
+    return e.alias(column)

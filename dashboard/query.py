@@ -26,13 +26,13 @@ import streamlit as st
 from dashboard import db
 from soat.engine import params_for
 from soat.scope import (
-    PERSONAL_FIELDS,
     Scope,
     masked_reject_value_sql,
     masked_value_sql,
     personal_header_keys,
     scope_sql,
 )
+from soat.scope import masked_message_sql as scope_masked_message_sql
 
 PAGE_SIZE = 100
 
@@ -77,13 +77,9 @@ def filter_sql(
 
 
 def masked_message_sql(a: str) -> str:
-    """The finding's message with a personal value in it masked like the value itself."""
-    masked = masked_value_sql(f"{a}.field", f"{a}.value")
-    personal = ", ".join(f"'{f}'" for f in PERSONAL_FIELDS)
-    return (
-        f"CASE WHEN $unmasked OR {a}.value IS NULL OR {a}.value = '' OR {a}.field NOT IN ({personal}) "
-        f"THEN {a}.message ELSE replace({a}.message, {a}.value, {masked}) END"
-    )
+    """The finding's message as the scope may read it: a personal value masked like the
+    value itself, parts derived from personal data cut (soat.scope.masked_message_sql)."""
+    return scope_masked_message_sql(a)
 
 
 class _NoDatabase(Exception):

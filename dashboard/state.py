@@ -202,12 +202,14 @@ CSDL ngành:
 
 
 def filter_caption(ctx: Context) -> str:
+    """The selection in one line of Markdown (names from data escaped: labels.md)."""
     f = ctx.filters
-    parts = [f"Bản chụp #{ctx.snapshot_id} ({ctx.snapshot_name})"]
+    md = labels.md
+    parts = [f"Bản chụp #{ctx.snapshot_id} ({md(ctx.snapshot_name)})"]
     if ctx.as_of:
         parts.append(f"ngày số liệu {ctx.as_of:%d/%m/%Y}")
-    parts.append(labels.period(f.period) if f.period else "mọi kỳ")
-    parts.append(labels.level(f.level) if f.level else "mọi cấp học")
+    parts.append(md(labels.period(f.period)) if f.period else "mọi kỳ")
+    parts.append(md(labels.level(f.level)) if f.level else "mọi cấp học")
     if f.unit:
-        parts.append(ctx.unit_names.get(f.unit, f.unit))
+        parts.append(md(ctx.unit_names.get(f.unit, f.unit)))
     return " · ".join(parts)

@@ -1,6 +1,8 @@
 """Upload files and load them as a new snapshot, in this process, with the CLI's loader.
 
-The uploaded files are saved under <db folder>/uploads/<timestamp>/ (git-ignored); one
+The uploaded files are streamed to <db folder>/uploads/<timestamp>/ (git-ignored) within
+the size limit `$SOAT_MAX_UPLOAD_MB` (soat.uploads), and deleted after the load, whether
+it succeeded or not, unless the admin ticks "keep" (docs/access.md: retention). One
 workbook whose name is not a table of the contract is loaded as a workbook (one sheet per
 table), anything else as a folder (one file per table), exactly as `soat load` would.
 The load writes a new snapshot file and publishes it (soat.snapshot_store), as `soat load`
@@ -16,30 +18,24 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import db, labels
-from soat import audit
+from soat import audit, uploads
 from soat.errors import SoatError, known_condition
 
 PENDING_SNAPSHOT = "f_snapshot_pending"
 SUFFIXES = ["xlsx", "xlsm", "csv", "tsv", "txt"]
 
 
-def _safe_name(name: str) -> str:
-    name = Path(name).name
-    return re.sub(r"[^\w.\- ]", "_", name, flags=re.UNICODE) or "file"
+def uploads_root() -> Path:
+    return Path(db.path()).resolve().parent / "uploads"
 
 
 def save(files: list, root: Path | None = None) -> str:
-    """Write the uploaded files to a new folder; return what load_source should read."""
+    """Stream the uploaded files to a new folder (soat.uploads.save: size-checked, 1 MB at a
+    time); return what load_source should read (the folder, or its one workbook)."""
     from loaders.contract import table_for_name
 
-    root = root or Path(db.path()).resolve().parent / "uploads"
-    folder = root / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for f in files:
-        p = folder / _safe_name(f.name)
-        p.write_bytes(f.getvalue())
-        paths.append(p)
+    folder = uploads.save(files, root or uploads_root())
+    paths = [folder / uploads.safe_name(f.name) for f in files]
     if (
         len(paths) == 1
         and paths[0].suffix.lower() in (".xlsx", ".xlsm")
@@ -81,7 +77,13 @@ def load(
     return sid, res.rows, res.rejected, sum(r.findings for r in results)
 
 
+def folder_of(source: str) -> Path:
+    p = Path(source)
+    return p if p.is_dir() else p.parent
+
+
 def form(scope) -> None:
+    limit = uploads.max_upload_mb()
     with st.form("upload_form", clear_on_submit=False):
         files = st.file_uploader(
             "Tệp dữ liệu: mỗi bảng một tệp .xlsx/.csv (truong.xlsx, hoc_sinh.csv …) "
@@ -89,6 +91,8 @@ def form(scope) -> None:
             type=SUFFIXES,
             accept_multiple_files=True,
             key="upload_files",
+            max_upload_size=limit,
+            help=f"Tối đa {limit} MB mỗi lần tải lên; dữ liệu lớn hơn: nạp bằng `soat load`.",
         )
         c1, c2, c3 = st.columns(3)
         name = c1.text_input(
@@ -102,6 +106,13 @@ def form(scope) -> None:
             format="DD/MM/YYYY",
             help="Mặc định: lần đẩy dữ liệu mới nhất",
         )
+        keep = st.checkbox(
+            "Giữ lại tệp đã tải lên trên máy chủ",
+            value=False,
+            key="upload_keep",
+            help="Mặc định các tệp (có dữ liệu cá nhân) bị xoá ngay sau khi nạp. Tệp giữ lại "
+            "nằm trong thư mục uploads/ cạnh cơ sở dữ liệu cho đến khi quản trị xoá.",
+        )
         submitted = st.form_submit_button("Nạp dữ liệu", type="primary")
     if not submitted:
         return
@@ -112,12 +123,28 @@ def form(scope) -> None:
     if year and not re.fullmatch(r"\d{4}-\d{4}", year):
         st.error("Năm học phải có dạng 2024-2025.")
         return
-    source = save(files)
+    root = uploads_root()
+    uploads.sweep(root)  # folders a crash left behind, a day old
+    try:
+        source = save(files, root)
+    except SoatError as exc:
+        st.error(labels.md(exc))
+        return
+    try:
+        _load(scope, source, year, as_of, name, keep)
+    finally:
+        if keep:
+            uploads.keep(folder_of(source))
+        else:
+            uploads.discard(folder_of(source))
+
+
+def _load(scope, source: str, year, as_of, name, keep: bool) -> None:
     bar = st.progress(0.0, text="Chuẩn bị…")
     with st.status("Đang nạp dữ liệu…", expanded=True) as status:
 
         def step(msg: str) -> None:
-            status.write(msg)
+            status.write(labels.md(msg))  # names files and sheets: escaped
 
         def check(check_id: str, done: int, total: int) -> None:
             bar.progress(done / max(total, 1), text=f"Kiểm tra {done}/{total}: {check_id}")
@@ -126,17 +153,19 @@ def form(scope) -> None:
             sid, rows, rejected, findings = load(source, year, as_of, name or None, step, check)
         except SoatError as exc:
             status.update(label="Không nạp được dữ liệu", state="error")
-            st.error(str(exc))
+            st.error(labels.md(exc))
             return
         except Exception as exc:  # noqa: BLE001 - one line for the user, no traceback
             status.update(label="Không nạp được dữ liệu", state="error")
             known = known_condition(exc)
-            st.error(known or f"Lỗi không mong đợi: {type(exc).__name__}: {exc}")
+            st.error(known or labels.md(f"Lỗi không mong đợi: {type(exc).__name__}: {exc}"))
             return
         status.update(label=f"Đã nạp bản chụp #{sid}", state="complete", expanded=False)
     bar.progress(1.0, text="Xong")
     try:
-        audit.record("upload", scope, {"snapshot_id": sid, "source": source, "rows": rows})
+        audit.record(
+            "upload", scope, {"snapshot_id": sid, "source": source, "rows": rows, "kept": keep}
+        )
     except Exception:  # noqa: BLE001 - the audit log must not undo a committed load
         pass
     st.success(

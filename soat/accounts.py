@@ -7,21 +7,29 @@ Roles (see docs/access.md):
                     levels (none given = every level), masked
     school          its own school, unmasked (it entered that data and is responsible for it)
 
-Passwords are bcrypt hashes (cost $SOAT_BCRYPT_ROUNDS, default 12). A session is a random
+Passwords are bcrypt hashes (cost $SOAT_BCRYPT_ROUNDS, default 12), at least 12
+characters (or a passphrase of 4 words), not a common password, not the username
+(check_password_policy). Usernames are unique whatever their case. A session is a random
 token; only its sha256 is stored, with an expiry ($SOAT_SESSION_HOURS, default 8).
-Five failed logins in a row lock the account for 15 minutes.
+Five failed logins in a row lock the account for 15 minutes. A login that fails says the
+same words and costs the same bcrypt work whatever the reason (unknown name, wrong
+password, disabled or locked account), so an answer tells nothing about an account.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import bcrypt
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from soat import audit
 from soat.appdb import AppDB, get_app_db, sessions, users, utcnow
@@ -41,10 +49,19 @@ UNMASKED_ROLES = ("province_admin", "school")
 
 MAX_FAILED = 5
 LOCK_MINUTES = 15
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
+MIN_PASSPHRASE_WORDS = 4  # or this many words (spaces, '-', '.', '_' between them) …
+MIN_PASSPHRASE = 8  # … of at least this many characters in all
+MIN_DISTINCT = 5  # different characters ('aaaaaaaaaaaa' is not a password)
 DEFAULT_SESSION_HOURS = 8.0
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
+USERNAME_RE = re.compile(r"^[\w.@+-]{1,100}$")  # letters (Vietnamese too), digits, _ . @ + -
 
-BAD_LOGIN = "Sai tên đăng nhập hoặc mật khẩu"
+# The one answer to every failed login, whatever failed (docs/access.md).
+BAD_LOGIN = (
+    f"Sai tên đăng nhập hoặc mật khẩu. Sau {MAX_FAILED} lần sai liên tiếp, tài khoản bị "
+    f"tạm khoá {LOCK_MINUTES} phút."
+)
 
 
 class AuthError(SoatError):
@@ -72,8 +89,19 @@ class User:
         động', for the accounts page and `soat users list`."""
         if self.disabled:
             return "Vô hiệu"
-        locked = self.locked_until is not None and self.locked_until > (now or utcnow())
-        return "Tạm khoá" if locked else "Hoạt động"
+        return "Tạm khoá" if self.is_locked(now) else "Hoạt động"
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utcnow())
+
+    def lock_text(self, now: datetime | None = None) -> str:
+        """Until when a locked account stays locked, in Vietnam's time ('14:35 02/12/2026'),
+        else ''."""
+        if not self.is_locked(now):
+            return ""
+        from soat import vntime
+
+        return f"{vntime.vn(self.locked_until):%H:%M %d/%m/%Y}"
 
 
 def _rounds() -> int:
@@ -90,8 +118,8 @@ def session_hours() -> float:
         return DEFAULT_SESSION_HOURS
 
 
-def hash_password(password: str) -> str:
-    check_password_policy(password)
+def hash_password(password: str, username: str | None = None) -> str:
+    check_password_policy(password, username)
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(_rounds())).decode("ascii")
 
 
@@ -117,11 +145,75 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[r]
 
 
-def check_password_policy(password: str) -> None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(_fold(ln) for ln in lines if ln.strip() and not ln.startswith("#"))
+
+
+_LEET = str.maketrans(
+    {
+        "@": "a",
+        "4": "a",
+        "0": "o",
+        "1": "i",
+        "!": "i",
+        "3": "e",
+        "$": "s",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+    }
+)
+
+
+def _fold(text: str) -> str:
+    """Lower case, no diacritics (đ → d), no surrounding spaces."""
+    text = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _common(password: str) -> bool:
+    """The password, or its letters, or its letters with leetspeak undone, or the same
+    without separators, is on the common list."""
+    folded = _fold(password)
+    common = common_passwords()
+    squeezed = re.sub(r"[\s._-]+", "", folded)
+    letters = re.sub(r"[^a-z]", "", folded)
+    core = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", squeezed)  # digits and signs around it off
+    unleet = re.sub(r"[^a-z]", "", core.translate(_LEET))
+    return any(v and v in common for v in (folded, squeezed, letters, unleet))
+
+
+def check_password_policy(password: str, username: str | None = None) -> None:
+    """Refuse a weak password with a Vietnamese message (SoatError): shorter than 12
+    characters unless a passphrase of 4 words; over bcrypt's 72 bytes; fewer than 5
+    different characters; a common password (soat/data/common_passwords.txt, also with
+    digits, symbols or leetspeak added); equal to or containing the username."""
+    if not isinstance(password, str) or not password:
         raise SoatError(f"mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")
     if len(password.encode("utf-8")) > 72:
         raise SoatError("mật khẩu quá dài (tối đa 72 byte)")
+    words = [w for w in re.split(r"[\s._-]+", password) if w]
+    passphrase = len(words) >= MIN_PASSPHRASE_WORDS and len(password) >= MIN_PASSPHRASE
+    if len(password) < MIN_PASSWORD and not passphrase:
+        raise SoatError(
+            f"mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự, hoặc là một câu từ "
+            f"{MIN_PASSPHRASE_WORDS} từ trở lên (ví dụ: 'ba con mèo nhỏ')"
+        )
+    if len(set(password)) < MIN_DISTINCT:
+        raise SoatError(f"mật khẩu quá đơn điệu: cần ít nhất {MIN_DISTINCT} ký tự khác nhau")
+    if _common(password):
+        raise SoatError("mật khẩu quá phổ biến, dễ bị đoán: hãy chọn mật khẩu khác")
+    if username and len(username.strip()) >= 3 and _fold(username) in _fold(password):
+        raise SoatError("mật khẩu không được trùng hoặc chứa tên đăng nhập")
+
+
+def warm_dummy_hash() -> None:
+    """Compute the stand-in hash now (the login form calls it): otherwise the first login
+    with an unknown name would cost one more bcrypt than any other."""
+    _dummy_hash()
 
 
 def _norm_list(values, what: str) -> tuple[str, ...] | None:
@@ -173,11 +265,59 @@ def _validate(role: str, units, levels, school) -> tuple:
 
 def _valid_username(username: str) -> str:
     u = (username or "").strip()
-    if not u or len(u) > 100 or any(c.isspace() for c in u):
+    if not USERNAME_RE.fullmatch(u):
         raise SoatError(
-            "tên đăng nhập không hợp lệ (không rỗng, không có khoảng trắng, tối đa 100 ký tự)"
+            "tên đăng nhập không hợp lệ: 1–100 ký tự gồm chữ, số và . _ - @ + (không có "
+            "khoảng trắng)"
         )
     return u
+
+
+# Usernames are unique whatever their case: create_user compares them case-folded in
+# Python (SQLite's lower() knows only ASCII: 'Đ' ≠ 'đ'), and this index guards against two
+# creations at once where the database allows it. An old app database that already holds
+# two names differing only in case keeps both, without the index (docs/access.md).
+USERNAME_CI_INDEX = "ux_users_username_ci"
+
+
+def _db(app_db: AppDB | str | None) -> AppDB:
+    db = get_app_db(app_db)
+    if not getattr(db, "_soat_username_index", False):
+        table = f'"{db.schema}".users' if db.schema else "users"
+        try:
+            with db.begin() as conn:
+                conn.execute(
+                    text(
+                        f"CREATE UNIQUE INDEX IF NOT EXISTS {USERNAME_CI_INDEX} "
+                        f"ON {table} (lower(username))"
+                    )
+                )
+        except Exception:  # noqa: BLE001 - duplicates from before: create_user's check stays
+            pass
+        db._soat_username_index = True  # type: ignore[attr-defined]
+    return db
+
+
+def _fold_name(username: str) -> str:
+    return unicodedata.normalize("NFC", username).casefold()
+
+
+def _same_names(conn, username: str) -> list[str]:
+    """Existing usernames equal to `username` whatever their case (a small table)."""
+    key = _fold_name(username)
+    return [n for (n,) in conn.execute(select(users.c.username)) if _fold_name(n) == key]
+
+
+def _find(conn, username: str):
+    """The account row of `username`: its exact spelling, else the one account whose name
+    differs only in case (none when two do: an old database's duplicates)."""
+    r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    if r is not None or not username:
+        return r
+    names = _same_names(conn, username)
+    if len(names) != 1:
+        return None
+    return conn.execute(select(users).where(users.c.username == names[0])).mappings().first()
 
 
 def _row_to_user(r) -> User:
@@ -205,13 +345,19 @@ def create_user(
     by: str = "local",
 ) -> User:
     """Create an account. Raises SoatError on a bad role/scope, weak password or taken name."""
-    db = get_app_db(app_db)
+    db = _db(app_db)
     username = _valid_username(username)
     units, levels, school = _validate(role, units, levels, school)
-    pw_hash = hash_password(password)
+    pw_hash = hash_password(password, username)
     with db.begin() as conn:
-        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
-            raise SoatError(f"tài khoản '{username}' đã tồn tại")
+        taken = _same_names(conn, username)
+        if taken:
+            raise SoatError(
+                f"tài khoản '{username}' đã tồn tại"
+                if username in taken
+                else f"tài khoản '{taken[0]}' đã tồn tại (tên đăng nhập không phân biệt chữ hoa, "
+                "chữ thường)"
+            )
         conn.execute(
             users.insert().values(
                 username=username,
@@ -237,9 +383,10 @@ def create_user(
 
 
 def get_user(username: str, app_db: AppDB | str | None = None) -> User | None:
-    db = get_app_db(app_db)
+    """The account (its exact name, else the one differing only in case), or None."""
+    db = _db(app_db)
     with db.connect() as conn:
-        r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        r = _find(conn, (username or "").strip())
     return _row_to_user(r) if r else None
 
 
@@ -251,7 +398,7 @@ def list_users(app_db: AppDB | str | None = None) -> list[User]:
 
 
 def _require_user(conn, username: str):
-    r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    r = _find(conn, (username or "").strip())
     if not r:
         raise SoatError(f"không có tài khoản '{username}'")
     return r
@@ -260,10 +407,11 @@ def _require_user(conn, username: str):
 def set_disabled(
     username: str, disabled: bool = True, app_db: AppDB | str | None = None, by: str = "local"
 ) -> None:
-    """Disable (or re-enable) an account; disabling ends its sessions at once."""
-    db = get_app_db(app_db)
+    """Disable (or re-enable) an account; disabling ends its sessions at once. Either way a
+    lock-out is lifted (re-enabling is how an admin unlocks an account early)."""
+    db = _db(app_db)
     with db.begin() as conn:
-        _require_user(conn, username)
+        username = _require_user(conn, username)["username"]
         conn.execute(
             update(users)
             .where(users.c.username == username)
@@ -282,10 +430,11 @@ def set_password(
     username: str, password: str, app_db: AppDB | str | None = None, by: str = "local"
 ) -> None:
     """Change a password; ends the account's sessions and clears a lock-out."""
-    db = get_app_db(app_db)
-    pw_hash = hash_password(password)
+    db = _db(app_db)
     with db.begin() as conn:
-        _require_user(conn, username)
+        username = _require_user(conn, username)["username"]
+    pw_hash = hash_password(password, username)
+    with db.begin() as conn:
         conn.execute(
             update(users)
             .where(users.c.username == username)
@@ -298,49 +447,53 @@ def set_password(
 def authenticate(
     username: str, password: str, app_db: AppDB | str | None = None, now: datetime | None = None
 ) -> User:
-    """Check a login. Returns the User, or raises AuthError (audited either way)."""
-    db = get_app_db(app_db)
+    """Check a login. Returns the User, or raises AuthError (audited either way).
+
+    Every refusal raises the same AuthError(BAD_LOGIN) after the same bcrypt work: an
+    unknown name is checked against a stand-in hash, a locked account's password is
+    checked (and ignored: the lock holds even for the right one), a disabled account's
+    too. The audit log records the real reason (and `login_locked` for a locked account)."""
+    db = _db(app_db)
     now = now or utcnow()
     username = (username or "").strip()
     with db.begin() as conn:
-        r = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        r = _find(conn, username)
         if r is None:
             verify_password(password or "", _dummy_hash())
             outcome = ("login_failed", {"reason": "unknown_user"})
-        elif r["locked_until"] is not None and r["locked_until"] > now:
-            outcome = ("login_locked", {"until": r["locked_until"]})
-        elif not verify_password(password or "", r["password_hash"]):
-            failed = (r["failed_attempts"] or 0) + 1
-            values: dict = {"failed_attempts": failed}
-            reason = "wrong_password"
-            if failed >= MAX_FAILED:
-                values = {
-                    "failed_attempts": 0,
-                    "locked_until": now + timedelta(minutes=LOCK_MINUTES),
-                }
-                reason = "wrong_password_locked"
-            conn.execute(update(users).where(users.c.username == username).values(**values))
-            outcome = ("login_failed", {"reason": reason, "attempt": failed})
-        elif r["disabled"]:
-            outcome = ("login_failed", {"reason": "disabled"})
         else:
-            conn.execute(
-                update(users)
-                .where(users.c.username == username)
-                .values(failed_attempts=0, locked_until=None)
-            )
-            outcome = None
+            username = r["username"]
+            right = verify_password(password or "", r["password_hash"])
+            if r["locked_until"] is not None and r["locked_until"] > now:
+                outcome = ("login_locked", {"until": r["locked_until"]})
+            elif not right:
+                failed = (r["failed_attempts"] or 0) + 1
+                values: dict = {"failed_attempts": failed}
+                reason = "wrong_password"
+                if failed >= MAX_FAILED:
+                    values = {
+                        "failed_attempts": 0,
+                        "locked_until": now + timedelta(minutes=LOCK_MINUTES),
+                    }
+                    reason = "wrong_password_locked"
+                conn.execute(update(users).where(users.c.username == username).values(**values))
+                outcome = ("login_failed", {"reason": reason, "attempt": failed})
+            elif r["disabled"]:
+                outcome = ("login_failed", {"reason": "disabled"})
+            else:
+                conn.execute(
+                    update(users)
+                    .where(users.c.username == username)
+                    .values(failed_attempts=0, locked_until=None)
+                )
+                outcome = None
     if outcome is None:
         audit.record("login", username, None, app_db=db)
-        return _row_to_user(r) if r else None  # type: ignore[return-value]
+        return _row_to_user(r)
     action, detail = outcome
     audit.record(action, username or "?", detail, app_db=db)
     if detail.get("reason") == "wrong_password_locked":
         audit.record("user_locked", username, {"minutes": LOCK_MINUTES}, app_db=db)
-    if action == "login_locked" or detail.get("reason") == "wrong_password_locked":
-        raise AuthError(
-            f"Tài khoản tạm khoá do đăng nhập sai {MAX_FAILED} lần; thử lại sau {LOCK_MINUTES} phút"
-        )
     raise AuthError(BAD_LOGIN)
 
 

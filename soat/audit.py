@@ -33,6 +33,7 @@ ACTIONS = {
     "user_locked": "Khoá tạm thời (sai mật khẩu)",
     "followup": "Cập nhật biên bản",
     "upload": "Tải dữ liệu lên",
+    "export_refused": "Từ chối tải tệp (phiên đã kết thúc)",
     "snapshot_delete": "Xoá bản chụp",
     "snapshot_prune": "Dọn bản chụp cũ",
 }
@@ -92,18 +93,35 @@ def log_export(
     app_db: AppDB | str | None = None,
     fmt: str | None = None,
 ) -> None:
-    """An export was written: which one, with which filters, how many rows. Also notes
-    whether personal data went out unmasked."""
+    """An export was written: which one, with which filters, how many rows, and the scope
+    it was cut to (role, units, levels, school: a school page's download names its school
+    here). Also notes whether personal data went out unmasked."""
     detail: dict = {
         "kind": kind,
         "filters": {k: v for k, v in (filters or {}).items() if v not in (None, [], ())},
     }
     if fmt:
         detail["format"] = fmt
+    scope = scope_detail(scope_or_user)
+    if scope is not None:
+        detail["scope"] = scope
     unmasked = getattr(scope_or_user, "unmasked", None)
     if unmasked is not None:
         detail["unmasked"] = bool(unmasked)
     record("export", scope_or_user, detail, rows=rows, app_db=app_db)
+
+
+def scope_detail(scope: Any) -> dict | None:
+    """A Scope as the audit log records it: role, and units/levels/school when restricted
+    (absent = the whole province, every level)."""
+    if isinstance(scope, str) or not hasattr(scope, "role"):
+        return None
+    out: dict = {"role": scope.role}
+    for key in ("units", "levels", "school"):
+        value = getattr(scope, key, None)
+        if value:
+            out[key] = list(value) if isinstance(value, tuple | list) else value
+    return out
 
 
 def log_personal_view(

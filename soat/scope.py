@@ -98,6 +98,61 @@ def masked_value_sql(field_col: str, value_col: str) -> str:
     )
 
 
+# Message parts that come from personal data, per check, cut for masked scopes (SQL
+# regexp_replace patterns and replacements, RE2 syntax). A finding whose field is personal
+# (citizen_id, birth_date, permanent_address) already has its value masked wherever the
+# message quotes it (masked_message_sql); these are the parts a check derives otherwise.
+MESSAGE_MASKS: dict[str, tuple[tuple[str, str], ...]] = {
+    # "… (đủ 60 tuổi 3 tháng, từ tháng 03/2020) …": the retirement month is birth + age
+    "staff.retired_on_payroll": ((", từ tháng [0-9]{1,2}/[0-9]{4}", ""),),
+    # "chữ số thứ 5–6 là 18 nhưng năm sinh là 2017": digits 5–6 are masked in the ID
+    "student.id_mismatch": (("(chữ số thứ 5–6 là )[0-9]+", "\\1**"),),
+    "staff.id_mismatch": (("(chữ số thứ 5–6 là )[0-9]+", "\\1**"),),
+}
+
+# Checks that read a personal field and whose message needs nothing beyond the masked
+# value, with the reason (tests/access/test_masking_messages.py holds every check of the
+# catalogue reading a personal field to MESSAGE_MASKS or this list).
+MESSAGES_WITHOUT_PERSONAL_PARTS = {
+    "student.id_format": "quotes the ID (masked) and its length",
+    "staff.id_format": "quotes the ID (masked) and its length",
+    "student.id_province": "the province code is the ID's first digits, shown by the mask",
+    "staff.id_province": "the province code is the ID's first digits, shown by the mask",
+    "student.duplicate_id": "quotes the ID (masked) and a count",
+    "staff.duplicate_payroll": "quotes the ID (masked) and a count",
+    "student.dob_invalid": "quotes the date (masked) and an age from the birth year",
+    "staff.dob_invalid": "quotes the date (masked) and an age from the birth year",
+    "student.age_grade": "an age from the birth year (shown by the mask) and the grade",
+    "student.missing_field": "names the empty field",
+    "staff.missing_field": "names the empty field",
+}
+
+
+def _sql_text(text: str) -> str:
+    """A constant of this module as an SQL string literal (never data)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def masked_message_sql(alias: str) -> str:
+    """SQL for a finding's message as a scope may read it (param $unmasked): for a masked
+    scope the personal value is masked wherever the message quotes it, like the value
+    itself, and the parts in MESSAGE_MASKS are cut. `alias` is a findings table alias."""
+    a = alias
+    masked = masked_value_sql(f"{a}.field", f"{a}.value")
+    personal = ", ".join(_sql_text(f) for f in PERSONAL_FIELDS)
+    text = (
+        f"CASE WHEN {a}.value IS NULL OR {a}.value = '' OR {a}.field NOT IN ({personal}) "
+        f"THEN {a}.message ELSE replace({a}.message, {a}.value, {masked}) END"
+    )
+    branches = []
+    for check_id, rules in MESSAGE_MASKS.items():
+        expr = text
+        for pattern, replacement in rules:
+            expr = f"regexp_replace({expr}, {_sql_text(pattern)}, {_sql_text(replacement)}, 'g')"
+        branches.append(f"WHEN {a}.check_id = {_sql_text(check_id)} THEN {expr}")
+    return f"CASE WHEN $unmasked THEN {a}.message " + " ".join(branches) + f" ELSE {text} END"
+
+
 @functools.cache
 def personal_header_keys() -> tuple[str, ...]:
     """Every accepted header of a personal field, as soat.vocab.name_key folds it: rejects

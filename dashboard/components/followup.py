@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import labels
 from dashboard.components.grid import dataframe
-from soat import audit, followups
+from soat import followups
 from soat.errors import SoatError
 from soat.scope import Scope
 
@@ -105,9 +105,9 @@ def followup_panel(
                 with _cursor() as cur:
                     followups.set_state(school_code, period, issue, state, note, scope, con=cur)
             except SoatError as exc:
-                st.error(str(exc))
+                st.error(labels.md(exc))
             else:
-                st.success(f"Đã ghi: {_issue_label(issue)} — {followups.STATES[state]}")
+                st.success(f"Đã ghi: {labels.md(_issue_label(issue))} — {followups.STATES[state]}")
                 st.rerun()
 
 
@@ -126,7 +126,11 @@ def _vietnamese(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def to_csv(df: pl.DataFrame) -> bytes:
-    return ("\ufeff" + _vietnamese(df).write_csv()).encode("utf-8")  # BOM: Excel reads UTF-8
+    """The follow-up record as CSV (soat.exports.csv: cells that could start a formula, a
+    school's note among them, are neutralised; BOM so Excel reads the Vietnamese)."""
+    from soat.exports import csv as csv_file
+
+    return csv_file.csv_bytes(_vietnamese(df))
 
 
 def to_xlsx(df: pl.DataFrame) -> bytes:
@@ -138,32 +142,32 @@ def to_xlsx(df: pl.DataFrame) -> bytes:
 
 
 def followup_download(scope: Scope, period: str | None = None, key: str = "followup_dl") -> None:
-    """Download buttons for the follow-up record (csv, xlsx); each download is audited."""
-    df = followup_export_frame(scope, period)
-    filters = {
-        "period": period,
-        "units": scope.units,
-        "levels": scope.levels,
-        "school": scope.school,
-    }
+    """Download buttons for the follow-up record (csv, xlsx): built when clicked, under the
+    session check of dashboard.downloads (audited with the row count; no file once the
+    session has ended)."""
+    from dashboard import downloads
+
+    def make(writer):
+        def build() -> tuple[bytes, int]:
+            df = followup_export_frame(scope, period)
+            return writer(df), df.height
+
+        return build
+
     c1, c2 = st.columns(2)
-    c1.download_button(
-        "Tải biên bản (CSV)",
-        to_csv(df),
-        file_name="theo_doi_khac_phuc.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        on_click=audit.log_export,
-        args=(scope, "followups", filters, df.height),
-        kwargs={"fmt": "csv"},
-    )
-    c2.download_button(
-        "Tải biên bản (Excel)",
-        to_xlsx(df),
-        file_name="theo_doi_khac_phuc.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx",
-        on_click=audit.log_export,
-        args=(scope, "followups", filters, df.height),
-        kwargs={"fmt": "xlsx"},
-    )
+    for container, fmt, label, writer, mime in (
+        (c1, "csv", "Tải biên bản (CSV)", to_csv, downloads.CSV_MIME),
+        (c2, "xlsx", "Tải biên bản (Excel)", to_xlsx, downloads.XLSX_MIME),
+    ):
+        downloads.guarded_button(
+            container,
+            label,
+            make(writer),
+            scope=scope,
+            kind="followups",
+            fmt=fmt,
+            filters={"period": period},
+            file_name=f"theo_doi_khac_phuc.{fmt}",
+            mime=mime,
+            key=f"{key}_{fmt}",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import query
+from dashboard import labels, query
 from dashboard.auth import require_admin
 from dashboard.components.grid import dataframe
 from soat import accounts
@@ -31,6 +31,7 @@ if users:
                 "Cấp học": [", ".join(u.levels or ()) or "Tất cả" for u in users],
                 "Trường": [u.school or "" for u in users],
                 "Trạng thái": [u.status_label() for u in users],
+                "Khoá đến": [u.lock_text() for u in users],  # 'Mở lại' lifts a lock
             }
         ),
         hide_index=True,
@@ -67,9 +68,9 @@ with st.form("admin_add_user", clear_on_submit=True):
                 by=scope.user,
             )
         except SoatError as exc:
-            st.error(str(exc))
+            st.error(labels.md(exc))  # may quote the name typed
         else:
-            flash = [("success", f"Đã tạo tài khoản {user.username}")]
+            flash = [("success", f"Đã tạo tài khoản {labels.md(user.username)}")]
             snaps = query.snapshots()
             unknown = (
                 query.unknown_codes(int(snaps["snapshot_id"][0]), user.units or [], user.school)
@@ -80,7 +81,7 @@ with st.form("admin_add_user", clear_on_submit=True):
                 flash.append(
                     (
                         "warning",
-                        f"Bản chụp mới nhất không có mã {', '.join(unknown)}: tài khoản này "
+                        f"Bản chụp mới nhất không có mã {labels.md(', '.join(unknown))}: tài khoản này "
                         "chưa thấy trường nào cho đến khi dữ liệu có mã đó. Nếu gõ nhầm, hãy vô "
                         "hiệu hoá tài khoản và tạo lại.",
                     )
@@ -95,11 +96,11 @@ if names:
     c1, c2 = st.columns(2)
     if c1.button("Vô hiệu hoá", key="admin_disable"):
         accounts.set_disabled(target, True, by=scope.user)
-        st.session_state["admin_flash"] = [("success", f"Đã vô hiệu hoá {target}")]
+        st.session_state["admin_flash"] = [("success", f"Đã vô hiệu hoá {labels.md(target)}")]
         st.rerun()
     if c2.button("Mở lại", key="admin_enable"):
         accounts.set_disabled(target, False, by=scope.user)
-        st.session_state["admin_flash"] = [("success", f"Đã mở lại {target}")]
+        st.session_state["admin_flash"] = [("success", f"Đã mở lại {labels.md(target)}")]
         st.rerun()
 else:
     st.caption("Chưa có tài khoản nào khác để vô hiệu hoá hay mở lại.")

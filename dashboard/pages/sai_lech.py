@@ -108,7 +108,7 @@ bc = st.columns(len(crumbs) + 1 if len(crumbs) < 4 else len(crumbs))
 for i, (label, target) in enumerate(crumbs):
     last = i == len(crumbs) - 1
     if bc[i].button(
-        label,
+        labels.md(label),  # a button's label is Markdown: names from data escaped
         key=f"crumb_{i}",
         disabled=last,
         width="stretch",
@@ -227,7 +227,7 @@ else:
     total = query.count_records(sid, scope, f, school, check)
     pages = max(1, math.ceil(total / query.PAGE_SIZE))
     page = min(drill["page"], pages - 1)
-    st.subheader(f"{labels.check(check)} — {labels.number(total)} phát hiện")
+    st.subheader(f"{labels.md(labels.check(check))} — {labels.number(total)} phát hiện")
     recs = query.drill_records(sid, scope, f, school, check, page)
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown
 

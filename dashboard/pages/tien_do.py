@@ -94,7 +94,7 @@ else:
         row = rows.row(picked[0], named=True)
         st.page_link(
             "pages/truong.py",
-            label=f"Mở trang trường {row['school_name'] or row['school_code']}",
+            label=f"Mở trang trường {labels.md(row['school_name'] or row['school_code'])}",
             icon=":material/school:",
             query_params={"school": row["school_code"]},
         )

@@ -82,16 +82,18 @@ else:
     # a list to read, not to sort: a static table, drawn at once (the data grid's canvas
     # keeps re-measuring for ≈ 0.3 s after the first page after login has rendered); early
     # in the school year the whole calendar is ahead (up to ≈ 150 rows): it scrolls then
-    st.table(
-        up.select(
-            pl.col("due_date").dt.strftime("%d/%m/%Y").alias("Hạn nộp"),
-            labels.mapped(up, "period", labels.period).alias("Kỳ"),
-            labels.mapped(up, "data_type", labels.data_type).alias("Loại dữ liệu"),
-            pl.col("target").alias("Nộp lên"),
-            pl.col("level").alias("Cấp học"),
-            pl.col("schools").alias("Số trường phải nộp"),
-            pl.col("submitted").alias("Đã nộp"),
-            pl.col("reference").alias("Văn bản"),
+    st.table(  # its cells are Markdown: text from data escaped
+        labels.md_frame(
+            up.select(
+                pl.col("due_date").dt.strftime("%d/%m/%Y").alias("Hạn nộp"),
+                labels.mapped(up, "period", labels.period).alias("Kỳ"),
+                labels.mapped(up, "data_type", labels.data_type).alias("Loại dữ liệu"),
+                pl.col("target").alias("Nộp lên"),
+                pl.col("level").alias("Cấp học"),
+                pl.col("schools").alias("Số trường phải nộp"),
+                pl.col("submitted").alias("Đã nộp"),
+                pl.col("reference").alias("Văn bản"),
+            )
         ),
         hide_index=True,
         height="content" if up.height <= UPCOMING_ROWS_SHOWN else 480,

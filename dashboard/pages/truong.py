@@ -43,21 +43,22 @@ st.session_state["school_synced"] = code
 prof = query.school_profile(sid, scope, code)
 if prof.height:
     p = prof.row(0, named=True)
-    st.subheader(p["school_name"] or code)
+    v = {k: labels.md(x) for k, x in p.items()}  # Markdown below: values from data escaped
+    st.subheader(v["school_name"] or labels.md(code))
     a, b, c = st.columns(3)
     a.markdown(
-        f"**Mã trường:** {code}  \n**Đơn vị quản lý:** {p['unit_name'] or ''} ({p['unit_code'] or ''})"
-        f"  \n**Cấp học:** {p['levels'] or ''}  \n**Loại hình:** {p['ownership'] or ''}"
+        f"**Mã trường:** {labels.md(code)}  \n**Đơn vị quản lý:** {v['unit_name']} ({v['unit_code']})"
+        f"  \n**Cấp học:** {v['levels']}  \n**Loại hình:** {v['ownership']}"
     )
     b.markdown(
-        f"**Hiệu trưởng:** {p['principal'] or '—'}  \n**Phần mềm QLNT:** {p['software'] or '—'}"
-        f"  \n**Kết nối internet:** {p['internet'] or '—'}  \n**Trạng thái:** {p['status'] or ''}"
+        f"**Hiệu trưởng:** {v['principal'] or '—'}  \n**Phần mềm QLNT:** {v['software'] or '—'}"
+        f"  \n**Kết nối internet:** {v['internet'] or '—'}  \n**Trạng thái:** {v['status']}"
     )
     c.markdown(
-        f"**Đạt chuẩn quốc gia:** {p['national_standard'] or '—'}  \n"
-        f"**Kiểm định chất lượng:** {p['accreditation'] or '—'}  \n"
-        f"**Mã trường cũ:** {p['previous_codes'] or '—'}  \n"
-        f"**Nguồn:** {p['_source'] or ''}, dòng {p['_row'] or ''}"
+        f"**Đạt chuẩn quốc gia:** {v['national_standard'] or '—'}  \n"
+        f"**Kiểm định chất lượng:** {v['accreditation'] or '—'}  \n"
+        f"**Mã trường cũ:** {v['previous_codes'] or '—'}  \n"
+        f"**Nguồn:** {v['_source']}, dòng {v['_row']}"
     )
 
 # ---- metrics per level ----------------------------------------------------------------

@@ -31,7 +31,9 @@ def run(args) -> int:
     if args.to_id is None and not checked:
         raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
     df = changes(con, to_id=args.to_id, from_id=args.from_id, include_unchanged=args.all)
-    sys.stdout.write(df.write_csv())
+    from soat.exports import csv as csv_file
+
+    csv_file.write(df, sys.stdout, bom=False)  # cells that could start a formula neutralised
     counts = summary(df)
     print(
         "; ".join(f"{CHANGE_VI[k]}: {v}" for k, v in counts.items() if v or k != "unchanged"),

@@ -14,7 +14,7 @@ from soat.cli import add_db_option
 
 SAMPLE = Path("data/sample/province")
 DEMO_USER = "demo"
-DEMO_PASSWORD = "demo-soat-2025"
+DEMO_PASSWORD = "xem-thu-soat-2025"
 
 
 def register(sub) -> None:
@@ -67,12 +67,33 @@ def ensure_account() -> None:
         accounts.create_user(DEMO_USER, DEMO_PASSWORD, "province_admin", by="soat demo")
         print("Đã tạo tài khoản quản trị demo.")
     if any(u.username == DEMO_USER for u in accounts.list_users()):
-        print(
-            f"Đăng nhập: tên '{DEMO_USER}', mật khẩu '{DEMO_PASSWORD}' "
-            "(tài khoản demo — đổi mật khẩu bằng 'soat users passwd demo' nếu dùng lâu dài)"
-        )
+        if _demo_password_works():
+            print(
+                f"Đăng nhập: tên '{DEMO_USER}', mật khẩu '{DEMO_PASSWORD}' "
+                "(tài khoản demo — đổi mật khẩu bằng 'soat users passwd demo' nếu dùng lâu dài)"
+            )
+        else:  # created by an older version (another password), or changed since
+            print(
+                f"Đăng nhập: tên '{DEMO_USER}' với mật khẩu đã đặt trước đây (đặt lại bằng "
+                "'soat users passwd demo')."
+            )
     else:
         print("Đăng nhập bằng tài khoản đã có (soat users list).")
+
+
+def _demo_password_works() -> bool:
+    """Whether the demo account still has DEMO_PASSWORD (read from its hash: no login, so
+    nothing is audited and no failed attempt counted)."""
+    from sqlalchemy import select
+
+    from soat.accounts import verify_password
+    from soat.appdb import get_app_db, users
+
+    with get_app_db().connect() as conn:
+        h = conn.execute(
+            select(users.c.password_hash).where(users.c.username == DEMO_USER)
+        ).scalar()
+    return bool(h) and verify_password(DEMO_PASSWORD, h)
 
 
 def run(args) -> int:

@@ -70,6 +70,51 @@ def checked_snapshot(con, requested: int | None) -> dict:
     return rows[0]
 
 
+def known_check(check: str) -> None:
+    """--check names a check of the catalogue (`student.id_format`) or an entity whose
+    checks are meant (`student`); anything else is a typo that would export nothing."""
+    from soat.engine import discover
+
+    checks = discover()
+    if check in {c.id for c in checks} | {c.entity for c in checks}:
+        return
+    raise SoatError(
+        f"không có kiểm tra '{check}'; ví dụ: student.id_format, hoặc student cho mọi kiểm "
+        "tra học sinh (danh sách: docs/checks.md)",
+        column="--check",
+    )
+
+
+def scope_label(con, snapshot_id: int, scope, unit_label: str | None) -> str | None:
+    """What an export covers, for its title: a school account's school (or the school the
+    Trường page's download is narrowed to), else the --unit, else the account's own units,
+    with its levels; None is the whole province."""
+    from soat.db import dicts
+
+    label = unit_label
+    if scope.school:
+        rows = dicts(
+            con,
+            "SELECT any_value(school_name) AS name FROM schools "
+            "WHERE snapshot_id = $s AND school_code = $c",
+            {"s": snapshot_id, "c": scope.school},
+        )
+        name = rows[0]["name"] if rows else None
+        label = f"{name} ({scope.school})" if name else f"trường {scope.school}"
+    elif not label and scope.units:
+        rows = dicts(
+            con,
+            "SELECT unit_code, any_value(unit_name) AS name FROM units "
+            "WHERE snapshot_id = $s AND list_contains($u, unit_code) GROUP BY unit_code",
+            {"s": snapshot_id, "u": list(scope.units)},
+        )
+        names = {r["unit_code"]: r["name"] for r in rows}
+        label = ", ".join(f"{u} {names[u]}" if names.get(u) else u for u in scope.units)
+    if scope.levels:
+        label = f"{label or 'Toàn tỉnh'} (cấp {', '.join(scope.levels)})"
+    return label
+
+
 def run(args) -> int:
     from soat.db import scalar
     from soat.exports.xlsx import title_text, write_xlsx
@@ -105,6 +150,9 @@ def run(args) -> int:
                     f"không có đơn vị '{args.unit}' trong bản chụp {sid}", column="--unit"
                 )
             unit_label = f"{args.unit} {name}" if name else args.unit
+        if args.check:
+            known_check(args.check)
+        unit_label = scope_label(con, sid, scope, unit_label)
         module = export_module(args.kind)
         df = module.frame(
             con,
@@ -120,12 +168,14 @@ def run(args) -> int:
             con.close()
 
     if args.format == "csv":
+        from soat.exports import csv as csv_file
+
+        # cells that could start a formula are neutralised (soat.exports.csv); a file is for
+        # Excel users: the BOM makes Excel read the UTF-8 Vietnamese right
         if args.output:
-            # a file is for Excel users: the BOM makes Excel read the UTF-8 Vietnamese right
-            df.write_csv(args.output, include_bom=True)
+            csv_file.write(df, args.output)
         else:
-            sys.stdout.write(df.write_csv())
-            sys.stdout.flush()
+            csv_file.write(df, sys.stdout, bom=False)
         _audit(args, scope, sid, df.height, borrowed)
         return 0
 

@@ -63,6 +63,8 @@ def free_port() -> int:
 
 
 def command(port: int, address: str | None = None) -> list[str]:
+    from soat.uploads import max_upload_mb
+
     cmd = [
         sys.executable,
         "-m",
@@ -77,10 +79,14 @@ def command(port: int, address: str | None = None) -> list[str]:
         "false",
         "--server.fileWatcherType",
         "none",
-        "--server.maxUploadSize",
-        "1024",
+        "--server.maxUploadSize",  # the dashboard's upload limit, $SOAT_MAX_UPLOAD_MB
+        str(max_upload_mb()),
         "--client.toolbarMode",
         "viewer",
+        # no "Download as CSV" (nor copy) on the data grids: its CSV would carry formulas
+        # from the data as they are; the pages' own downloads go through soat.exports.csv
+        "--client.disableDataExport",
+        "true",
     ]
     if address:
         cmd += ["--server.address", address]

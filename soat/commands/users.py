@@ -1,11 +1,17 @@
 """`soat users add|list|disable|enable|passwd`: manage dashboard accounts (app database
-$SOAT_APP_DB, default sqlite:///data/app.sqlite). Changes are audited as the local admin."""
+$SOAT_APP_DB, default sqlite:///data/app.sqlite). Changes are audited as the local admin.
+
+Like every command, each takes `--db PATH` (the snapshot database): `add` checks the new
+account's unit and school codes against its latest checked snapshot and names the unknown
+ones (the account is still created: the unit may come with a later snapshot, as on the
+dashboard's accounts page)."""
 
 from __future__ import annotations
 
 import getpass
 import sys
 
+from soat.cli import add_db_option
 from soat.errors import SoatError, UsageError
 
 ACTOR = "local"
@@ -19,7 +25,9 @@ def register(sub) -> None:
     usub = p.add_subparsers(dest="users_command")  # same parser class as p: usage errors exit 2
 
     def _sp(name, help_):
-        return usub.add_parser(name, help=help_, description=help_)
+        sp = usub.add_parser(name, help=help_, description=help_)
+        add_db_option(sp)
+        return sp
 
     add = _sp("add", "tạo tài khoản (mật khẩu nhập từ bàn phím hoặc --password-stdin)")
     add.add_argument("username")
@@ -93,7 +101,69 @@ def run_add(args) -> int:
         by=ACTOR,
     )
     print(f"Đã tạo tài khoản {u.username} ({accounts.ROLE_LABELS[u.role]})")
+    _warn_unknown_codes(args, list(u.units or ()), u.school)
     return 0
+
+
+def _warn_unknown_codes(args, units: list[str], school: str | None) -> None:
+    """Name the unit and school codes the latest checked snapshot of --db does not know
+    (a typo would leave an account that sees no school); say so when it cannot tell."""
+    if not units and not school:
+        return
+    from pathlib import Path
+
+    import duckdb
+
+    from soat import store
+    from soat.commands.export import checked_snapshot
+    from soat.db import dicts
+    from soat.snapshot_store import resolve
+
+    path = resolve(args.db)
+    if path != ":memory:" and not Path(path).exists():
+        print(
+            f"soat: lưu ý: chưa có kho dữ liệu {path}: chưa kiểm tra được mã đơn vị/trường",
+            file=sys.stderr,
+        )
+        return
+    try:
+        con = store.connect(path, read_only=True)
+    except duckdb.Error:
+        print(
+            f"soat: lưu ý: không mở được {path} (đang được ghi?): chưa kiểm tra được mã "
+            "đơn vị/trường",
+            file=sys.stderr,
+        )
+        return
+    try:
+        try:
+            sid = checked_snapshot(con, None)["snapshot_id"]
+        except SoatError:
+            print("soat: lưu ý: chưa có bản chụp nào để kiểm tra mã đơn vị/trường", file=sys.stderr)
+            return
+        rows = dicts(
+            con,
+            """SELECT code FROM (
+                   SELECT u AS code, 0 AS pos FROM unnest(CAST($units AS VARCHAR[])) AS t(u)
+                   WHERE u NOT IN (SELECT unit_code FROM unit_closure
+                                   WHERE snapshot_id = $s AND unit_code IS NOT NULL)
+                   UNION ALL
+                   SELECT $school, 1 WHERE $school IS NOT NULL
+                     AND $school NOT IN (SELECT school_code FROM schools
+                                         WHERE snapshot_id = $s AND school_code IS NOT NULL))
+               ORDER BY pos""",
+            {"s": sid, "units": units, "school": school},
+        )
+    finally:
+        con.close()
+    unknown = [r["code"] for r in rows]
+    if unknown:
+        print(
+            f"soat: cảnh báo: bản chụp {sid} không có mã {', '.join(unknown)}: tài khoản này "
+            "chưa thấy trường nào cho đến khi dữ liệu có mã đó. Nếu gõ nhầm, hãy vô hiệu hoá "
+            "tài khoản và tạo lại.",
+            file=sys.stderr,
+        )
 
 
 def run_list(args) -> int:
@@ -110,7 +180,16 @@ def run_list(args) -> int:
         console.print("Chưa có tài khoản nào.")
         return 0
     table = Table(title="Tài khoản")
-    for h in ("Tên đăng nhập", "Vai trò", "Đơn vị", "Cấp học", "Trường", "Trạng thái", "Tạo lúc"):
+    for h in (
+        "Tên đăng nhập",
+        "Vai trò",
+        "Đơn vị",
+        "Cấp học",
+        "Trường",
+        "Trạng thái",
+        "Khoá đến",
+        "Tạo lúc",
+    ):
         table.add_column(h)
     for u in rows:
         table.add_row(
@@ -120,6 +199,7 @@ def run_list(args) -> int:
             ", ".join(u.levels or ()) or "Tất cả",
             u.school or "",
             u.status_label(),
+            u.lock_text(),
             f"{vntime.vn(u.created_at):%d/%m/%Y %H:%M}" if u.created_at else "",
         )
     console.print(table)

@@ -2,7 +2,8 @@
 
 Columns: the findings shape of checks.md. Scope is applied in SQL (soat.scope.scope_sql);
 personal values (citizen ID, birth date, address) are masked in `value` and in the
-message for a scope that may not see them. Filters: unit (and every unit below it),
+message, and the message parts a check derives from them are cut (soat.scope.MESSAGE_MASKS:
+a retirement month, ID digits), for a scope that may not see them. Filters: unit (and every unit below it),
 level (rows of that level and school-wide rows of schools that have it), check (an id,
 or an entity such as `student` for all its checks) and period (findings of that period
 and findings that belong to no period).
@@ -14,7 +15,7 @@ import duckdb
 import polars as pl
 
 from loaders.contract import field_labels
-from soat.scope import Scope, masked_value_sql, scope_sql
+from soat.scope import Scope, masked_message_sql, masked_value_sql, scope_sql
 from soat.store import FINDING_COLUMNS
 from soat.vocab import DATA_TYPES
 
@@ -50,15 +51,13 @@ ENTITY_VI = {
 
 # braces doubled: SQL is formatted once more with the scope predicate
 _MASKED = masked_value_sql("f.field", "f.value").replace("{", "{{").replace("}", "}}")
+_MASKED_MESSAGE = masked_message_sql("f").replace("{", "{{").replace("}", "}}")
 
 SQL = f"""
 SELECT f.check_id, f.severity, f.entity, f.record_key, f.school_code, f.unit_code, f.level,
        f.field,
        {_MASKED} AS value,
-       CASE WHEN $unmasked OR f.value IS NULL OR f.value = ''
-                 OR f.field NOT IN ('citizen_id', 'birth_date', 'permanent_address')
-            THEN f.message
-            ELSE replace(f.message, f.value, {_MASKED}) END AS message
+       {_MASKED_MESSAGE} AS message
 FROM findings f
 WHERE f.snapshot_id = $snapshot_id
   AND {{scope}}

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """Markdown source as a reader sees its text: backslash escapes (labels.md) removed."""
+    return _ESCAPED.sub(r"\1", str(markdown))
 
 
 def login(at: AppTest, username: str, password: str) -> AppTest:
@@ -24,7 +33,7 @@ def texts(at: AppTest) -> str:
         "subheader",
         "caption",
     ):
-        parts += [str(e.value) for e in getattr(at, kind)]
+        parts += [shown(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
 
 

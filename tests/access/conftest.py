@@ -66,3 +66,23 @@ def db(request, tmp_path, monkeypatch):
         d.drop()
         appdb._cache.pop(PG_URL, None)
         d.dispose()
+
+
+@pytest.fixture
+def captured_downloads(monkeypatch):
+    """The `data` given to every st.download_button, by key (the dashboard's are callables
+    that build the file when clicked: call one to click it)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    from dashboard import downloads
+
+    monkeypatch.setattr(downloads, "REFUSED_DELAY", 0)
+    seen: dict = {}
+    original = DeltaGenerator.download_button
+
+    def spy(self, label, data, *a, **kw):
+        seen[kw.get("key")] = data
+        return original(self, label, data, *a, **kw)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return seen

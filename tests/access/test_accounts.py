@@ -27,13 +27,13 @@ def test_password_is_hashed_never_stored_or_logged(db):
     accounts.authenticate("admin", PW)
     with pytest.raises(accounts.AuthError):
         accounts.authenticate("admin", PW + "x")
-    accounts.set_password("admin", "Mat-khau-moi-99")
+    accounts.set_password("admin", "Mat-khau-khac-99")
     dump = _dump(db)
-    assert PW not in dump and "Mat-khau-moi-99" not in dump
+    assert PW not in dump and "Mat-khau-khac-99" not in dump
     with db.connect() as conn:
         h = conn.execute(select(users.c.password_hash)).scalar_one()
     assert h.startswith("$2")  # bcrypt
-    assert accounts.authenticate("admin", "Mat-khau-moi-99").username == "admin"
+    assert accounts.authenticate("admin", "Mat-khau-khac-99").username == "admin"
     with pytest.raises(accounts.AuthError):
         accounts.authenticate("admin", PW)
 
@@ -156,7 +156,7 @@ def test_account_changes_and_exports_are_audited(db):
     from soat.scope import Scope
 
     accounts.create_user("canbo", PW, "unit_officer", units=["79760"], levels=["TH"], by="admin")
-    accounts.set_password("canbo", "Mat-khau-moi-99", by="admin")
+    accounts.set_password("canbo", "Mat-khau-khac-99", by="admin")
     accounts.disable_user("canbo", by="admin")
     scope = Scope(units=("79760",), levels=("TH",), user="canbo", role="unit_officer")
     audit.log_export(scope, "findings", {"unit": "79760", "level": None, "password": "x"}, rows=42)
@@ -169,7 +169,12 @@ def test_account_changes_and_exports_are_audited(db):
     assert by_action["user_disable"]["detail"] == {"target": "canbo"}
     exp = by_action["export"]
     assert exp["username"] == "canbo" and exp["rows"] == 42
-    assert exp["detail"] == {"kind": "findings", "filters": {"unit": "79760"}, "unmasked": False}
+    assert exp["detail"] == {
+        "kind": "findings",
+        "filters": {"unit": "79760"},
+        "scope": {"role": "unit_officer", "units": ["79760"], "levels": ["TH"]},
+        "unmasked": False,
+    }
     assert audit.read(user="canbo", action="export")[0]["rows"] == 42
     assert audit.read(since=dt.date.today() + dt.timedelta(days=1)) == []
     assert len(audit.read(until=dt.date.today() + dt.timedelta(days=1))) == len(ev)
@@ -187,7 +192,7 @@ def test_personal_view_logged_only_when_unmasked(db):
 
 
 def test_overlong_password_never_matches(db):
-    pw72 = "a" * 72
+    pw72 = "abcdefghij" * 7 + "xy"
     accounts.create_user("dai", pw72, "province_admin")
     assert accounts.authenticate("dai", pw72)
     with pytest.raises(accounts.AuthError):

@@ -62,9 +62,9 @@ def test_add_list_disable_enable_passwd(sqlite_db, stdin, capsys):
     assert main(["users", "disable", "canbo"]) == 0
     assert accounts.get_user("canbo").disabled
     assert main(["users", "enable", "canbo"]) == 0
-    stdin("Mat-khau-moi-99\n")
+    stdin("Mat-khau-khac-99\n")
     assert main(["users", "passwd", "canbo", "--password-stdin"]) == 0
-    assert accounts.authenticate("canbo", "Mat-khau-moi-99")
+    assert accounts.authenticate("canbo", "Mat-khau-khac-99")
     actions = [e["action"] for e in audit.read(user="local")]
     assert {"user_add", "user_disable", "user_enable", "user_passwd"} <= set(actions)
     assert PW not in str(audit.read())

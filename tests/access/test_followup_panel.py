@@ -79,7 +79,7 @@ def test_school_account_only_offers_its_states(env):
     ]
 
 
-def test_download_is_scoped_and_audited(env):
+def test_download_is_scoped_and_audited(env, captured_downloads):
     at = login(_app().run(), "canbo_a", PW)
     df = followups.export_frame(None, None, accounts.get_user("canbo_a").scope)
     assert df.height == 0  # no database handle: restricted scope gets nothing
@@ -87,11 +87,13 @@ def test_download_is_scoped_and_audited(env):
 
     assert to_csv(df).startswith("\ufeff".encode())
     assert to_xlsx(df)[:2] == b"PK"
-    # clicking a download button runs the audit callback
+    # the files are built when a button is clicked, each build audited with its rows
     dl = [e for e in at.get("download_button")]
     assert len(dl) == 2
     before = len(audit.read(action="export"))
-    dl[0].click()
-    at.run()
+    data = captured_downloads["followup_dl_csv"]()  # the click
+    assert data.decode("utf-8-sig").splitlines()[0].startswith("Mã trường")
     ev = audit.read(action="export")
     assert len(ev) == before + 1 and ev[0]["username"] == "canbo_a" and ev[0]["rows"] == 0
+    assert ev[0]["detail"]["kind"] == "followups" and ev[0]["detail"]["format"] == "csv"
+    assert ev[0]["detail"]["scope"] == {"role": "unit_officer", "units": ["79760"]}

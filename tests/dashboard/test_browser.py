@@ -280,3 +280,75 @@ def test_log_in_open_every_page_drill_down_and_download(server, page):
     assert "d_check=" in pg.url
     expect(pg.locator('[data-testid="stException"]')).to_have_count(0)
     assert time.perf_counter() - t0 < 240
+
+
+def test_downloads_end_with_the_session_and_leave_no_address(server, page):
+    """Issue 19, finding 2, in the real server: a downloaded file's /media address does not
+    answer afterwards (nor to a browser that never logged in); once the account is
+    disabled a click on the page already open downloads nothing and the page goes back to
+    the login form. Also: the data grids offer no CSV of their own."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    from soat import audit
+
+    user, password = "browser_staff", "mat-khau-chuyen-vien-so"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "soat",
+            "users",
+            "add",
+            user,
+            "--role",
+            "province_staff",
+            "--password-stdin",
+        ],  # fmt: skip
+        input=(password + "\n").encode(),
+        env=server["env"],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1600})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        pg.goto(server["url"] + "/tien-do-nop")
+        pg.get_by_label("Tên đăng nhập").fill(user)
+        pg.get_by_label("Mật khẩu").fill(password)
+        pg.get_by_role("button", name="Đăng nhập").click()
+        pg.get_by_role("heading", name="Tiến độ nộp dữ liệu").first.wait_for()
+        _settle(pg)
+        pg.get_by_test_id("stDataFrame").first.hover()
+        expect(pg.get_by_role("button", name="Download as CSV")).to_have_count(0)
+
+        with pg.expect_download() as dl:
+            pg.get_by_role("button", name="⬇ Tải CSV").click()
+        assert Path(dl.value.path()).read_bytes().startswith(b"\xef\xbb\xbf")
+        url = dl.value.url
+        assert "/media/" in url
+        stranger = pg.context.browser.new_context()  # never logged in
+        try:
+            assert stranger.request.get(url).status == 404
+        finally:
+            stranger.close()
+        _settle(pg)
+
+        subprocess.run(
+            [sys.executable, "-m", "soat", "users", "disable", user],
+            env=server["env"],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        with pytest.raises(PlaywrightTimeout), pg.expect_download(timeout=6_000):
+            pg.get_by_role("button", name="⬇ Tải CSV").click()
+        pg.get_by_label("Mật khẩu").wait_for()
+        expect(pg.get_by_text("Phiên làm việc đã kết thúc").first).to_be_visible()
+        app_db = server["env"]["SOAT_APP_DB"]
+        assert len(audit.read(user=user, action="export", app_db=app_db)) == 1
+        assert audit.read(user=user, action="export_refused", app_db=app_db)
+    finally:
+        ctx.close()

@@ -37,9 +37,9 @@ def test_demo_prepares_sample_snapshot_and_account_once(app_env):
     db = str(app_env / "demo.duckdb")
     code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
     assert code == 0
-    assert "demo-soat-2025" in out
+    assert "xem-thu-soat-2025" in out
     assert [u.username for u in accounts.list_users()] == ["demo"]
-    assert accounts.authenticate("demo", "demo-soat-2025").role == "province_admin"
+    assert accounts.authenticate("demo", "xem-thu-soat-2025").role == "province_admin"
     code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
     assert code == 0
     assert "đã có 1 bản chụp" in out  # not loaded twice

@@ -13,7 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from dashboard.query import Filters
-from tests.access.apptest_helpers import texts
+from tests.access.apptest_helpers import shown, texts
 
 PAGES = {
     "pages/tong_quan.py": "Tổng quan",
@@ -184,7 +184,7 @@ def test_drill_down_reaches_a_record_and_goes_back(duck, app_db):
     next(b for b in at.button if b.label == "Trang sau ›").click().run()
     assert len(at.dataframe[0].value) == province.BAD_S1 - 100
     # breadcrumbs back to the schools of the unit
-    next(b for b in at.button if "Phòng GD&ĐT Quận 1" in b.label).click().run()
+    next(b for b in at.button if "Phòng GD&ĐT Quận 1" in shown(b.label)).click().run()
     no_exception(at)
     assert "Mã trường" in at.dataframe[0].value.columns
     next(b for b in at.button if "Toàn bộ phạm vi" in b.label).click().run()
@@ -348,7 +348,7 @@ def test_late_page_offers_the_follow_up_record_in_scope(duck, app_db, captured):
     followups.set_state("S2", "dau_nam", "submission", "notified", "đã gọi điện", "quan1")
     followups.set_state("S3", "dau_nam", "submission", "fixing", None, "quan2_th")
     open_page(logged_in("quan1"), "pages/tien_do.py")
-    csv = captured["followup_dl_late_csv"].decode("utf-8-sig")
+    csv = captured["followup_dl_late_csv"]().decode("utf-8-sig")  # the click builds it
     df = pl.read_csv(io.StringIO(csv), infer_schema=False)
     assert df["Mã trường"].to_list() == ["S2"]  # Quận 2's S3 is outside Quận 1
     assert df["Trạng thái"].to_list() == ["Đã thông báo"]
@@ -488,7 +488,7 @@ def test_new_account_with_unknown_codes_is_warned_and_listed(duck, app_db):
     at.text_input(key="admin_new_units").input("79760; 99999")
     next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
     no_exception(at)
-    assert [s.value for s in at.success] == ["Đã tạo tài khoản phong_moi"]
+    assert [shown(s.value) for s in at.success] == ["Đã tạo tài khoản phong_moi"]
     (warning,) = [w.value for w in at.warning]
     assert "99999" in warning and "79760" not in warning  # the known unit is not named
     accounts_shown = next(d.value for d in at.dataframe if "Tên đăng nhập" in d.value.columns)
@@ -496,7 +496,9 @@ def test_new_account_with_unknown_codes_is_warned_and_listed(duck, app_db):
     assert "phong_moi" in at.selectbox(key="admin_target").options
     at.selectbox(key="admin_target").set_value("phong_moi")
     at.button(key="admin_disable").click().run()
-    assert [s.value for s in at.success] == ["Đã vô hiệu hoá phong_moi"]  # shown after the rerun
+    assert [shown(s.value) for s in at.success] == [
+        "Đã vô hiệu hoá phong_moi"
+    ]  # shown after the rerun
     at.run()
     assert not at.success  # once
 
@@ -505,5 +507,5 @@ def test_new_account_with_unknown_codes_is_warned_and_listed(duck, app_db):
     at.selectbox(key="admin_new_role").set_value("school")
     at.text_input(key="admin_new_school").input("S1")
     next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
-    assert [s.value for s in at.success] == ["Đã tạo tài khoản truong_s1"]
+    assert [shown(s.value) for s in at.success] == ["Đã tạo tài khoản truong_s1"]
     assert not at.warning  # S1 is a school of the snapshot
