@@ -1,0 +1,124 @@
+"""What the command line says about the store's known conditions: Vietnamese, one line,
+never "lỗi không mong đợi" (that is for real bugs), never a library's English text.
+
+Ctrl-C during a load and a full disk are in test_snapshot_store.py (they need a child
+process and a small file system); they assert the same."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from soat.cli import main
+from soat.snapshot_store import SnapshotStore
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample" / "province"
+# a library's own words, or a traceback, reaching the user
+ENGLISH = re.compile(
+    r"Traceback|Error:|Exception|Could not|No such file|Errno|lock on file|Permission denied"
+)
+
+
+def assert_told(err: str, fragment: str) -> None:
+    lines = [line for line in err.strip().splitlines() if line]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("soat: ") and fragment in lines[0], err
+    assert "lỗi không mong đợi" not in err and not ENGLISH.search(err), err
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("msg") / "store"
+    for _ in range(2):
+        assert main(["load", str(SAMPLE), "--db", str(db)]) == 0
+    return db
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "fragment"),
+    [
+        (["snapshots", "--db", "{typo}"], 1, "không tìm thấy kho dữ liệu"),
+        (["export", "late", "--db", "{typo}"], 1, "không tìm thấy kho dữ liệu"),
+        (["changes", "--db", "{typo}"], 1, "không tìm thấy kho dữ liệu"),
+        (["check", "--db", "{typo}"], 1, "không tìm thấy kho dữ liệu"),
+        (["snapshots", "delete", "1", "--db", "{typo}"], 1, "không tìm thấy kho dữ liệu"),
+        (["snapshots", "delete", "2", "--db", "{db}"], 1, "không xoá bản chụp mới nhất"),
+        (["snapshots", "delete", "7", "--db", "{db}"], 1, "không có bản chụp 7"),
+        (["snapshots", "prune", "--keep", "0", "--db", "{db}"], 1, "--keep phải từ 1"),
+        (["check", "--snapshot", "9", "--db", "{db}"], 1, "không có bản chụp 9"),
+        (["export", "findings", "--snapshot", "9", "--db", "{db}"], 1, "không có bản chụp 9"),
+        (["load", "{tmp}/nowhere", "--db", "{db}"], 1, "không tìm thấy nguồn dữ liệu"),
+    ],
+)
+def test_store_conditions_are_told_in_vietnamese(store_dir, tmp_path, capsys, argv, code, fragment):
+    values = {"typo": str(tmp_path / "kho-go-nham"), "db": str(store_dir), "tmp": str(tmp_path)}
+    capsys.readouterr()
+    assert main([a.format(**values) for a in argv]) == code
+    assert_told(capsys.readouterr().err, fragment)
+    assert not (tmp_path / "kho-go-nham").exists()
+
+
+def test_an_empty_store_has_nothing_to_check(tmp_path, capsys):
+    (tmp_path / "store").mkdir()
+    assert main(["check", "--db", str(tmp_path / "store")]) == 1
+    assert_told(capsys.readouterr().err, "chưa có bản chụp nào")
+
+
+def test_a_busy_store_with_no_wait(store_dir, capsys):
+    """A writer holding the lock (another load); `--no-wait` gives up with who holds it."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with SnapshotStore(store_dir).writing():
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        assert held.wait(30)
+        capsys.readouterr()
+        for argv in (
+            ["load", str(SAMPLE), "--db", str(store_dir), "--no-wait"],
+            ["check", "--db", str(store_dir), "--no-wait"],
+        ):
+            assert main(argv) == 1
+            assert_told(capsys.readouterr().err, "kho dữ liệu đang được ghi bởi tiến trình")
+    finally:
+        release.set()
+        t.join()
+
+
+def test_a_single_file_store_locked_by_another_process(tmp_path, capsys):
+    from soat import store
+    from soat.testing import run, valid_province
+
+    legacy = tmp_path / "soat.duckdb"
+    con = store.connect(str(legacy))
+    run(con, valid_province())
+    con.close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('ok', flush=True); time.sleep(60)",
+            str(legacy),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"ok"
+        capsys.readouterr()
+        for argv in (["snapshots", "--db", str(legacy)], ["export", "late", "--db", str(legacy)]):
+            assert main(argv) == 1
+            assert_told(capsys.readouterr().err, "đang được một tiến trình khác mở để ghi")
+    finally:
+        holder.kill()
+        holder.wait()
