@@ -3,7 +3,7 @@ the same files, and append the figures (with date and machine) to BENCHMARKS.md.
 
     python -m benchmarks.run [--students 2000000] [--curve 100000,500000,1000000]
                              [--baseline-rows 200000] [--repeat 5] [--no-record] [--browser]
-                             [--xlsx-students 100000]
+                             [--xlsx-students 100000] [--sessions 1,10,30 [--load-with 10]]
 
 The target's figure is `soat load`, the command a user runs: it loads the folder and runs
 the whole catalogue on the new snapshot in one process (step `soat_load`). The `load` and
@@ -18,6 +18,10 @@ the ratio is taken from the medians and the range is printed beside it.
 Then the same province, smaller (--xlsx-students, default 100 k), as .xlsx workbooks:
 `soat load` of them and the readers' share (load_source's phase 1, where fastexcel reads
 the sheets into Arrow).
+
+With --sessions, the load test (benchmarks/load_test.py) runs against the store `soat load`
+wrote: one run per session count, `soat load` of the same province during the run of
+--load-with sessions.
 
 Every step runs in its own process (benchmarks/step.py) so its peak RSS is its own.
 Data goes to a temporary folder that is deleted afterwards (never committed).
@@ -169,6 +173,8 @@ def measure(
     progress,
     browser: bool = False,
     repeat: int = 1,
+    sessions: list[int] | None = None,
+    load_with: int | None = None,
 ) -> dict:
     folder = work / f"p{students}"
     gen = generate(folder, students)
@@ -212,10 +218,50 @@ def measure(
     if browser:
         res["browser"] = browser_pages(one_db)
         progress("  browser pages timed")
+    if sessions:
+        res["sessions"] = concurrent_sessions(one_db, folder, sessions, load_with, progress)
     for p in (floor_db, soat_db, one_db):
         _remove_db(p)
     shutil.rmtree(folder, ignore_errors=True)
     return res
+
+
+def concurrent_sessions(db: Path, folder: Path, counts, load_with, progress) -> list[dict]:
+    """benchmarks/load_test.py against the store `soat load` wrote: one run per session
+    count; during the run of `load_with` sessions, `soat load` of the same folder."""
+    from benchmarks.load_test import run_load_test
+
+    out = []
+    for n in counts:
+        progress(f"  {n} concurrent sessions…")
+        run = run_load_test(
+            str(db), n, load_source=str(folder) if n == load_with else None, progress=progress
+        )
+        out.append(run.summary())
+        progress(f"  {n} sessions: {out[-1]}")
+    return out
+
+
+def sessions_text(rows: list[dict]) -> str:
+    from benchmarks.load_test import table as sessions_table
+
+    lines = [
+        "",
+        "Concurrent sessions (benchmarks/load_test.py: sessions 2 s apart, a page every 10 s, "
+        "all six pages; server and Chromium on this machine):",
+        "",
+        sessions_table(rows),
+    ]
+    for r in rows:
+        if r["load"]:
+            lines.append(
+                f"During the {r['sessions']}-session run, `soat load` of the same province took "
+                f"{r['load']['seconds']} s and published snapshot {r['load'].get('new_snapshot')}"
+                f"; a session opened afterwards saw it: {r['load'].get('seen')}."
+            )
+        for e in r["errors"][:5]:
+            lines.append(f"- error ({r['sessions']} sessions): {e}")
+    return "\n".join(lines)
 
 
 def table(res: dict) -> str:
@@ -288,6 +334,8 @@ def table(res: dict) -> str:
         from benchmarks.page_timing import table as page_table
 
         lines += ["", page_table(res["browser"]["pages"])]
+    if "sessions" in res:
+        lines.append(sessions_text(res["sessions"]))
     if "exports" in s and "exports" in s["exports"]:
         lines += ["", "| export (csv) | seconds | rows |", "| --- | ---: | ---: |"]
         for k, v in s["exports"]["exports"].items():
@@ -325,7 +373,19 @@ def main() -> None:
         action="store_true",
         help="also time each dashboard page served, in Chromium (benchmarks/page_timing.py)",
     )
+    p.add_argument(
+        "--sessions",
+        default="",
+        help="also run the concurrent-sessions load test, e.g. 1,10,30 (benchmarks/load_test.py)",
+    )
+    p.add_argument(
+        "--load-with",
+        type=int,
+        default=10,
+        help="run `soat load` during the load test with this many sessions",
+    )
     a = p.parse_args()
+    session_counts = [int(x) for x in a.sessions.split(",") if x.strip()]
 
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -346,6 +406,8 @@ def main() -> None:
                     progress,
                     a.browser and last,
                     a.repeat if last else 1,
+                    session_counts if last else None,
+                    a.load_with,
                 )
             )
         if a.xlsx_students:
