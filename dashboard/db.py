@@ -11,7 +11,8 @@ page's upload) writes its snapshot into a file of its own and publishes it by a 
 `version()` changes when the catalog does, so the next run of any session gets a reader
 with the new snapshot, and `st.cache_data` results keyed by it are not reused across
 versions. A reader already handed out keeps the files it attached (a snapshot deleted
-meanwhile stays readable through it) and is dropped when no session uses it any more.
+meanwhile stays readable through it) and is dropped when no session uses it any more; at
+most two are cached (each DuckDB instance has its own buffer pool).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class DatabaseBusy(Exception):
     file cannot be opened read-only meanwhile); a store directory is never busy."""
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _reader(store_path: str, stamp: str) -> duckdb.DuckDBPyConnection:  # noqa: ARG001 - key
     try:
         return SnapshotStore(store_path).reader()
