@@ -1,5 +1,6 @@
-"""`soat users add|list|disable|enable|passwd`: manage dashboard accounts (app database
-$SOAT_APP_DB, default sqlite:///data/app.sqlite). Changes are audited as the local admin."""
+"""`soat users add|edit|list|disable|enable|passwd`: manage dashboard accounts (app database
+$SOAT_APP_DB, default sqlite:///data/app.sqlite). Changes are audited as the local admin.
+An account's optional e-mail address (`--email`) is where `soat notify` sends its digest."""
 
 from __future__ import annotations
 
@@ -33,10 +34,18 @@ def register(sub) -> None:
         "--level", action="append", default=[], help="cấp học MN|TH|THCS|THPT|GDTX (lặp lại được)"
     )
     add.add_argument("--school", help="mã trường (vai trò school)")
+    add.add_argument("--email", help="địa chỉ thư điện tử nhận thư nhắc (soat notify)")
     add.add_argument(
         "--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của stdin"
     )
     add.set_defaults(func=run_add)
+
+    ed = _sp("edit", "sửa tài khoản: địa chỉ thư điện tử nhận thư nhắc")
+    ed.add_argument("username")
+    email = ed.add_mutually_exclusive_group(required=True)
+    email.add_argument("--email", help="địa chỉ thư điện tử mới")
+    email.add_argument("--no-email", action="store_true", help="bỏ địa chỉ thư (không nhận thư)")
+    ed.set_defaults(func=run_edit)
 
     ls = _sp("list", "liệt kê tài khoản")
     ls.set_defaults(func=run_list)
@@ -60,7 +69,7 @@ def register(sub) -> None:
 
 
 def _no_subcommand(args) -> int:
-    raise UsageError("thiếu lệnh con: soat users add|list|disable|enable|passwd")
+    raise UsageError("thiếu lệnh con: soat users add|edit|list|disable|enable|passwd")
 
 
 def _read_password(args) -> str:
@@ -91,8 +100,22 @@ def run_add(args) -> int:
         school=args.school,
         app_db=args.app_db,
         by=ACTOR,
+        email=args.email,
     )
     print(f"Đã tạo tài khoản {u.username} ({accounts.ROLE_LABELS[u.role]})")
+    return 0
+
+
+def run_edit(args) -> int:
+    from soat import accounts
+
+    email = None if args.no_email else args.email
+    accounts.set_email(args.username, email, app_db=args.app_db, by=ACTOR)
+    address = accounts.valid_email(email)
+    if address:
+        print(f"Tài khoản {args.username}: thư nhắc gửi tới {address}")
+    else:
+        print(f"Tài khoản {args.username}: không còn địa chỉ thư (không nhận thư nhắc)")
     return 0
 
 
@@ -110,7 +133,16 @@ def run_list(args) -> int:
         console.print("Chưa có tài khoản nào.")
         return 0
     table = Table(title="Tài khoản")
-    for h in ("Tên đăng nhập", "Vai trò", "Đơn vị", "Cấp học", "Trường", "Trạng thái", "Tạo lúc"):
+    for h in (
+        "Tên đăng nhập",
+        "Vai trò",
+        "Đơn vị",
+        "Cấp học",
+        "Trường",
+        "Trạng thái",
+        "Tạo lúc",
+        "Thư điện tử",
+    ):
         table.add_column(h)
     for u in rows:
         table.add_row(
@@ -121,6 +153,7 @@ def run_list(args) -> int:
             u.school or "",
             u.status_label(),
             f"{vntime.vn(u.created_at):%d/%m/%Y %H:%M}" if u.created_at else "",
+            u.email or "",
         )
     console.print(table)
     return 0
