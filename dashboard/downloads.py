@@ -20,6 +20,7 @@ from dashboard.query import Filters
 from soat.scope import Scope
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def export_bytes(
@@ -114,3 +115,95 @@ def late_buttons(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> 
 
 def findings_buttons(snapshot_id: int, scope: Scope, filters: Filters, stem: str, key: str) -> None:
     buttons("findings", snapshot_id, scope, filters, key, stem=stem)
+
+
+# ---- the reminder letter and the per-school error sheets (soat export letter|school-sheets)
+
+
+def document_bytes(
+    kind: str, snapshot_id: int, scope: Scope, filters: Filters, suffix: str
+) -> bytes:
+    """The bytes `soat export letter|school-sheets --snapshot ID [--unit --level --period]
+    -o FILE` writes (school-sheets as one .zip), with this user's Scope, on the dashboard's
+    read-only connection."""
+    from soat.commands import export
+
+    args = argparse.Namespace(
+        kind=kind,
+        format=None,
+        output=None,
+        db=None,
+        snapshot=snapshot_id,
+        unit=filters.unit,
+        level=filters.level,
+        period=filters.period,
+        check=None,
+        target=None,
+        all_schools=False,
+        scope=scope,
+        con=None,
+    )
+    with db.cursor() as cur:
+        if cur is None:
+            return b""
+        args.con = cur
+        with tempfile.TemporaryDirectory(prefix="soat-dl-") as tmp:
+            args.output = str(Path(tmp) / f"{kind}{suffix}")
+            export.run(args)
+            return Path(args.output).read_bytes()
+
+
+def _deferred_document(
+    kind: str, snapshot_id: int, scope: Scope, filters: Filters, suffix: str
+) -> Callable[[], bytes]:
+    def build() -> bytes:
+        data = document_bytes(kind, snapshot_id, scope, filters, suffix)
+        try:
+            from soat import audit
+
+            audit.log_export(
+                scope,
+                kind,
+                {
+                    "snapshot": snapshot_id,
+                    "unit": filters.unit,
+                    "level": filters.level,
+                    "period": filters.period,
+                },
+                fmt=suffix.lstrip("."),
+            )
+        except Exception:  # noqa: BLE001 - a failing audit write must not break the download
+            pass
+        return data
+
+    return build
+
+
+def letter_button(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> None:
+    """'Công văn đôn đốc (.docx)': the letter for the late and missing rows of the selection."""
+    st.columns([2, 3])[0].download_button(
+        "⬇ Công văn đôn đốc (.docx)",
+        data=_deferred_document("letter", snapshot_id, scope, filters, ".docx"),
+        file_name=file_name("letter", "docx", snapshot_id, filters, "cong_van_don_doc"),
+        mime=DOCX_MIME,
+        key=key,
+        on_click="ignore",
+        help="Dự thảo công văn theo Nghị định 30/2020/NĐ-CP, phụ lục là các trường chưa nộp, "
+        "nộp trễ hạn theo bộ lọc đang chọn; để trống số, ngày ký và người ký",
+    )
+
+
+def school_sheets_button(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> None:
+    """'Phiếu lỗi từng trường (.zip)': one workbook per school of the selection (unit and
+    level; the sheets hold every period)."""
+    filters = Filters(unit=filters.unit, level=filters.level)
+    st.columns([2, 3])[0].download_button(
+        "⬇ Phiếu lỗi từng trường (.zip)",
+        data=_deferred_document("school-sheets", snapshot_id, scope, filters, ".zip"),
+        file_name=file_name("school-sheets", "zip", snapshot_id, filters, "phieu_loi_tung_truong"),
+        mime="application/zip",
+        key=key,
+        on_click="ignore",
+        help="Mỗi trường một tệp .xlsx: các lỗi cần sửa (hồ sơ, thông tin, nơi sửa) và dữ "
+        "liệu chưa nộp, nộp trễ; đúng như lệnh soat export school-sheets",
+    )

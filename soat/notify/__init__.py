@@ -102,7 +102,7 @@ def deliver(
                 "subject": d.subject,
                 "submissions": d.submissions.height,
                 "findings": d.findings.height,
-                "attachments": [name for name, _ in d.attachments],
+                "attachments": d.attachment_names,
             }
             try:
                 t.send(msg)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
@@ -117,7 +117,17 @@ class Digest:
     held: int  # items sent within the interval, not repeated
     subject: str = ""
     body: str = ""
-    attachments: list[tuple[str, bytes]] = field(default_factory=list)
+    sheet: school_sheets.SchoolSheet | None = None  # a school's error sheet, attached
+
+    @property
+    def attachment_names(self) -> list[str]:
+        return [self.sheet.file_name] if self.sheet is not None else []
+
+    def attachments(self) -> list[tuple[str, bytes]]:
+        """Built when the message is (a province's previews need not write 2,500 workbooks)."""
+        if self.sheet is None:
+            return []
+        return [(self.sheet.file_name, school_sheets.workbook_bytes(self.sheet, self.snapshot))]
 
     @property
     def item_keys(self) -> list[str]:
@@ -389,7 +399,7 @@ def write_text(d: Digest, base: str | None, interval: int) -> None:
     if pages:
         lines += ["", "Xem chi tiết trên bảng điều khiển (đăng nhập bằng tài khoản được cấp):"]
         lines += [f"- {label}: {url}" for label, url in pages]
-    if d.attachments:
+    if d.sheet is not None:
         lines += [
             "",
             "Phiếu lỗi của trường (tệp .xlsx) đính kèm thư này: mỗi dòng ghi hồ sơ, thông tin "
@@ -416,24 +426,40 @@ def compose(
     now: dt.datetime | None = None,
     app_db: AppDB | str | None = None,
 ) -> tuple[list[Digest], list[str]]:
-    """Every recipient's digest (empty ones included: nothing due), and warnings."""
+    """Every recipient's digest (empty ones included: nothing due), and warnings.
+
+    A school's items are its rows of the province's items (one query for every school
+    recipient: what Scope(school=…) selects), an officer's come from their own scope."""
     sid = snapshot["snapshot_id"]
     people, warnings = recipients(con, sid, unit=unit, app_db=app_db)
+    province = Scope(unmasked=False, user="soat-notify", role="notify")
+    schools = {r.scope.school for r in people if r.scope.school}
+    by_school_s: dict = {}
+    by_school_f: dict = {}
+    sheets: dict = {}
+    if schools:
+        subs = submission_items(con, sid, province, unit)
+        found = finding_items(con, sid, province, unit)
+        by_school_s = {k[0]: v for k, v in subs.partition_by("school_code", as_dict=True).items()}
+        by_school_f = {k[0]: v for k, v in found.partition_by("school_code", as_dict=True).items()}
+        sheets = {s.school_code: s for s in school_sheets.build(con, sid, province, unit=unit)}
+    sent = ledger.last_sent_many([r.address for r in people], app_db)
     out = []
     for r in people:
-        subs, held_s = ledger.due(
-            submission_items(con, sid, r.scope, unit), r.address, interval, now, app_db
-        )
-        found, held_f = ledger.due(
-            finding_items(con, sid, r.scope, unit), r.address, interval, now, app_db
-        )
-        d = Digest(r, snapshot, subs, found, held_s + held_f)
+        code = r.scope.school
+        if code:
+            subs_r = by_school_s.get(code, subs.clear())
+            found_r = by_school_f.get(code, found.clear())
+        else:
+            subs_r = submission_items(con, sid, r.scope, unit)
+            found_r = finding_items(con, sid, r.scope, unit)
+        mine = sent.get(ledger.recipient_key(r.address))
+        subs_r, held_s = ledger.due(subs_r, mine, interval, now)
+        found_r, held_f = ledger.due(found_r, mine, interval, now)
+        d = Digest(r, snapshot, subs_r, found_r, held_s + held_f)
         if not d.empty:
-            if r.scope.school:
-                sheets = school_sheets.build(con, sid, r.scope, unit=unit)
-                d.attachments = [
-                    (s.file_name, school_sheets.workbook_bytes(s, snapshot)) for s in sheets
-                ]
+            if code:
+                d.sheet = sheets.get(code)
             write_text(d, base, interval)
         out.append(d)
     return out, warnings
@@ -444,10 +470,11 @@ def message(d: Digest, sender: str) -> Message:
     compat32 MIME classes: the default policy's header folding drops the space between two
     encoded words in a long Vietnamese subject ('2 lỗidữ liệu' in CPython 3.11)."""
     body = MIMEText(d.body, "plain", "utf-8")
-    if d.attachments:
+    files = d.attachments()
+    if files:
         msg: Message = MIMEMultipart()
         msg.attach(body)
-        for file_name, data in d.attachments:
+        for file_name, data in files:
             part = MIMEApplication(data, _subtype=XLSX_MIME[1])
             part.add_header("Content-Disposition", "attachment", filename=file_name)
             msg.attach(part)

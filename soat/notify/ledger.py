@@ -23,36 +23,51 @@ def recipient_key(address: str) -> str:
 
 def last_sent(address: str, app_db: AppDB | str | None = None) -> pl.DataFrame:
     """item_key, last_sent_at (naive UTC) of everything sent to an address."""
+    got = last_sent_many([address], app_db)
+    return got.get(recipient_key(address), pl.DataFrame(schema=SCHEMA))
+
+
+def last_sent_many(
+    addresses: list[str], app_db: AppDB | str | None = None
+) -> dict[str, pl.DataFrame]:
+    """last_sent for several addresses in one query: recipient key -> frame."""
+    keys = sorted({recipient_key(a) for a in addresses})
+    if not keys:
+        return {}
     db = get_app_db(app_db)
-    q = (
-        select(notifications.c.item_key, func.max(notifications.c.sent_at))
-        .where(notifications.c.recipient == recipient_key(address))
-        .group_by(notifications.c.item_key)
-    )
+    out: dict[str, list] = {k: [] for k in keys}
     with db.connect() as conn:
-        rows = conn.execute(q).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=SCHEMA, orient="row")
+        for i in range(0, len(keys), 500):  # bound the IN list
+            q = (
+                select(
+                    notifications.c.recipient,
+                    notifications.c.item_key,
+                    func.max(notifications.c.sent_at),
+                )
+                .where(notifications.c.recipient.in_(keys[i : i + 500]))
+                .group_by(notifications.c.recipient, notifications.c.item_key)
+            )
+            for recipient, item, at in conn.execute(q).all():
+                out[recipient].append((item, at))
+    return {k: pl.DataFrame(v, schema=SCHEMA, orient="row") for k, v in out.items()}
 
 
 def due(
     items: pl.DataFrame,
-    address: str,
+    sent: pl.DataFrame | None,
     interval_days: int,
     now: dt.datetime | None = None,
-    app_db: AppDB | str | None = None,
 ) -> tuple[pl.DataFrame, int]:
-    """The rows of `items` (with an `item_key` column) due for this address, and how many
-    are held back (sent within the interval)."""
-    if items.height == 0:
+    """The rows of `items` (with an `item_key` column) due for an address whose sendings
+    are `sent` (last_sent's frame), and how many are held back (sent within the interval)."""
+    if items.height == 0 or sent is None or sent.height == 0:
         return items, 0
-    now = now or utcnow()
-    today = (now + VN_OFFSET).date()
-    sent = last_sent(address, app_db).with_columns(
-        (pl.col("last_sent_at") + pl.duration(hours=7)).dt.date().alias("last_day")
+    today = ((now or utcnow()) + VN_OFFSET).date()
+    recent = (
+        sent.with_columns((pl.col("last_sent_at") + VN_OFFSET).dt.date().alias("last_day"))
+        .filter((pl.lit(today) - pl.col("last_day")).dt.total_days() < interval_days)
+        .select("item_key")
     )
-    recent = sent.filter(
-        (pl.lit(today) - pl.col("last_day")).dt.total_days() < interval_days
-    ).select("item_key")
     keep = items.join(recent, on="item_key", how="anti", maintain_order="left")
     return keep, items.height - keep.height
 
