@@ -235,8 +235,9 @@ def rows(
     target: str | None = None,
 ) -> pl.DataFrame:
     """The appendix: the `late` export's rows whose status is missing or late."""
-    df = late_export.frame(con, snapshot_id, scope, unit=unit, level=level, period=period)
-    df = df.filter(pl.col("status").is_in(STATUSES))
+    df = late_export.frame(
+        con, snapshot_id, scope, unit=unit, level=level, period=period, statuses=STATUSES
+    )
     if target:
         df = df.filter(pl.col("target") == target)
     return df

@@ -82,6 +82,10 @@ class SchoolSheet:
     unit_name: str | None
     findings: pl.DataFrame  # the findings export's rows and columns (codes)
     late: pl.DataFrame  # the late export's missing and late rows (codes)
+    # the same rows as the workbook shows them (Vietnamese labels, where to fix), made for
+    # every school at once by build(); computed from the codes when absent
+    shown_findings: pl.DataFrame | None = None
+    shown_late: pl.DataFrame | None = None
 
     @property
     def file_name(self) -> str:
@@ -115,8 +119,8 @@ def build(
     finding whose school code names no school of the snapshot (`*.school_unknown`) gets a
     sheet under that code."""
     found = findings_export.frame(con, snapshot_id, scope, unit=unit, level=level)
-    late = late_export.frame(con, snapshot_id, scope, unit=unit, level=level).filter(
-        pl.col("status").is_in(LATE_STATUSES)
+    late = late_export.frame(
+        con, snapshot_id, scope, unit=unit, level=level, statuses=LATE_STATUSES
     )
     known = schools(con, snapshot_id, scope, unit=unit, level=level)
     codes = set(found.get_column("school_code").drop_nulls().to_list())
@@ -124,8 +128,14 @@ def build(
     if all_schools:
         codes |= set(known.get_column("school_code").to_list())
     info = {r["school_code"]: r for r in known.iter_rows(named=True)}
-    by_school_f = {k[0]: v for k, v in found.partition_by("school_code", as_dict=True).items()}
-    by_school_l = {k[0]: v for k, v in late.partition_by("school_code", as_dict=True).items()}
+
+    def per_school(df: pl.DataFrame) -> dict:
+        return {k[0]: v for k, v in df.partition_by("school_code", as_dict=True).items()}
+
+    shown_f = findings_export.vietnamese(with_where(found))
+    shown_l = late_export.vietnamese(late)
+    by_school_f, by_school_l = per_school(found), per_school(late)
+    shown_by_f, shown_by_l = per_school(shown_f), per_school(shown_l)
     out = []
     for code in sorted(codes):
         f = by_school_f.get(code, found.clear())
@@ -142,6 +152,8 @@ def build(
                 unit_name=unit_name,
                 findings=f,
                 late=lt,
+                shown_findings=shown_by_f.get(code, shown_f.clear()),
+                shown_late=shown_by_l.get(code, shown_l.clear()),
             )
         )
     return out
@@ -177,12 +189,14 @@ def workbook_bytes(sheet: SchoolSheet, snapshot: dict) -> bytes:
     school = f"{sheet.school_name or 'Mã trường không có trong danh sách trường'}"
     school += f" ({sheet.school_code})"
     unit_label = " ".join(v for v in (sheet.unit_code, sheet.unit_name) if v) or None
-    findings = findings_export.vietnamese(with_where(sheet.findings))
+    findings = sheet.shown_findings
+    if findings is None:
+        findings = findings_export.vietnamese(with_where(sheet.findings))
     if sheet.findings.height == 0:
         note = "không có lỗi cần sửa"
     else:
         note = f"{sheet.findings.height} dòng"
-    late = late_export.vietnamese(sheet.late)
+    late = sheet.shown_late if sheet.shown_late is not None else late_export.vietnamese(sheet.late)
     late_note = "không có" if sheet.late.height == 0 else f"{sheet.late.height} dòng"
     buf = io.BytesIO()
     write_workbook(

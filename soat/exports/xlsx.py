@@ -38,21 +38,31 @@ def title_text(report: str, snapshot: dict, unit_label: str | None) -> str:
     return " — ".join(parts)
 
 
-def _width(df: pl.DataFrame, col: str, header: str) -> float:
-    series = df.get_column(col)
-    if series.dtype == pl.Date:
-        longest = 10
-    elif series.dtype == pl.Datetime:
-        longest = 16
-    elif series.dtype == pl.Boolean:
-        longest = 5
-    elif series.dtype.is_float():
-        longest = 8
-    elif len(series) == 0:
-        longest = 0
-    else:
-        longest = series.cast(pl.String).str.len_chars().max() or 0
-    return float(min(MAX_WIDTH, max(MIN_WIDTH, len(header), longest) + 2))
+FIXED_WIDTH = {pl.Date: 10, pl.Datetime: 16, pl.Boolean: 5}
+
+
+def _widths(df: pl.DataFrame, headers: dict[str, str]) -> list[float]:
+    """Each column's width: its header or its longest value, within MIN_WIDTH..MAX_WIDTH;
+    the text columns measured in one pass over the frame."""
+    measured = [
+        c
+        for c in df.columns
+        if df.schema[c].base_type() not in FIXED_WIDTH and not df.schema[c].is_float()
+    ]
+    longest: dict[str, int] = dict.fromkeys(df.columns, 0)
+    if df.height and measured:
+        row = df.select(pl.col(c).cast(pl.String).str.len_chars().max() for c in measured).row(0)
+        longest.update({c: v or 0 for c, v in zip(measured, row, strict=True)})
+    for c in df.columns:
+        dtype = df.schema[c]
+        if dtype.base_type() in FIXED_WIDTH:
+            longest[c] = FIXED_WIDTH[dtype.base_type()]
+        elif dtype.is_float():
+            longest[c] = 8
+    return [
+        float(min(MAX_WIDTH, max(MIN_WIDTH, len(headers.get(c, c)), longest[c]) + 2))
+        for c in df.columns
+    ]
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,7 @@ def _write_sheet(wb, formats: dict, sheet: Sheet) -> None:
     ws = wb.add_worksheet(sheet.name[:31])
     ws.write_string(TITLE_ROW, 0, sheet.title, formats["title"])
     cols = df.columns
+    widths = _widths(df, headers)
     for j, col in enumerate(cols):
         header = headers.get(col, col)
         ws.write_string(HEADER_ROW, j, header, formats["head"])
@@ -137,7 +148,7 @@ def _write_sheet(wb, formats: dict, sheet: Sheet) -> None:
                 {True: booleans[0], False: booleans[1]}, default=None, return_dtype=pl.String
             )
         ws.write_column(HEADER_ROW + 1, j, series.to_list(), fmt)
-        ws.set_column(j, j, _width(df, col, header))
+        ws.set_column(j, j, widths[j])
     last_col = max(len(cols) - 1, 0)
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(df.height, 1), last_col)

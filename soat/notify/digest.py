@@ -244,9 +244,7 @@ def recipients(
 def submission_items(
     con: duckdb.DuckDBPyConnection, snapshot_id: int, scope: Scope, unit: str | None = None
 ) -> pl.DataFrame:
-    df = late_export.frame(con, snapshot_id, scope, unit=unit).filter(
-        pl.col("status").is_in(("missing", "late"))
-    )
+    df = late_export.frame(con, snapshot_id, scope, unit=unit, statuses=("missing", "late"))
     key = pl.concat_str(
         [
             pl.lit("submission"),

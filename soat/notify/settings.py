@@ -2,6 +2,7 @@
 
     SOAT_SMTP_URL              smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (TLS)
     SOAT_SMTP_PASSWORD         the SMTP password (never in the URL, never logged)
+    SOAT_SMTP_PASSWORD_FILE    or a file holding it (systemd LoadCredential=, a secret mount)
     SOAT_SMTP_FROM             the sender, e.g. "Soát – Sở GD&ĐT <soat@sgddt.example.vn>"
                                (default: the SMTP user when it is an address)
     SOAT_SMTP_CAFILE           a CA bundle for a server whose certificate a private CA signed
@@ -27,6 +28,7 @@ from soat.errors import SoatError
 
 ENV_URL = "SOAT_SMTP_URL"
 ENV_PASSWORD = "SOAT_SMTP_PASSWORD"
+ENV_PASSWORD_FILE = "SOAT_SMTP_PASSWORD_FILE"
 ENV_FROM = "SOAT_SMTP_FROM"
 ENV_CAFILE = "SOAT_SMTP_CAFILE"
 ENV_BASE_URL = "SOAT_BASE_URL"
@@ -101,7 +103,7 @@ def smtp_settings(env: Mapping[str, str] | None = None) -> SmtpSettings:
             f"{ENV_URL} không được chứa mật khẩu: đặt mật khẩu trong biến môi trường {ENV_PASSWORD}"
         )
     username = unquote(parts.username) if parts.username else None
-    password = env.get(ENV_PASSWORD) or None
+    password = env.get(ENV_PASSWORD) or _password_file(env.get(ENV_PASSWORD_FILE))
     if username and not password:
         raise SoatError(f"{ENV_URL} có tên đăng nhập '{username}' nhưng thiếu {ENV_PASSWORD}")
     if password and not username:
@@ -120,6 +122,19 @@ def smtp_settings(env: Mapping[str, str] | None = None) -> SmtpSettings:
         sender=sender(env, username),
         cafile=cafile,
     )
+
+
+def _password_file(path: str | None) -> str | None:
+    """The password from a file (its first line), for secrets kept out of the environment."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.readline().rstrip("\r\n") or None
+    except OSError:
+        raise SoatError(
+            f"không đọc được tệp mật khẩu thư {path}", column=ENV_PASSWORD_FILE
+        ) from None
 
 
 def interval_days(env: Mapping[str, str] | None = None, given: int | None = None) -> int:

@@ -150,3 +150,12 @@ def test_settings_never_show_the_password():
     with pytest.raises(SoatError):
         settings.interval_days({"SOAT_NOTIFY_INTERVAL_DAYS": "tuần"})
     assert settings.base_url({"SOAT_BASE_URL": "https://soat.vn/"}) == "https://soat.vn"
+
+
+def test_password_from_a_file(tmp_path):
+    secret = tmp_path / "smtp-password"
+    secret.write_text("mat-khau-trong-tep\n", encoding="utf-8")
+    env = {"SOAT_SMTP_URL": "smtp://u%40x.vn@m.vn", "SOAT_SMTP_PASSWORD_FILE": str(secret)}
+    assert settings.smtp_settings(env).password == "mat-khau-trong-tep"
+    with pytest.raises(SoatError, match="không đọc được tệp mật khẩu thư"):
+        settings.smtp_settings({**env, "SOAT_SMTP_PASSWORD_FILE": str(tmp_path / "khong-co")})
