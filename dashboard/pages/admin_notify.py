@@ -45,12 +45,14 @@ except SoatError as exc:
     st.error(plain(str(exc)))
     st.stop()
 rows = [
-    ("Máy chủ thư", smtp.describe() if smtp else f"chưa dùng được: {smtp_error}"),
+    ("Máy chủ thư", smtp.describe() if smtp else "chưa dùng được (xem dưới)"),
     ("Người gửi", smtp.sender if smtp else "—"),
     ("Nhắc lại một mục sau", f"{interval} ngày (SOAT_NOTIFY_INTERVAL_DAYS)"),
     ("Đường dẫn trong thư", base or "chưa đặt SOAT_BASE_URL: thư không có đường dẫn"),
 ]
 dataframe(pl.DataFrame(rows, schema=["Thiết lập", "Giá trị"], orient="row"), hide_index=True)
+if smtp_error:
+    st.info(plain(f"Máy chủ thư: {smtp_error}"))
 
 # ---- the digests -----------------------------------------------------------------------
 snaps = query.snapshots()
@@ -72,8 +74,22 @@ unit = None if unit == ALL else unit
 as_of = f", số liệu ngày {latest['as_of']:%d/%m/%Y}" if latest.get("as_of") else ""
 st.caption(plain(f"Bản chụp đã kiểm tra mới nhất: #{sid} {latest.get('name') or ''}{as_of}"))
 
-with db.cursor() as cur:
-    digests, warnings = notify.preview(cur, snapshot, unit=unit)
+
+def compose() -> tuple[list, list[str]]:
+    with db.cursor() as cur:
+        return notify.preview(cur, snapshot, unit=unit)
+
+
+# Composing a province's digests takes seconds: kept for this session until the selection
+# changes, "Làm mới" is pressed, or something is sent; sending composes afresh (another
+# admin may have sent meanwhile).
+key = (sid, unit, interval, base)
+kept = st.session_state.get("notify_preview")
+refresh = st.button("Làm mới", key="notify_refresh", help="Tính lại các thư theo dữ liệu hiện tại")
+if kept is None or kept[0] != key or refresh:
+    kept = (key, *compose())
+    st.session_state["notify_preview"] = kept
+_, digests, warnings = kept
 if warnings:
     st.warning(f"{len(warnings)} địa chỉ thư trong danh sách trường không dùng được (bỏ qua):")
     dataframe(pl.DataFrame({"Cảnh báo": warnings}), hide_index=True)
@@ -120,9 +136,11 @@ if todo:
         sure = st.checkbox(f"Gửi {len(todo)} thư này qua {smtp.describe()}", key="notify_sure")
         if st.button("Gửi thư", disabled=not sure, type="primary", key="notify_send"):
             bar = st.progress(0.0, text="Đang gửi thư")
+            st.session_state.pop("notify_preview", None)
             try:
+                fresh = [d for d in compose()[0] if not d.empty]
                 outcomes = notify.deliver(
-                    todo,
+                    fresh,
                     actor=scope.user,
                     progress=lambda i, n: bar.progress(i / n, text=f"Đã gửi {i}/{n} thư"),
                 )
@@ -167,6 +185,7 @@ with st.form("notify_email", clear_on_submit=True):
         except SoatError as exc:
             st.error(plain(str(exc)))
         else:
+            st.session_state.pop("notify_preview", None)
             done = "Đã lưu" if address.strip() else "Đã bỏ"
             st.session_state["notify_flash"] = [("success", f"{done} địa chỉ thư của {who}")]
             st.rerun()

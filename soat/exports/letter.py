@@ -243,6 +243,11 @@ def rows(
     return df
 
 
+# the appendix under the name every export module's rows have (tests sweep
+# soat.exports.*.frame for every role's scope)
+frame = rows
+
+
 def _d(day: dt.date) -> str:
     return f"{day:%d/%m/%Y}"
 

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import logging
 
+import duckdb
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
@@ -267,3 +268,17 @@ def test_configuration_errors_are_one_line(duck, server, monkeypatch, env, messa
     code, _, err = cli("notify", "--db", str(duck))
     assert code == 1 and message in err and "Traceback" not in err
     assert "bimat" not in err and not server.received
+
+
+def test_a_store_without_the_school_email_column(tmp_path, sqlite_db, server):
+    """A store written before the schools table had its e-mail column: accounts still get
+    their digests."""
+    path = tmp_path / "old.duckdb"
+    build_file(str(path))
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE schools DROP COLUMN email")
+    con.close()
+    accounts.create_user("quan1", PW, "unit_officer", units=["79760"], email="canbo@q1.edu.vn")
+    code, _, err = cli("notify", "--db", str(path))
+    assert code == 0, err
+    assert [m.rcpt_tos for m in server.received] == [["canbo@q1.edu.vn"]]
