@@ -36,13 +36,30 @@ def register(sub) -> None:
     p.add_argument("--level", choices=LEVELS, help="cấp học")
     p.add_argument("--period", help="kỳ báo cáo, ví dụ dau_nam")
     p.add_argument("--check", help="mã kiểm tra, ví dụ student.id_format (hoặc student)")
-    p.add_argument("--target", choices=("Sở", "Bộ"), help="letter: chỉ dữ liệu nộp lên Sở hoặc Bộ")
+    p.add_argument(
+        "--target",
+        type=_target,
+        metavar="Sở|Bộ",
+        help="letter: chỉ dữ liệu nộp lên Sở hoặc Bộ (cũng nhận So, Bo)",
+    )
     p.add_argument(
         "--all-schools",
         action="store_true",
         help="school-sheets: ghi cả trường không có lỗi, không nộp chậm",
     )
     p.set_defaults(func=run)
+
+
+def _target(value: str) -> str:
+    """'Sở' or 'Bộ', as typed with or without diacritics (So, Bo) or as soat.vocab names them."""
+    from soat.vocab import TARGETS, name_key
+
+    for canonical, aliases in TARGETS.items():
+        if name_key(value) in {name_key(canonical), *(name_key(a) for a in aliases)}:
+            return canonical
+    import argparse
+
+    raise argparse.ArgumentTypeError(f"'{value}' không hợp lệ: chọn Sở hoặc Bộ")
 
 
 def export_module(kind: str):

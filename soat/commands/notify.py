@@ -20,7 +20,8 @@ def register(sub) -> None:
     p = sub.add_parser("notify", help="gửi thư nhắc (trễ hạn, chưa nộp, lỗi mới) qua thư điện tử")
     add_db_option(p)
     p.add_argument(
-        "--app-db", help="CSDL ứng dụng (mặc định: $SOAT_APP_DB, else sqlite:///data/app.sqlite)"
+        "--app-db",
+        help="CSDL ứng dụng (mặc định: $SOAT_APP_DB, nếu không có thì sqlite:///data/app.sqlite)",
     )
     p.add_argument("--snapshot", type=int, help="mã bản chụp (mặc định: bản đã kiểm tra mới nhất)")
     p.add_argument("--unit", help="chỉ các mục của đơn vị này (gồm mọi đơn vị trực thuộc)")

@@ -367,3 +367,14 @@ def test_first_page_renders(duck, tmp_path):
     )
     png = next(tmp_path.glob("page*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_target_accepts_the_name_without_diacritics(duck, tmp_path):
+    out = tmp_path / "bo.docx"
+    assert cli("export", "letter", "--db", str(duck), "--target", "bo", "-o", str(out))[0] == 0
+    assert {r[-3] for r in appendix(Document(str(out)))[1]} == {"05/10/2024"}  # the Bộ's date
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exc, contextlib.redirect_stderr(err):
+        main(["export", "letter", "--db", str(duck), "--target", "xx", "-o", str(out)])
+    assert exc.value.code == 2
+    assert "tham số --target: 'xx' không hợp lệ: chọn Sở hoặc Bộ" in err.getvalue()
