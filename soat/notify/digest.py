@@ -369,7 +369,8 @@ def write_text(d: Digest, base: str | None, interval: int) -> None:
         )
     if n_new:
         parts.append(f"{_n(n_new)} lỗi dữ liệu mới")
-    d.subject = f"[Soát] {r.short}: {', '.join(parts)} (số liệu {_d(snap.get('as_of'))})"
+    subject = f"[Soát] {r.short}: {', '.join(parts)} (số liệu {_d(snap.get('as_of'))})"
+    d.subject = " ".join(subject.split())  # a name with a line break stays one header line
     name = f" “{snap['name']}”" if snap.get("name") else ""
     lines = [
         f"Kính gửi {r.greeting},",

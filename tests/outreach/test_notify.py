@@ -282,3 +282,17 @@ def test_a_store_without_the_school_email_column(tmp_path, sqlite_db, server):
     code, _, err = cli("notify", "--db", str(path))
     assert code == 0, err
     assert [m.rcpt_tos for m in server.received] == [["canbo@q1.edu.vn"]]
+
+
+def test_a_hostile_school_name_stays_inside_the_subject(duck, server):
+    con = duckdb.connect(str(duck))
+    con.execute(
+        "UPDATE schools SET school_name = 'Trường A\r\nBcc: ke.gian@example.com' "
+        "WHERE school_code = 'S1'"
+    )
+    con.close()
+    assert cli("notify", "--db", str(duck))[0] == 0
+    (msg,) = server.to("c1leloi@q1.edu.vn")
+    assert msg.rcpt_tos == ["C1LeLoi@q1.edu.vn"] and msg.message["Bcc"] is None
+    assert msg.subject.startswith("[Soát] Trường A Bcc: ke.gian@example.com:")
+    assert not any("ke.gian" in a for m in server.received for a in m.rcpt_tos)
