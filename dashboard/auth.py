@@ -216,4 +216,10 @@ def all_admin_pages() -> list:
             icon=":material/history:",
             url_path="admin_audit",
         ),
+        st.Page(
+            PAGES / "admin_notify.py",
+            title="Thư nhắc",
+            icon=":material/mail:",
+            url_path="admin_notify",
+        ),
     ]

@@ -49,6 +49,7 @@ UNAVAILABLE = (
     "Không tải được tệp trên máy chủ này: máy chủ không kiểm soát được thời hạn của tệp "
     "tải về. Hãy báo quản trị."
 )
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class DownloadRefused(Exception):
@@ -127,6 +128,7 @@ def guarded_button(
     file_name: str,
     mime: str,
     key: str,
+    help: str | None = None,
 ) -> None:
     """A download button whose file is built by `make` under the session check (see the
     module's docstring). Clicking reruns the page, so an ended session shows the login
@@ -141,6 +143,7 @@ def guarded_button(
         mime=mime,
         key=key,
         on_click="rerun",
+        help=help,
     )
 
 
@@ -356,3 +359,78 @@ def late_buttons(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> 
 
 def findings_buttons(snapshot_id: int, scope: Scope, filters: Filters, stem: str, key: str) -> None:
     buttons("findings", snapshot_id, scope, filters, key, stem=stem)
+
+
+# ---- the reminder letter and the per-school error sheets (soat export letter|school-sheets)
+
+
+def document_file(
+    kind: str, snapshot_id: int, scope: Scope, filters: Filters, suffix: str
+) -> tuple[bytes, int]:
+    """The bytes `soat export letter|school-sheets --snapshot ID [--unit --level --period]
+    -o FILE` writes (school-sheets as one .zip), with this user's Scope, on the dashboard's
+    read-only connection, and the number of rows in it (the letter's appendix, the sheets'
+    findings)."""
+    from soat.commands import export
+
+    args = argparse.Namespace(
+        kind=kind,
+        format=None,
+        output=None,
+        db=None,
+        snapshot=snapshot_id,
+        unit=filters.unit,
+        level=filters.level,
+        period=filters.period,
+        check=None,
+        target=None,
+        all_schools=False,
+        scope=scope,
+        con=None,
+    )
+    with db.cursor() as cur:
+        if cur is None:
+            return b"", 0
+        args.con = cur
+        with tempfile.TemporaryDirectory(prefix="soat-dl-") as tmp:
+            args.output = str(Path(tmp) / f"{kind}{suffix}")
+            export.run(args)
+            return Path(args.output).read_bytes(), int(getattr(args, "rows", 0) or 0)
+
+
+def letter_button(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> None:
+    """'Công văn đôn đốc (.docx)': the letter for the late and missing rows of the selection."""
+    guarded_button(
+        st.columns([2, 3])[0],
+        "⬇ Công văn đôn đốc (.docx)",
+        lambda: document_file("letter", snapshot_id, scope, filters, ".docx"),
+        scope=scope,
+        kind="letter",
+        fmt="docx",
+        filters=audit_filters(snapshot_id, filters),
+        file_name=file_name("letter", "docx", snapshot_id, filters, "cong_van_don_doc"),
+        mime=DOCX_MIME,
+        key=key,
+        help="Dự thảo công văn theo Nghị định 30/2020/NĐ-CP, phụ lục là các trường chưa nộp, "
+        "nộp trễ hạn theo bộ lọc đang chọn; để trống số, ngày ký và người ký",
+    )
+
+
+def school_sheets_button(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> None:
+    """'Phiếu lỗi từng trường (.zip)': one workbook per school of the selection (unit and
+    level; the sheets hold every period)."""
+    filters = Filters(unit=filters.unit, level=filters.level)
+    guarded_button(
+        st.columns([2, 3])[0],
+        "⬇ Phiếu lỗi từng trường (.zip)",
+        lambda: document_file("school-sheets", snapshot_id, scope, filters, ".zip"),
+        scope=scope,
+        kind="school-sheets",
+        fmt="zip",
+        filters=audit_filters(snapshot_id, filters),
+        file_name=file_name("school-sheets", "zip", snapshot_id, filters, "phieu_loi_tung_truong"),
+        mime="application/zip",
+        key=key,
+        help="Mỗi trường một tệp .xlsx: các lỗi cần sửa (hồ sơ, thông tin, nơi sửa) và dữ "
+        "liệu chưa nộp, nộp trễ; đúng như lệnh soat export school-sheets",
+    )

@@ -109,6 +109,12 @@ TABLES: dict[str, Table] = {
                 C("internet", ("Kết nối internet",), "vocab:internet", True),
                 C("previous_codes", ("Mã trường cũ",), "codes"),
                 C("status", ("Trạng thái",), "vocab:school_status", default="Hoạt động"),
+                # optional: where `soat notify` sends the school's digest (one address or
+                # several separated by ',' or ';'; checked when a digest is composed)
+                C(
+                    "email",
+                    ("Email", "E-mail", "Thư điện tử", "Địa chỉ thư điện tử", "Địa chỉ email"),
+                ),
             ),
             "Trường",
             ("school_code",),

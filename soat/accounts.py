@@ -79,6 +79,7 @@ class User:
     created_at: datetime | None = None
     locked_until: datetime | None = None
     failed_attempts: int = 0
+    email: str | None = None  # where `soat notify` sends this account's digest
 
     @property
     def scope(self) -> Scope:
@@ -320,6 +321,20 @@ def _find(conn, username: str):
     return conn.execute(select(users).where(users.c.username == names[0])).mappings().first()
 
 
+# An address as people type it: one '@', no spaces, a domain with a dot (no display name).
+_EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+")
+
+
+def valid_email(address: str | None) -> str | None:
+    """The address trimmed (None for empty), or SoatError naming what is wrong."""
+    a = (address or "").strip()
+    if not a:
+        return None
+    if len(a) > 320 or not _EMAIL.fullmatch(a):
+        raise SoatError(f"địa chỉ thư điện tử '{a}' không hợp lệ (dạng ten@donvi.edu.vn)")
+    return a
+
+
 def _row_to_user(r) -> User:
     return User(
         username=r["username"],
@@ -331,6 +346,7 @@ def _row_to_user(r) -> User:
         created_at=r["created_at"],
         locked_until=r["locked_until"],
         failed_attempts=r["failed_attempts"] or 0,
+        email=r.get("email"),
     )
 
 
@@ -343,11 +359,14 @@ def create_user(
     school=None,
     app_db: AppDB | str | None = None,
     by: str = "local",
+    email: str | None = None,
 ) -> User:
-    """Create an account. Raises SoatError on a bad role/scope, weak password or taken name."""
+    """Create an account. Raises SoatError on a bad role/scope, weak password, taken name
+    or malformed e-mail address."""
     db = _db(app_db)
     username = _valid_username(username)
     units, levels, school = _validate(role, units, levels, school)
+    email = valid_email(email)
     pw_hash = hash_password(password, username)
     with db.begin() as conn:
         taken = _same_names(conn, username)
@@ -371,14 +390,13 @@ def create_user(
                 locked_until=None,
                 created_at=utcnow(),
                 created_by=by,
+                email=email,
             )
         )
-    audit.record(
-        "user_add",
-        by,
-        {"target": username, "role": role, "units": units, "levels": levels, "school": school},
-        app_db=db,
-    )
+    detail = {"target": username, "role": role, "units": units, "levels": levels, "school": school}
+    if email:
+        detail["email"] = email
+    audit.record("user_add", by, detail, app_db=db)
     return get_user(username, app_db=db)
 
 
@@ -420,6 +438,18 @@ def set_disabled(
         if disabled:
             conn.execute(delete(sessions).where(sessions.c.username == username))
     audit.record("user_disable" if disabled else "user_enable", by, {"target": username}, app_db=db)
+
+
+def set_email(
+    username: str, email: str | None, app_db: AppDB | str | None = None, by: str = "local"
+) -> None:
+    """Set (or, with None or '', remove) the address `soat notify` writes to."""
+    db = get_app_db(app_db)
+    email = valid_email(email)
+    with db.begin() as conn:
+        _require_user(conn, username)
+        conn.execute(update(users).where(users.c.username == username).values(email=email))
+    audit.record("user_email", by, {"target": username, "email": email}, app_db=db)
 
 
 def disable_user(username: str, app_db: AppDB | str | None = None, by: str = "local") -> None:

@@ -1,8 +1,10 @@
-"""The application database: accounts, sessions, the audit log and follow-ups (biên bản).
+"""The application database: accounts, sessions, the audit log, follow-ups (biên bản) and
+what `soat notify` sent.
 
 SQLAlchemy 2 Core. The URL comes from `$SOAT_APP_DB`, default `sqlite:///data/app.sqlite`;
 production uses PostgreSQL (`postgresql+psycopg://user@host/db`). Tables are created on
-first use. This database is separate from the DuckDB snapshot store: it changes while the
+first use; a nullable column added to a table later (users.email) is added to an existing
+database's table then too. This database is separate from the DuckDB snapshot store: it changes while the
 store's snapshots are immutable, and it must accept concurrent writers (the dashboard).
 
     db = get_app_db()              # the default one ($SOAT_APP_DB), cached per URL
@@ -58,6 +60,9 @@ users = Table(
     Column("locked_until", DateTime, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("created_by", String(100), nullable=True),
+    # where `soat notify` sends the account's digest (optional; added to older databases
+    # at start-up, see _add_missing_columns)
+    Column("email", String(320), nullable=True),
 )
 
 sessions = Table(
@@ -92,6 +97,22 @@ followups = Table(
     Column("by_user", String(100), nullable=False),
     Column("at", DateTime, nullable=False),
     Index("ix_followups_school_period", "school_code", "period"),
+)
+
+
+# What `soat notify` sent: one row per recipient address × item (a late or missing
+# submission, a new finding) per message, so an item is not sent to the same address again
+# until the reminder interval has passed (soat.notify).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient", String(320), nullable=False),  # the address, lower-cased
+    Column("item_key", String(500), nullable=False),
+    Column("snapshot_id", Integer, nullable=True),
+    Column("sent_at", DateTime, nullable=False),
+    Column("message_id", String(250), nullable=True),
+    Index("ix_notifications_recipient_item", "recipient", "item_key"),
 )
 
 
@@ -148,7 +169,35 @@ class AppDB:
                 if self.schema:
                     conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
                 metadata.create_all(conn, checkfirst=True)
+            self._add_missing_columns()
             self._ready = True
+
+    def _add_missing_columns(self) -> None:
+        """Columns added to a table after databases were created with it (users.email) are
+        added to an existing table, nullable and empty: create_all() creates missing tables
+        only. Several processes may start at once: a column another one has just added is
+        taken as done."""
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import DBAPIError
+
+        for table in metadata.sorted_tables:
+            with self.engine.connect() as conn:
+                existing = {c["name"] for c in inspect(conn).get_columns(table.name, self.schema)}
+            for column in table.columns:
+                if column.name in existing or not column.nullable:
+                    continue
+                ddl = column.type.compile(dialect=self.engine.dialect)
+                qualified = f'"{self.schema}"."{table.name}"' if self.schema else f'"{table.name}"'
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(
+                            text(f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {ddl}')
+                        )
+                except DBAPIError:
+                    with self.engine.connect() as conn:
+                        cols = inspect(conn).get_columns(table.name, self.schema)
+                    if column.name not in {c["name"] for c in cols}:
+                        raise
 
     @contextmanager
     def begin(self):
@@ -206,6 +255,7 @@ __all__ = [
     "followups",
     "get_app_db",
     "metadata",
+    "notifications",
     "reset_cache",
     "sessions",
     "users",

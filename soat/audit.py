@@ -3,7 +3,9 @@
 Recorded: logins (`login`), failed logins (`login_failed`, `login_locked`; the password
 is never recorded), logouts, exports (`export`: which export, filters, row count), views
 of unmasked personal data (`view_personal`), account changes (`user_add`, `user_disable`,
-`user_enable`, `user_passwd`) and follow-up changes (`followup`).
+`user_enable`, `user_passwd`, `user_email`), follow-up changes (`followup`) and the
+e-mail digests (`notify` for each message sent, `notify_dry_run` for each written to a
+file; never the SMTP password).
 
     record("login", "nguyenvana")
     log_export(scope, "findings", {"unit": "79760"}, rows=120)
@@ -36,6 +38,9 @@ ACTIONS = {
     "export_refused": "Từ chối tải tệp (phiên đã kết thúc)",
     "snapshot_delete": "Xoá bản chụp",
     "snapshot_prune": "Dọn bản chụp cũ",
+    "user_email": "Đổi địa chỉ thư của tài khoản",
+    "notify": "Gửi thư nhắc",
+    "notify_dry_run": "Ghi thư nhắc ra tệp (chạy thử)",
 }
 
 # Keys never written to the log, whatever a caller passes.

@@ -16,7 +16,18 @@ import traceback
 
 from soat.errors import Interrupted, SoatError, UsageError, is_interrupt, known_condition
 
-COMMANDS = ("load", "check", "snapshots", "export", "serve", "demo", "sample", "users", "changes")
+COMMANDS = (
+    "load",
+    "check",
+    "snapshots",
+    "export",
+    "serve",
+    "demo",
+    "sample",
+    "users",
+    "changes",
+    "notify",
+)
 
 # argparse's own words (help headings, usage errors), in Vietnamese like the rest of the
 # command line. argparse looks each up through its module-level `_` (gettext) when it

@@ -1,5 +1,8 @@
 """Sai lệch: drill-down province → unit → school → check → records.
 
+At the unit levels, the per-school error sheets of the selection (the drilled unit, else the
+sidebar's) download as one zip (`soat export school-sheets`).
+
 Each level is a table ranked by impact (errors, share of records); selecting a row opens
 the next level; breadcrumbs go back. The path is kept in the URL (d_unit, d_school,
 d_check, d_page) so a link opens the same level.
@@ -12,8 +15,9 @@ import math
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, labels, query, state
+from dashboard import charts, downloads, labels, query, state
 from dashboard.components.grid import dataframe
+from dashboard.query import Filters
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -116,6 +120,13 @@ for i, (label, target) in enumerate(crumbs):
     ):
         go(**{k: target.get(k) for k in KEYS})
 
+
+def sheets_button(unit: str | None) -> None:
+    """Every school's error sheet of the selection (this unit, else the sidebar's)."""
+    sel = Filters(level=f.level, unit=unit or f.unit)
+    downloads.school_sheets_button(sid, scope, sel, key=f"sheets_dl_{unit}")
+
+
 # ---- level 1: units ------------------------------------------------------------------
 if drill["unit"] is None:
     df = query.drill_units(sid, scope, f)
@@ -123,6 +134,7 @@ if drill["unit"] is None:
     if df.height == 0:
         st.success("Không có sai lệch nào trong lựa chọn này.")
         st.stop()
+    sheets_button(None)
     st.caption("Chọn một dòng để xem các trường của đơn vị.")
     show = df.select(
         pl.col("unit_name").alias("Đơn vị"),
@@ -166,6 +178,8 @@ elif drill["school"] is None:
     if df.height == 0:
         st.info("Không có trường nào của đơn vị này trong lựa chọn.")
         st.stop()
+    if code(drill["unit"]):
+        sheets_button(code(drill["unit"]))
     st.caption("Chọn một dòng để xem các kiểm tra phát hiện sai lệch ở trường.")
     show = df.select(
         pl.col("school_name").alias("Trường"),

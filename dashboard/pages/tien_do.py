@@ -1,5 +1,6 @@
 """Tiến độ nộp: late and missing submissions per school × data type, per-unit chart,
-the late list as `soat export late` writes it (xlsx, csv)."""
+the late list as `soat export late` writes it (xlsx, csv), and the reminder letter
+(`soat export letter`, .docx) for the late and missing rows of the selection."""
 
 from __future__ import annotations
 
@@ -110,6 +111,14 @@ st.markdown(
     "**Tải danh sách** (đúng như lệnh `soat export late`, theo bộ lọc đang chọn, mọi tình trạng)"
 )
 downloads.late_buttons(sid, scope, f, key="late_dl")
+
+# the reminder letter, for the late and missing rows of the selection (not the status filter)
+if query.submission_rows(sid, scope, f, ("missing", "late")).height:
+    st.markdown(
+        "**Công văn đôn đốc** (dự thảo theo Nghị định 30/2020/NĐ-CP; phụ lục: các trường chưa "
+        "nộp, nộp trễ hạn theo bộ lọc đang chọn, như lệnh `soat export letter`)"
+    )
+    downloads.letter_button(sid, scope, f, key="letter_dl")
 
 with st.expander("Biên bản theo dõi khắc phục (ai đánh dấu, khi nào, trạng thái)"):
     st.caption(

@@ -1,8 +1,14 @@
-"""`soat export findings|schools|late`: write an export of a checked snapshot.
+"""`soat export findings|schools|late|letter|school-sheets`: write an export of a checked
+snapshot.
 
 Default csv to stdout; `--format xlsx` needs `-o PATH` (a workbook on a terminal is a
 usage error, exit 2). The command line runs as Scope.admin(). Only snapshots whose
 catalogue has run (`checked_at` set) are exported.
+
+`letter` writes the reminder letter (công văn đôn đốc, .docx) listing the late and missing
+rows of `late` (`-o FILE.docx`, optional `--target Sở|Bộ`); `school-sheets` writes one
+.xlsx per school (`-o FOLDER`, or `-o FILE.zip`; `--all-schools` also writes the schools
+with nothing to fix). See docs/outreach.md.
 """
 
 from __future__ import annotations
@@ -14,21 +20,45 @@ from soat.cli import add_db_option
 from soat.errors import SoatError, UsageError
 from soat.vocab import LEVELS
 
-KINDS = ("findings", "schools", "late")
+KINDS = ("findings", "schools", "late", "letter", "school-sheets")
+DOCUMENT_KINDS = ("letter", "school-sheets")
 
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="xuất danh sách lỗi, danh sách trường, danh sách trễ hạn")
-    p.add_argument("kind", choices=KINDS, help="findings | schools | late")
+    p.add_argument("kind", choices=KINDS, help="findings | schools | late | letter | school-sheets")
     add_db_option(p)
     p.add_argument("--snapshot", type=int, help="mã bản chụp (mặc định: bản đã kiểm tra mới nhất)")
-    p.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="csv (mặc định) | xlsx")
+    p.add_argument("--format", choices=("csv", "xlsx"), help="csv (mặc định) | xlsx")
     p.add_argument("-o", "--output", help="tệp ghi ra (mặc định: màn hình, chỉ với csv)")
     p.add_argument("--unit", help="mã đơn vị (gồm mọi đơn vị trực thuộc)")
     p.add_argument("--level", choices=LEVELS, help="cấp học")
     p.add_argument("--period", help="kỳ báo cáo, ví dụ dau_nam")
     p.add_argument("--check", help="mã kiểm tra, ví dụ student.id_format (hoặc student)")
+    p.add_argument(
+        "--target",
+        type=_target,
+        metavar="Sở|Bộ",
+        help="letter: chỉ dữ liệu nộp lên Sở hoặc Bộ (cũng nhận So, Bo)",
+    )
+    p.add_argument(
+        "--all-schools",
+        action="store_true",
+        help="school-sheets: ghi cả trường không có lỗi, không nộp chậm",
+    )
     p.set_defaults(func=run)
+
+
+def _target(value: str) -> str:
+    """'Sở' or 'Bộ', as typed with or without diacritics (So, Bo) or as soat.vocab names them."""
+    from soat.vocab import TARGETS, name_key
+
+    for canonical, aliases in TARGETS.items():
+        if name_key(value) in {name_key(canonical), *(name_key(a) for a in aliases)}:
+            return canonical
+    import argparse
+
+    raise argparse.ArgumentTypeError(f"'{value}' không hợp lệ: chọn Sở hoặc Bộ")
 
 
 def export_module(kind: str):
@@ -121,6 +151,9 @@ def run(args) -> int:
     from soat.scope import Scope
     from soat.snapshot_store import read_connection
 
+    if args.kind in DOCUMENT_KINDS:
+        return run_document(args)
+    args.format = args.format or "csv"
     if args.format == "xlsx" and not args.output:
         raise UsageError("--format xlsx cần -o TỆP (không ghi bảng tính ra màn hình)")
     # The dashboard's downloads call run() with the user's Scope and its own read-only
@@ -220,3 +253,139 @@ def _audit(args, scope, snapshot_id: int, rows: int, borrowed: bool) -> None:
         audit.log_export(scope, args.kind, filters, rows=rows, fmt=args.format)
     except Exception as exc:  # noqa: BLE001
         print(f"soat: cảnh báo: không ghi được nhật ký truy cập: {exc}", file=sys.stderr)
+
+
+# ---- letter, school-sheets ---------------------------------------------------------------
+
+
+def _unit_label(con, sid: int, unit: str | None) -> str | None:
+    """'79760 Phòng GD&ĐT Quận 1' for --unit, or SoatError naming an unknown unit."""
+    from soat.db import scalar
+
+    if not unit:
+        return None
+    known = scalar(
+        con,
+        "SELECT count(*) FROM unit_closure WHERE snapshot_id = $s AND ancestor_code = $u",
+        {"s": sid, "u": unit},
+    )
+    if not known:
+        raise SoatError(f"không có đơn vị '{unit}' trong bản chụp {sid}", column="--unit")
+    name = scalar(
+        con,
+        "SELECT any_value(unit_name) FROM units WHERE snapshot_id = $s AND unit_code = $u",
+        {"s": sid, "u": unit},
+    )
+    return f"{unit} {name}" if name else unit
+
+
+def run_document(args) -> int:
+    """`letter` (.docx) and `school-sheets` (a folder or a .zip of .xlsx). Like the other
+    exports: scoped (the dashboard passes args.scope and args.con), audit-logged."""
+    from soat.scope import Scope
+
+    letter = args.kind == "letter"
+    if getattr(args, "format", None) and (letter or args.format == "csv"):
+        raise UsageError(
+            "công văn luôn là tệp .docx: bỏ --format"
+            if letter
+            else "phiếu lỗi từng trường là tệp .xlsx: bỏ --format csv"
+        )
+    if not args.output:
+        raise UsageError(
+            "letter cần -o TỆP.docx" if letter else "school-sheets cần -o THƯ_MỤC (hoặc -o TỆP.zip)"
+        )
+    if not letter and getattr(args, "check", None):
+        raise UsageError("school-sheets không nhận --check (mỗi phiếu có mọi lỗi của trường)")
+    if letter and getattr(args, "check", None):
+        raise UsageError("letter không nhận --check")
+    scope = getattr(args, "scope", None) or Scope.admin()
+    con = getattr(args, "con", None)
+    borrowed = con is not None
+    if not borrowed:
+        from soat.snapshot_store import read_connection
+
+        con = read_connection(args.db)
+    try:
+        snap = checked_snapshot(con, args.snapshot)
+        sid = snap["snapshot_id"]
+        _unit_label(con, sid, args.unit)
+        filters = {"snapshot": sid, "unit": args.unit, "level": args.level}
+        if letter:
+            from soat.exports import letter as letter_export
+
+            doc = letter_export.build(
+                con,
+                snap,
+                scope,
+                unit=args.unit,
+                level=args.level,
+                period=args.period,
+                target=getattr(args, "target", None),
+            )
+            rows = doc.rows.height
+            if rows == 0:
+                raise SoatError(
+                    "không có trường nào chưa nộp hoặc nộp trễ hạn trong phạm vi đã chọn: "
+                    "không lập công văn"
+                )
+            filters.update(period=args.period, target=getattr(args, "target", None))
+        else:
+            from soat.exports import school_sheets
+
+            sheets = school_sheets.build(
+                con,
+                sid,
+                scope,
+                unit=args.unit,
+                level=args.level,
+                all_schools=getattr(args, "all_schools", False),
+            )
+            rows = sum(s.findings.height for s in sheets)
+            clean = len(
+                school_sheets.schools(con, sid, scope, unit=args.unit, level=args.level)
+            ) - sum(1 for s in sheets if s.findings.height or s.late.height)
+    finally:
+        if not borrowed:
+            con.close()
+
+    if letter:
+        doc.save(args.output)
+        message = (
+            f"Đã ghi công văn đôn đốc {args.output}: {doc.rows['school_code'].n_unique()} "
+            f"trường, {rows} dòng trong phụ lục."
+        )
+    else:
+        files = school_sheets.write(sheets, snap, args.output, progress=_progress(borrowed))
+        args.files = files
+        message = f"Đã ghi {len(files)} phiếu lỗi (mỗi trường một tệp .xlsx) vào {args.output}."
+        if clean > 0 and not getattr(args, "all_schools", False):
+            message += (
+                f" {clean} trường không có lỗi, không nộp chậm: không ghi phiếu "
+                "(thêm --all-schools để ghi cả các trường này)."
+            )
+    args.rows = rows
+    if not borrowed:
+        print(message)
+        filters["output"] = str(args.output)
+        if not letter:
+            filters["files"] = len(files)
+        try:
+            from soat import audit
+
+            audit.log_export(scope, args.kind, filters, rows=rows, fmt="docx" if letter else "xlsx")
+        except Exception as exc:  # noqa: BLE001
+            print(f"soat: cảnh báo: không ghi được nhật ký truy cập: {exc}", file=sys.stderr)
+    return 0
+
+
+def _progress(borrowed: bool):
+    """A line on a terminal counting the workbooks written (a district has hundreds)."""
+    if borrowed or not sys.stderr.isatty():
+        return None
+
+    def show(i: int, n: int) -> None:
+        end = "\n" if i == n else ""
+        print(f"\rĐang ghi phiếu lỗi: {i}/{n}", end=end, file=sys.stderr, flush=True)
+
+    return show

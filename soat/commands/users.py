@@ -1,7 +1,8 @@
-"""`soat users add|list|disable|enable|passwd`: manage dashboard accounts (app database
+"""`soat users add|edit|list|disable|enable|passwd`: manage dashboard accounts (app database
 $SOAT_APP_DB, default sqlite:///data/app.sqlite). Changes are audited as the local admin.
+An account's optional e-mail address (`--email`) is where `soat notify` sends its digest.
 
-Like every command, each takes `--db PATH` (the snapshot database): `add` checks the new
+Like every command, each takes `--db PATH` (the snapshot store): `add` checks the new
 account's unit and school codes against its latest checked snapshot and names the unknown
 ones (the account is still created: the unit may come with a later snapshot, as on the
 dashboard's accounts page)."""
@@ -41,10 +42,18 @@ def register(sub) -> None:
         "--level", action="append", default=[], help="cấp học MN|TH|THCS|THPT|GDTX (lặp lại được)"
     )
     add.add_argument("--school", help="mã trường (vai trò school)")
+    add.add_argument("--email", help="địa chỉ thư điện tử nhận thư nhắc (soat notify)")
     add.add_argument(
         "--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của stdin"
     )
     add.set_defaults(func=run_add)
+
+    ed = _sp("edit", "sửa tài khoản: địa chỉ thư điện tử nhận thư nhắc")
+    ed.add_argument("username")
+    email = ed.add_mutually_exclusive_group(required=True)
+    email.add_argument("--email", help="địa chỉ thư điện tử mới")
+    email.add_argument("--no-email", action="store_true", help="bỏ địa chỉ thư (không nhận thư)")
+    ed.set_defaults(func=run_edit)
 
     ls = _sp("list", "liệt kê tài khoản")
     ls.set_defaults(func=run_list)
@@ -68,7 +77,7 @@ def register(sub) -> None:
 
 
 def _no_subcommand(args) -> int:
-    raise UsageError("thiếu lệnh con: soat users add|list|disable|enable|passwd")
+    raise UsageError("thiếu lệnh con: soat users add|edit|list|disable|enable|passwd")
 
 
 def _read_password(args) -> str:
@@ -99,6 +108,7 @@ def run_add(args) -> int:
         school=args.school,
         app_db=args.app_db,
         by=ACTOR,
+        email=args.email,
     )
     print(f"Đã tạo tài khoản {u.username} ({accounts.ROLE_LABELS[u.role]})")
     _warn_unknown_codes(args, list(u.units or ()), u.school)
@@ -166,6 +176,19 @@ def _warn_unknown_codes(args, units: list[str], school: str | None) -> None:
         )
 
 
+def run_edit(args) -> int:
+    from soat import accounts
+
+    email = None if args.no_email else args.email
+    accounts.set_email(args.username, email, app_db=args.app_db, by=ACTOR)
+    address = accounts.valid_email(email)
+    if address:
+        print(f"Tài khoản {args.username}: thư nhắc gửi tới {address}")
+    else:
+        print(f"Tài khoản {args.username}: không còn địa chỉ thư (không nhận thư nhắc)")
+    return 0
+
+
 def run_list(args) -> int:
     """The accounts as a table in Vietnamese; each role with its code for --role, the
     creation time in Vietnam's time (stored as UTC)."""
@@ -189,6 +212,7 @@ def run_list(args) -> int:
         "Trạng thái",
         "Khoá đến",
         "Tạo lúc",
+        "Thư điện tử",
     ):
         table.add_column(h)
     for u in rows:
@@ -201,6 +225,7 @@ def run_list(args) -> int:
             u.status_label(),
             u.lock_text(),
             f"{vntime.vn(u.created_at):%d/%m/%Y %H:%M}" if u.created_at else "",
+            u.email or "",
         )
     console.print(table)
     return 0

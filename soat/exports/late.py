@@ -81,6 +81,7 @@ WHERE st.snapshot_id = $snapshot_id
         WHERE uc.snapshot_id = $snapshot_id AND uc.ancestor_code = $unit))
   AND ($level IS NULL OR st.level = $level)
   AND ($period IS NULL OR st.period = $period)
+  AND ($all_statuses OR list_contains($statuses, st.status))
 ORDER BY st.days_late DESC NULLS LAST,
          CASE st.status WHEN 'missing' THEN 0 WHEN 'late' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END,
          st.due_date, st.unit_code, st.school_code, st.level, st.period,
@@ -111,11 +112,13 @@ def frame(
     unit: str | None = None,
     level: str | None = None,
     period: str | None = None,
+    statuses: tuple[str, ...] | None = None,
     **_,
 ) -> pl.DataFrame:
     """The late list of a snapshot, most overdue first (days late, then missing before late
     before pending before on time), restricted to the scope and the filters. `unit` keeps
-    that unit and every unit below it."""
+    that unit and every unit below it; `statuses` (e.g. ('missing', 'late'), for the
+    reminder letter and the digests) keeps those rows only, in the same order."""
     sql = SQL.format(scope=scope_sql("st"))
     params = {
         **scope.params(),
@@ -123,6 +126,8 @@ def frame(
         "unit": unit,
         "level": level,
         "period": period,
+        "all_statuses": statuses is None,
+        "statuses": list(statuses or ()),
     }
     cur = con.execute(sql, params)
     rows = cur.fetchall()

@@ -60,7 +60,7 @@ def _page(username: str, page: str, query: dict | None = None) -> tuple[AppTest,
 def test_download_buttons_are_deferred_and_rerun_the_page(env):
     at, _ = _page("canbo", "pages/tien_do.py")
     buttons = at.get("download_button")
-    assert len(buttons) == 4  # late list xlsx/csv, follow-up record csv/xlsx
+    assert len(buttons) == 5  # late list xlsx/csv, the reminder letter, follow-up csv/xlsx
     for b in buttons:
         assert b.proto.deferred_file_id  # built when clicked, not when the page is drawn
         assert not b.proto.url  # no /media file exists before a click
