@@ -134,6 +134,15 @@ def read_connection(cli_value: str | None = None) -> duckdb.DuckDBPyConnection:
     return SnapshotStore.open(cli_value).reader()
 
 
+def is_store_dir(path: str | Path) -> bool:
+    """A store directory: one with a catalog or a write lock, or an empty one (a folder of
+    province files given as --db by mistake is not: nothing is written into it)."""
+    p = Path(path)
+    if not p.is_dir():
+        return False
+    return (p / CATALOG).exists() or (p / LOCK).exists() or not any(p.iterdir())
+
+
 # ---- the store ---------------------------------------------------------------------------
 
 
@@ -146,9 +155,10 @@ class SnapshotStore:
         """The store at --db / $SOAT_DB / the default. A path that does not exist is an
         error (a mistyped --db must not create an empty store) unless `create`."""
         path = Path(resolve(cli_value))
-        if path.exists() and not (path.is_dir() or is_legacy_file(path)):
+        if path.exists() and not (is_store_dir(path) or is_legacy_file(path)):
             raise SoatError(
-                "không phải kho dữ liệu Soát (cần một thư mục kho hoặc tệp .duckdb của Soát)",
+                "không phải kho dữ liệu Soát (cần thư mục kho có catalog.json, một thư mục "
+                "trống để tạo kho mới, hoặc tệp .duckdb của Soát)",
                 source=str(path),
                 column="--db",
             )

@@ -151,6 +151,10 @@ def test_a_mistyped_store_path_is_an_error_and_creates_nothing(tmp_path, capsys)
     not_a_store.write_text("x")
     assert main(["snapshots", "--db", str(not_a_store)]) == 1
     assert "không phải kho dữ liệu Soát" in capsys.readouterr().err
+    # a folder of province files given as --db by mistake: nothing is written into it
+    assert main(["load", str(SAMPLE), "--db", str(SAMPLE)]) == 1
+    assert "không phải kho dữ liệu Soát" in capsys.readouterr().err
+    assert not (SAMPLE / CATALOG).exists() and not (SAMPLE / "tmp").exists()
 
 
 def test_a_second_writer_waits_for_the_first_or_refuses_with_no_wait(tmp_path):
