@@ -39,6 +39,7 @@ def register(sub) -> None:
         "--from",
         dest="from_id",
         type=int,
+        metavar="ID",
         help="chỉ findings: so sánh với bản chụp này (mặc định: bản chụp liền trước)",
     )
     p.set_defaults(func=run)
