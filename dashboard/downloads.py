@@ -23,10 +23,16 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_bytes(
-    kind: str, fmt: str, snapshot_id: int, scope: Scope, filters: Filters, check: str | None = None
+    kind: str,
+    fmt: str,
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    check: str | None = None,
+    change: str | None = None,
 ) -> bytes:
-    """The bytes `soat export KIND --format FMT --snapshot ID [--unit --level --period --check]`
-    writes, run with this user's Scope on the dashboard's read-only connection."""
+    """The bytes `soat export KIND --format FMT --snapshot ID [--unit --level --period --check
+    --change]` writes, run with this user's Scope on the dashboard's read-only connection."""
     from soat.commands import export
 
     args = argparse.Namespace(
@@ -39,6 +45,8 @@ def export_bytes(
         level=filters.level,
         period=filters.period,
         check=check,
+        change=change,
+        from_id=None,
         scope=scope,
         con=None,
     )
@@ -53,24 +61,27 @@ def export_bytes(
 
 
 def _deferred(
-    kind: str, fmt: str, snapshot_id: int, scope: Scope, filters: Filters
+    kind: str,
+    fmt: str,
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    change: str | None = None,
 ) -> Callable[[], bytes]:
     def build() -> bytes:
-        data = export_bytes(kind, fmt, snapshot_id, scope, filters)
+        data = export_bytes(kind, fmt, snapshot_id, scope, filters, change=change)
         try:
             from soat import audit
 
-            audit.log_export(
-                scope,
-                kind,
-                {
-                    "snapshot": snapshot_id,
-                    "unit": filters.unit,
-                    "level": filters.level,
-                    "period": filters.period,
-                },
-                fmt=fmt,
-            )
+            logged = {
+                "snapshot": snapshot_id,
+                "unit": filters.unit,
+                "level": filters.level,
+                "period": filters.period,
+            }
+            if change:
+                logged["change"] = change
+            audit.log_export(scope, kind, logged, fmt=fmt)
         except Exception:  # noqa: BLE001 - a failing audit write must not break the download
             pass
         return data
@@ -87,12 +98,18 @@ def file_name(
 
 
 def buttons(
-    kind: str, snapshot_id: int, scope: Scope, filters: Filters, key: str, stem: str | None = None
+    kind: str,
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    key: str,
+    stem: str | None = None,
+    change: str | None = None,
 ) -> None:
     c1, c2, _ = st.columns([1, 1, 3])
     c1.download_button(
         "⬇ Tải Excel (.xlsx)",
-        data=_deferred(kind, "xlsx", snapshot_id, scope, filters),
+        data=_deferred(kind, "xlsx", snapshot_id, scope, filters, change),
         file_name=file_name(kind, "xlsx", snapshot_id, filters, stem),
         mime=XLSX_MIME,
         key=f"{key}_xlsx",
@@ -100,7 +117,7 @@ def buttons(
     )
     c2.download_button(
         "⬇ Tải CSV",
-        data=_deferred(kind, "csv", snapshot_id, scope, filters),
+        data=_deferred(kind, "csv", snapshot_id, scope, filters, change),
         file_name=file_name(kind, "csv", snapshot_id, filters, stem),
         mime="text/csv",
         key=f"{key}_csv",
@@ -112,5 +129,13 @@ def late_buttons(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> 
     buttons("late", snapshot_id, scope, filters, key, stem="danh_sach_nop_muon")
 
 
-def findings_buttons(snapshot_id: int, scope: Scope, filters: Filters, stem: str, key: str) -> None:
-    buttons("findings", snapshot_id, scope, filters, key, stem=stem)
+def findings_buttons(
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    stem: str,
+    key: str,
+    change: str | None = None,
+) -> None:
+    """The findings list; with `change` ('new'): `soat export findings --change new`."""
+    buttons("findings", snapshot_id, scope, filters, key, stem=stem, change=change)
