@@ -755,34 +755,43 @@ def resolution_trend(scope: Scope, filters: Filters) -> pl.DataFrame:
     return _frame(sql, _p(None, scope, filters))
 
 
-def unit_changes(snapshot_id: int, scope: Scope, filters: Filters) -> pl.DataFrame:
-    """Per managing unit (the schools' own unit, as Sai lệch ranks them): new, resolved,
-    persisting and open findings against the previous snapshot and the median age in days of
-    the open ones; the units with most new findings first."""
+def unit_changes(scope: Scope, filters: Filters) -> pl.DataFrame:
+    """Per checked snapshot compared with a previous one × managing unit (the schools' own
+    unit, as Sai lệch ranks them): new, resolved, persisting and open findings and the median
+    age in days of the open ones; oldest snapshot first, then the units with most new
+    findings first."""
     sql = f"""
-    WITH t AS (
-        SELECT t.* FROM finding_changes t WHERE t.snapshot_id = $snapshot_id AND {_changes_where()}
+    WITH snaps AS (
+        SELECT s.snapshot_id, s.as_of FROM snapshots s
+        JOIN history_baselines b ON b.snapshot_id = s.snapshot_id AND b.previous_id IS NOT NULL
+        WHERE s.checked_at IS NOT NULL
+    ), t AS (
+        SELECT t.* FROM finding_changes t
+        WHERE t.snapshot_id IN (SELECT snapshot_id FROM snaps) AND {_changes_where()}
     ), agg AS (
-        SELECT t.unit_code, CAST(sum(t.new) AS BIGINT) AS new, CAST(sum(t.resolved) AS BIGINT) AS resolved,
-               CAST(sum(t.persisting) AS BIGINT) AS persisting, CAST(sum(t.open) AS BIGINT) AS open
-        FROM t GROUP BY t.unit_code
+        SELECT t.snapshot_id, t.unit_code, CAST(sum(t.new) AS BIGINT) AS new,
+               CAST(sum(t.resolved) AS BIGINT) AS resolved,
+               CAST(sum(t.persisting) AS BIGINT) AS persisting,
+               CAST(sum(t.open) AS BIGINT) AS open
+        FROM t GROUP BY t.snapshot_id, t.unit_code
     ), ages AS (
-        SELECT coalesce(unit_code, '') AS unit_key, age_days, sum(open) AS n
-        FROM t GROUP BY unit_code, age_days
-    ), med AS ({_weighted_median_sql("ages", "unit_key")}),
+        SELECT snapshot_id || '|' || coalesce(unit_code, '') AS k, age_days, sum(open) AS n
+        FROM t GROUP BY snapshot_id, unit_code, age_days
+    ), med AS ({_weighted_median_sql("ages", "k")}),
     names AS (
-        SELECT unit_code, any_value(unit_name) AS unit_name FROM units
-        WHERE snapshot_id = $snapshot_id GROUP BY unit_code
+        SELECT snapshot_id, unit_code, any_value(unit_name) AS unit_name FROM units
+        WHERE snapshot_id IN (SELECT snapshot_id FROM snaps) GROUP BY snapshot_id, unit_code
     )
-    SELECT a.unit_code, coalesce(n.unit_name, a.unit_code, '(không rõ đơn vị)') AS unit_name,
+    SELECT a.snapshot_id, s.as_of, a.unit_code,
+           coalesce(n.unit_name, a.unit_code, '(không rõ đơn vị)') AS unit_name,
            coalesce(a.new, 0) AS new, coalesce(a.resolved, 0) AS resolved,
            coalesce(a.persisting, 0) AS persisting, a.open, m.median_age
-    FROM agg a
-    LEFT JOIN med m ON m.unit_key = coalesce(a.unit_code, '')
-    LEFT JOIN names n ON n.unit_code = a.unit_code
-    ORDER BY new DESC, resolved DESC, a.unit_code
+    FROM agg a JOIN snaps s USING (snapshot_id)
+    LEFT JOIN med m ON m.k = a.snapshot_id || '|' || coalesce(a.unit_code, '')
+    LEFT JOIN names n ON n.snapshot_id = a.snapshot_id AND n.unit_code = a.unit_code
+    ORDER BY s.as_of, a.snapshot_id, new DESC, resolved DESC, a.unit_code
     """
-    return _frame(sql, _p(snapshot_id, scope, filters))
+    return _frame(sql, _p(None, scope, filters))
 
 
 # ---- Dữ liệu -----------------------------------------------------------------------------

@@ -82,23 +82,27 @@ if rt.height:
             ),
             hide_index=True,
         )
-if cs.get("previous_id") is not None:
-    uc = query.unit_changes(sid, scope, f)
-    if uc.height:
-        st.plotly_chart(charts.unit_change_bars(uc), key="trend_units")
-        with st.expander("Bảng theo đơn vị"):
-            dataframe(
-                uc.select(
-                    pl.col("unit_name").alias("Đơn vị"),
-                    pl.col("unit_code").alias("Mã đơn vị"),
-                    pl.col("new").alias("Mới phát sinh"),
-                    pl.col("resolved").alias("Đã khắc phục"),
-                    pl.col("persisting").alias("Còn tồn tại"),
-                    pl.col("open").alias("Đang mở"),
-                    pl.col("median_age").round(1).alias("Tuổi trung vị (ngày)"),
-                ),
-                hide_index=True,
-            )
+uc_all = query.unit_changes(scope, f)
+uc = uc_all.filter(pl.col("snapshot_id") == sid) if uc_all.height else uc_all
+if uc.height:
+    st.plotly_chart(charts.unit_change_bars(uc), key="trend_units")
+if uc_all.height:
+    with st.expander("Bảng theo đơn vị qua các bản chụp"):
+        dataframe(
+            uc_all.sort("unit_name", "as_of", "snapshot_id").select(
+                pl.col("unit_name").alias("Đơn vị"),
+                pl.col("unit_code").alias("Mã đơn vị"),
+                pl.col("snapshot_id").alias("Bản chụp"),
+                pl.col("as_of").alias("Ngày số liệu"),
+                pl.col("new").alias("Mới phát sinh"),
+                pl.col("resolved").alias("Đã khắc phục"),
+                pl.col("persisting").alias("Còn tồn tại"),
+                pl.col("open").alias("Đang mở"),
+                pl.col("median_age").round(1).alias("Tuổi trung vị (ngày)"),
+            ),
+            hide_index=True,
+            column_config={"Ngày số liệu": st.column_config.DateColumn(format="DD/MM/YYYY")},
+        )
 
 st.subheader("Thay đổi tình trạng nộp giữa hai bản chụp")
 snaps = query.snapshots()

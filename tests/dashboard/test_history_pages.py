@@ -86,15 +86,17 @@ def test_resolution_trend_per_snapshot(duck3):
     assert scoped["resolved"].to_list() == [None, 1, 0]
 
 
-def test_unit_changes(duck3):
-    df = q.unit_changes(3, ADMIN, Filters())
-    got = {r["unit_code"]: (r["new"], r["resolved"]) for r in df.to_dicts()}
+def test_unit_changes_per_snapshot(duck3):
+    df = q.unit_changes(ADMIN, Filters())
+    assert sorted(set(df["snapshot_id"])) == [2, 3]  # snapshot 1 was compared with none
+    three = df.filter(pl.col("snapshot_id") == 3)
+    got = {r["unit_code"]: (r["new"], r["resolved"]) for r in three.to_dicts()}
     assert got == {"79760": (NEW_S1, 0), "79761": (1, 0)}
-    assert df["unit_code"][0] == "79760"  # most new first
-    assert q.unit_changes(3, QUAN2_TH, Filters())["unit_code"].to_list() == ["79761"]
-    assert q.unit_changes(2, ADMIN, Filters()).filter(pl.col("unit_code") == "79760")[
-        "resolved"
-    ].to_list() == [60]
+    assert three["unit_code"][0] == "79760"  # most new first
+    two = df.filter(pl.col("snapshot_id") == 2)
+    assert {r["unit_code"]: r["resolved"] for r in two.to_dicts()} == {"79760": 60, "79761": 1}
+    assert set(q.unit_changes(QUAN2_TH, Filters())["unit_code"]) == {"79761"}
+    assert set(q.unit_changes(ADMIN, Filters(unit="79761"))["unit_code"]) == {"79761"}
 
 
 def test_new_only_drill_and_records(duck3):
