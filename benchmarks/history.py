@@ -10,6 +10,11 @@ interleaved rounds of (each in its own process, benchmarks/step.py):
   soat_load       `soat load` of the second week into a copy of the store holding the first:
                   the catalogue compares with it (trend.* checks, each finding's change and
                   since, the resolved findings, the counts)
+  soat_load_unchecked
+                  the same into a copy of that store whose first week is marked unchecked:
+                  the file is as large, but there is nothing to compare with (so this minus
+                  the previous line is the comparison's own cost, whatever the single-file
+                  store's second snapshot costs by itself)
   soat_load_alone `soat load` of the second week into an empty store (nothing to compare with)
 
 then, once, the catalogue re-run on the two-snapshot store with its phases (`history` is
@@ -54,10 +59,13 @@ def _median(xs: list[float]) -> float:
     return s[len(s) // 2]
 
 
-def measure(students: int, work: Path, repeat: int, say) -> dict:
+def measure(students: int, work: Path, repeat: int, say, reuse: bool = False) -> dict:
     first = work / "province"
     second = work / "province_week2"
-    gen = generate(first, students)
+    if reuse and first.is_dir() and second.is_dir():
+        gen = 0.0
+    else:
+        gen = generate(first, students)
     say(f"{students:,} students, two weeks, generated in {gen:.1f}s")
     base = work / "week1.duckdb"
     _remove(base)
@@ -65,18 +73,29 @@ def measure(students: int, work: Path, repeat: int, say) -> dict:
     res["week1"] = run_step("soat_load", first, base)
     say(f"  week 1 loaded: {res['week1']['seconds']:.2f}s")
     two, alone, floor = work / "two.duckdb", work / "alone.duckdb", work / "floor.duckdb"
-    samples: dict[str, list[dict]] = {"bare_scan": [], "soat_load": [], "soat_load_alone": []}
+    unchecked = work / "unchecked.duckdb"
+    samples: dict[str, list[dict]] = {
+        "bare_scan": [],
+        "soat_load": [],
+        "soat_load_unchecked": [],
+        "soat_load_alone": [],
+    }
     for i in range(repeat):
         _remove(floor)
         samples["bare_scan"].append(run_step("bare_scan", second, floor))
         _remove(two)
         shutil.copy(base, two)
         samples["soat_load"].append(run_step("soat_load", second, two))
+        _remove(unchecked)
+        shutil.copy(base, unchecked)
+        _uncheck(unchecked)
+        samples["soat_load_unchecked"].append(run_step("soat_load", second, unchecked))
         _remove(alone)
         samples["soat_load_alone"].append(run_step("soat_load", second, alone))
         say(
             f"  round {i + 1}: bare {samples['bare_scan'][-1]['seconds']:.2f}s, "
             f"soat load (with week 1) {samples['soat_load'][-1]['seconds']:.2f}s, "
+            f"(week 1 unchecked) {samples['soat_load_unchecked'][-1]['seconds']:.2f}s, "
             f"alone {samples['soat_load_alone'][-1]['seconds']:.2f}s"
         )
     res["samples"] = {k: sorted(x["seconds"] for x in v) for k, v in samples.items()}
@@ -89,9 +108,20 @@ def measure(students: int, work: Path, repeat: int, say) -> dict:
     res["pages"] = run_step("pages", second, two)
     say(f"  page queries: worst {res['pages']['worst']:.3f}s")
     res["counts"] = _counts(two)
-    for p in (base, two, alone, floor):
+    for p in (base, two, alone, floor, unchecked):
         _remove(p)
     return res
+
+
+def _uncheck(db: Path) -> None:
+    """The first week stays in the file but is not a checked snapshot: nothing to compare."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("UPDATE snapshots SET checked_at = NULL")
+    finally:
+        con.close()
 
 
 def _counts(db: Path) -> dict:
@@ -132,6 +162,7 @@ def table(res: dict) -> str:
     for k, label in (
         ("bare_scan", "bare DuckDB load of the second week"),
         ("soat_load", "`soat load` of the second week, after the first (compared)"),
+        ("soat_load_unchecked", "the same, the first week unchecked (nothing to compare)"),
         ("soat_load_alone", "`soat load` of the second week into an empty store"),
     ):
         lines.append(
@@ -161,6 +192,7 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--workdir", help="where to generate (default: a temporary folder)")
     p.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    p.add_argument("--reuse", action="store_true", help="reuse the provinces already in --workdir")
     a = p.parse_args()
 
     def say(msg: str) -> None:
@@ -169,7 +201,7 @@ def main() -> None:
     work = Path(a.workdir or tempfile.mkdtemp(prefix="soat-history-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        res = measure(a.students, work, a.repeat, say)
+        res = measure(a.students, work, a.repeat, say, reuse=a.reuse)
     finally:
         if not a.workdir:
             shutil.rmtree(work, ignore_errors=True)

@@ -28,8 +28,8 @@ Finding identity (docs/checks.md): `check_id, school_code, record_key, field`, a
 `period` (submission and report findings: a push late for two periods is two findings).
 One key may hold several findings in a snapshot (a school late at two levels, an outlier per
 level, one code on two records): they are matched as a multiset — first those with the same
-level, in order of value and message, then the rest in order of level, value and message —
-so two findings of a key before and three now are two persisting and one new.
+level, then the rest on the key alone (in a fixed order: level, then a hash of value and
+message) — so two findings of a key before and three now are two persisting and one new.
 """
 
 from __future__ import annotations
@@ -185,32 +185,45 @@ def _same(a: str, b: str, cols) -> str:
 def match_sql(cur: str, prev: str) -> str:
     """SELECT crid, prid: the findings of `cur` that are the same findings as those of `prev`
     (`cur`, `prev`: relations or parenthesised subqueries we write, with rid, the KEY
-    columns, level, value and message)."""
+    columns, level, value and message).
+
+    Set-based and cheap at 400 k findings a snapshot: the key is hashed once into integers
+    (kh: the key, klh: the key and the level, oh: value and message, the order among a key's
+    findings); a key and level held by one finding on each side (nearly all) is matched by
+    one join, only the others are numbered (a window over a few rows); the real columns are
+    compared in the joins, so a hash collision never matches two different findings."""
     key = ", ".join(KEY)
+    hashed = (
+        f"rid, {key}, level, hash({key}) AS kh, hash({key}, level) AS klh, "
+        "hash(value, message) AS oh"
+    )
+    same1 = _same("c", "p", (*KEY, "level"))
     return f"""
-WITH c AS (
-    SELECT rid, {key}, level, value, message,
-           row_number() OVER (PARTITION BY {key}, level ORDER BY value, message) AS k
-    FROM {cur}
-), p AS (
-    SELECT rid, {key}, level, value, message,
-           row_number() OVER (PARTITION BY {key}, level ORDER BY value, message) AS k
-    FROM {prev}
-), m1 AS (
+WITH c0 AS (SELECT {hashed} FROM {cur}),
+p0 AS (SELECT {hashed} FROM {prev}),
+dup AS (SELECT klh FROM c0 GROUP BY klh HAVING count(*) > 1
+        UNION SELECT klh FROM p0 GROUP BY klh HAVING count(*) > 1),
+c AS (SELECT c0.*, 1 AS k FROM c0 ANTI JOIN dup USING (klh)
+      UNION ALL
+      SELECT c0.*, row_number() OVER (PARTITION BY klh ORDER BY oh, rid)
+      FROM c0 SEMI JOIN dup USING (klh)),
+p AS (SELECT p0.*, 1 AS k FROM p0 ANTI JOIN dup USING (klh)
+      UNION ALL
+      SELECT p0.*, row_number() OVER (PARTITION BY klh ORDER BY oh, rid)
+      FROM p0 SEMI JOIN dup USING (klh)),
+m1 AS (
     SELECT c.rid AS crid, p.rid AS prid
-    FROM c JOIN p ON {_same("c", "p", (*KEY, "level"))} AND c.k = p.k
+    FROM c JOIN p ON c.klh = p.klh AND c.k = p.k AND {same1}
 ), c2 AS (
-    SELECT rid, {key},
-           row_number() OVER (PARTITION BY {key} ORDER BY level NULLS FIRST, value, message) AS k
-    FROM c WHERE rid NOT IN (SELECT crid FROM m1)
+    SELECT c0.*, row_number() OVER (PARTITION BY kh ORDER BY level NULLS FIRST, oh, rid) AS k
+    FROM c0 ANTI JOIN m1 ON c0.rid = m1.crid
 ), p2 AS (
-    SELECT rid, {key},
-           row_number() OVER (PARTITION BY {key} ORDER BY level NULLS FIRST, value, message) AS k
-    FROM p WHERE rid NOT IN (SELECT prid FROM m1)
+    SELECT p0.*, row_number() OVER (PARTITION BY kh ORDER BY level NULLS FIRST, oh, rid) AS k
+    FROM p0 ANTI JOIN m1 ON p0.rid = m1.prid
 )
 SELECT crid, prid FROM m1
 UNION ALL
-SELECT c2.rid, p2.rid FROM c2 JOIN p2 ON {_same("c2", "p2", KEY)} AND c2.k = p2.k
+SELECT c2.rid, p2.rid FROM c2 JOIN p2 ON c2.kh = p2.kh AND c2.k = p2.k AND {_same("c2", "p2", KEY)}
 """
 
 

@@ -9,11 +9,18 @@ WITH m AS (
            list_distinct(list_filter(coalesce(levels, []::VARCHAR[]),
                                      lambda x: x IS NOT NULL)) AS levels
     FROM p_schools WHERE active
+), per_level AS (
+    -- a student's level is its class's (p_class_key); counted per class, not per student
+    SELECT k.school_code, k.level, sum(n.students) AS students
+    FROM p_class_key k JOIN p_class_students n ON n.class_idx = k.class_idx
+    GROUP BY ALL
+    UNION ALL
+    SELECT school_code, NULL, count(*) FROM p_students WHERE class_idx IS NULL GROUP BY ALL
 ), cur AS (
     SELECT s.school_code,
            CASE WHEN list_contains(m.levels, s.level) THEN s.level ELSE m.levels[1] END AS level,
-           count(*) AS students
-    FROM p_students s JOIN m ON m.school_code = s.school_code
+           sum(s.students) AS students
+    FROM per_level s JOIN m ON m.school_code = s.school_code
     GROUP BY ALL
 ), cmp AS (
     SELECT p.school_code, p.level, p.students AS before,
