@@ -193,8 +193,9 @@ def metrics_by_level(df: pl.DataFrame) -> go.Figure:
 
 # ---- findings over time (Xu hướng) ----------------------------------------------------
 NEW_COLOR, RESOLVED_COLOR, OPEN_COLOR = "#c62828", "#2e7d32", "#546e7a"
-# open findings by age (dashboard.query.AGE_BUCKETS), newest to oldest
-AGE_COLORS = ("#ffcdd2", "#ef9a9a", "#e57373", "#b71c1c")
+# open findings by age (dashboard.query.AGE_BUCKETS), newest to oldest: new in the snapshot
+# blue, then amber to dark red as they age
+AGE_COLORS = ("#64b5f6", "#ffb74d", "#ef6c00", "#b71c1c")
 
 
 def resolution_bars(df: pl.DataFrame) -> go.Figure:
@@ -222,13 +223,14 @@ def resolution_bars(df: pl.DataFrame) -> go.Figure:
             "title": {"text": "Tiến độ khắc phục: mới phát sinh và đã khắc phục"},
             "barmode": "group",
             "xaxis": {"type": "category"},
-            "yaxis": {"title": {"text": "Số phát hiện"}, "rangemode": "tozero"},
+            "yaxis": {"title": {"text": "Số phát hiện"}, "rangemode": "tozero", "tickformat": ",d"},
             "yaxis2": {
                 "title": {"text": "Còn mở"},
                 "overlaying": "y",
                 "side": "right",
                 "rangemode": "tozero",
                 "showgrid": False,
+                "tickformat": ",d",
             },
             "legend": {"orientation": "h", "y": -0.2},
         },
@@ -262,13 +264,18 @@ def open_age_bars(df: pl.DataFrame, buckets) -> go.Figure:
             "title": {"text": "Tuổi của các phát hiện còn mở"},
             "barmode": "stack",
             "xaxis": {"type": "category"},
-            "yaxis": {"title": {"text": "Số phát hiện còn mở"}, "rangemode": "tozero"},
+            "yaxis": {
+                "title": {"text": "Số phát hiện còn mở"},
+                "rangemode": "tozero",
+                "tickformat": ",d",
+            },
             "yaxis2": {
                 "title": {"text": "Ngày"},
                 "overlaying": "y",
                 "side": "right",
                 "rangemode": "tozero",
                 "showgrid": False,
+                "tickformat": ",d",
             },
             "legend": {"orientation": "h", "y": -0.2},
         },
@@ -278,8 +285,8 @@ def open_age_bars(df: pl.DataFrame, buckets) -> go.Figure:
 
 def unit_change_bars(df: pl.DataFrame) -> go.Figure:
     """Per managing unit: new and resolved findings against the previous snapshot
-    (horizontal grouped bars, at most 30 units, the most new at the top)."""
-    d = df.head(30).reverse()
+    (horizontal grouped bars, at most 30 units with any, the most new at the top)."""
+    d = df.filter((pl.col("new") > 0) | (pl.col("resolved") > 0)).head(30).reverse()
     y = d["unit_name"].to_list()
     fig = go.Figure(
         [
