@@ -33,6 +33,7 @@ def generate(folder: Path, students: int, schools: int) -> float:
     t0 = time.perf_counter()
     cmd = [sys.executable, "-m", "soat", "sample", "-o", str(folder)]
     cmd += ["--students", str(students), "--schools", str(schools), "--format", "csv"]
+    cmd += ["--weeks", "1"]
     proc = subprocess.run([*cmd, "--seed", "1"], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(f"soat sample failed:\n{proc.stderr[-3000:]}")

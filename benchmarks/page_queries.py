@@ -39,29 +39,47 @@ def time_page_queries(db: str) -> dict:
     con.close()
 
     f = Filters()
+    new = Filters(new_only=True)
     pages = {
         "Tổng quan": lambda s: [
             q.headline(sid, s, f),
+            q.change_summary(sid, s, f),
             q.unit_compliance(sid, s, f),
             q.upcoming_deadlines(sid, s, f),
         ],
         "Tiến độ nộp": lambda s: [q.submission_rows(sid, s, f), q.status_by_unit(sid, s, f)],
         "Sai lệch": lambda s: [
+            q.change_summary(sid, s, f),
             q.drill_units(sid, s, f),
             q.drill_schools(sid, s, f, unit),
             q.drill_checks(sid, s, f, school),
             q.drill_records(sid, s, f, school, check),
+        ],
+        # the same drill-down with the "new findings only" toggle on
+        "Sai lệch, chỉ phát hiện mới": lambda s: [
+            q.drill_units(sid, s, new),
+            q.drill_schools(sid, s, new, unit),
+            q.drill_checks(sid, s, new, school),
+            q.drill_records(sid, s, new, school, check),
         ],
         "Trường": lambda s: [
             q.school_list(sid, s, f),
             q.school_profile(sid, s, school),
             q.school_metrics(sid, s, school),
             q.school_submissions(sid, s, f, school),
+            q.change_summary(sid, s, f),
+            q.count_school_findings(sid, s, f, school),
             q.school_findings(sid, s, f, school),
         ],
         # the page compares two checked snapshots; with one it shows the trend only
         "Xu hướng": lambda s: (
-            [q.trend(s, f), q.all_snapshots(s)]
+            [
+                q.trend(s, f),
+                q.resolution_trend(s, f),
+                q.change_summary(sid, s, f),
+                q.unit_changes(s, f),
+                q.all_snapshots(s),
+            ]
             + ([q.changes(sid, None, s, f)] if checked > 1 else [])
         ),
         # the comparison on its own, in its worst case when the store has one snapshot:

@@ -86,7 +86,10 @@ if admin:
 
 # Query parameters each page keeps in the URL besides the sidebar filters; others are
 # dropped on arrival (a drill-down path does not follow the user to another page).
-PAGE_PARAMS = {"sai-lech": ("d_unit", "d_school", "d_check", "d_page"), "truong": ("school",)}
+PAGE_PARAMS = {
+    "sai-lech": ("d_unit", "d_school", "d_check", "d_page", "d_new"),
+    "truong": ("school", "new"),
+}
 
 page = st.navigation(pages)
 keep = set(state.FILTER_PARAMS) | set(PAGE_PARAMS.get(page.url_path, ()))

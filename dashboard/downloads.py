@@ -277,11 +277,17 @@ def install_guard() -> bool:
 
 
 def export_file(
-    kind: str, fmt: str, snapshot_id: int, scope: Scope, filters: Filters, check: str | None = None
+    kind: str,
+    fmt: str,
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    check: str | None = None,
+    change: str | None = None,
 ) -> tuple[bytes, int]:
-    """The bytes `soat export KIND --format FMT --snapshot ID [--unit --level --period --check]`
-    writes, run with this user's Scope on the dashboard's read-only connection, and the
-    number of rows in it. The temporary file is removed before this returns."""
+    """The bytes `soat export KIND --format FMT --snapshot ID [--unit --level --period --check
+    --change]` writes, run with this user's Scope on the dashboard's read-only connection,
+    and the number of rows in it. The temporary file is removed before this returns."""
     from soat.commands import export
 
     args = argparse.Namespace(
@@ -294,6 +300,8 @@ def export_file(
         level=filters.level,
         period=filters.period,
         check=check,
+        change=change,
+        from_id=None,
         scope=scope,
         con=None,
     )
@@ -308,18 +316,27 @@ def export_file(
 
 
 def export_bytes(
-    kind: str, fmt: str, snapshot_id: int, scope: Scope, filters: Filters, check: str | None = None
+    kind: str,
+    fmt: str,
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    check: str | None = None,
+    change: str | None = None,
 ) -> bytes:
-    return export_file(kind, fmt, snapshot_id, scope, filters, check)[0]
+    return export_file(kind, fmt, snapshot_id, scope, filters, check, change)[0]
 
 
-def audit_filters(snapshot_id: int, filters: Filters, check: str | None = None) -> dict:
+def audit_filters(
+    snapshot_id: int, filters: Filters, check: str | None = None, change: str | None = None
+) -> dict:
     return {
         "snapshot": snapshot_id,
         "unit": filters.unit,
         "level": filters.level,
         "period": filters.period,
         "check": check,
+        "change": change,
     }
 
 
@@ -332,7 +349,13 @@ def file_name(
 
 
 def buttons(
-    kind: str, snapshot_id: int, scope: Scope, filters: Filters, key: str, stem: str | None = None
+    kind: str,
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    key: str,
+    stem: str | None = None,
+    change: str | None = None,
 ) -> None:
     c1, c2, _ = st.columns([1, 1, 3])
     for container, fmt, label, mime in (
@@ -342,11 +365,11 @@ def buttons(
         guarded_button(
             container,
             label,
-            lambda fmt=fmt: export_file(kind, fmt, snapshot_id, scope, filters),
+            lambda fmt=fmt: export_file(kind, fmt, snapshot_id, scope, filters, change=change),
             scope=scope,
             kind=kind,
             fmt=fmt,
-            filters=audit_filters(snapshot_id, filters),
+            filters=audit_filters(snapshot_id, filters, change=change),
             file_name=file_name(kind, fmt, snapshot_id, filters, stem),
             mime=mime,
             key=f"{key}_{fmt}",
@@ -357,8 +380,16 @@ def late_buttons(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> 
     buttons("late", snapshot_id, scope, filters, key, stem="danh_sach_nop_muon")
 
 
-def findings_buttons(snapshot_id: int, scope: Scope, filters: Filters, stem: str, key: str) -> None:
-    buttons("findings", snapshot_id, scope, filters, key, stem=stem)
+def findings_buttons(
+    snapshot_id: int,
+    scope: Scope,
+    filters: Filters,
+    stem: str,
+    key: str,
+    change: str | None = None,
+) -> None:
+    """The findings list; with `change` ('new'): `soat export findings --change new`."""
+    buttons("findings", snapshot_id, scope, filters, key, stem=stem, change=change)
 
 
 # ---- the reminder letter and the per-school error sheets (soat export letter|school-sheets)

@@ -69,6 +69,10 @@ CHECK_NAMES = {
     "submission.missing": "Chưa nộp dữ liệu",
     "submission.last_failed": "Lần đẩy dữ liệu gần nhất thất bại",
     "submission.after_lock": "Đẩy dữ liệu sau ngày khóa sổ",
+    "trend.enrolment_change": "Biến động: số học sinh thay đổi bất thường",
+    "trend.staff_change": "Biến động: số cán bộ thay đổi bất thường",
+    "trend.school_vanished": "Biến động: trường biến mất khỏi danh sách",
+    "trend.class_count_change": "Biến động: số lớp thay đổi trong năm học",
 }
 
 
@@ -234,3 +238,29 @@ def plain_expr(column: str):
     for a, b in _PLAIN:
         e = e.str.replace_all(a, b, literal=True)
     return e.alias(column)
+
+
+CHANGE = findings_export.CHANGE_VI  # new / persisting / resolved, as the export writes them
+
+
+def change_status(change: str = "change", since: str = "since"):
+    """A finding's state against the previous snapshot as officers read it: 'Mới', 'Còn tồn
+    tại (từ 12/06/2025)', or '' when the snapshot was compared with none (a polars
+    expression; no Python callback)."""
+    import polars as pl
+
+    return (
+        pl.when(pl.col(change) == "new")
+        .then(pl.lit(CHANGE["new"]))
+        .when(pl.col(change) == "persisting")
+        .then(
+            pl.concat_str(
+                [
+                    pl.lit(CHANGE["persisting"] + " (từ "),
+                    pl.col(since).dt.strftime("%d/%m/%Y"),
+                    pl.lit(")"),
+                ]
+            )
+        )
+        .otherwise(pl.lit(""))
+    )

@@ -42,9 +42,15 @@ class Filters:
     period: str | None = None
     level: str | None = None
     unit: str | None = None
+    new_only: bool = False  # findings new since the previous snapshot only (a page's toggle)
 
     def params(self) -> dict:
-        return {"f_period": self.period, "f_level": self.level, "f_unit": self.unit}
+        return {
+            "f_period": self.period,
+            "f_level": self.level,
+            "f_unit": self.unit,
+            "f_new_only": self.new_only,
+        }
 
 
 def filter_sql(
@@ -357,7 +363,8 @@ def status_by_unit(snapshot_id: int, scope: Scope, filters: Filters) -> pl.DataF
 def _findings_where(a: str = "f") -> str:
     return (
         f"{a}.snapshot_id = $snapshot_id AND {scope_sql(a)} AND "
-        f"{filter_sql(a, period_col='period', period_nullable=True)}"
+        f"{filter_sql(a, period_col='period', period_nullable=True)} AND "
+        f"(NOT $f_new_only OR {a}.change = 'new')"
     )
 
 
@@ -369,6 +376,7 @@ _SCHOOL_RECORDS = "sum(t.records) - (count(*) - 1) * (max(t.staff) + 1)"
 # Errors, warnings and distinct records with an error, over findings aliased `f`.
 _FINDING_COUNTS = """count(*) FILTER (WHERE f.severity = 'error') AS errors,
     count(*) FILTER (WHERE f.severity = 'warning') AS warnings,
+    count(*) FILTER (WHERE f.change = 'new') AS new_findings,
     count(DISTINCT f.school_code || '|' || f.entity || '|' || f.record_key)
         FILTER (WHERE f.severity = 'error') AS flagged_records"""
 
@@ -396,6 +404,7 @@ def drill_units(snapshot_id: int, scope: Scope, filters: Filters) -> pl.DataFram
            coalesce(n.unit_name, f.unit_code, m.unit_code, '(không rõ đơn vị)') AS unit_name,
            coalesce(m.schools, 0) AS schools, coalesce(f.schools_flagged, 0) AS schools_flagged,
            coalesce(f.errors, 0) AS errors, coalesce(f.warnings, 0) AS warnings,
+           coalesce(f.new_findings, 0) AS new_findings,
            coalesce(f.flagged_records, 0) AS flagged_records, coalesce(m.records, 0) AS records,
            CASE WHEN coalesce(m.records, 0) = 0 THEN NULL
                 ELSE least(1.0, coalesce(f.flagged_records, 0) / m.records) END AS share
@@ -428,6 +437,7 @@ def drill_schools(
     SELECT coalesce(f.school_code, m.school_code) AS school_code,
            coalesce(m.school_name, f.school_code, m.school_code) AS school_name, m.levels,
            coalesce(f.errors, 0) AS errors, coalesce(f.warnings, 0) AS warnings,
+           coalesce(f.new_findings, 0) AS new_findings,
            coalesce(f.flagged_records, 0) AS flagged_records, coalesce(m.records, 0) AS records,
            CASE WHEN coalesce(m.records, 0) = 0 THEN NULL
                 ELSE least(1.0, coalesce(f.flagged_records, 0) / m.records) END AS share
@@ -448,7 +458,8 @@ def drill_checks(
           AND t.school_code = $d_school
     )
     SELECT f.check_id, any_value(f.severity) AS severity, any_value(f.entity) AS entity,
-           count(*) AS findings, count(DISTINCT f.record_key) AS records_flagged,
+           count(*) AS findings, count(*) FILTER (WHERE f.change = 'new') AS new_findings,
+           count(DISTINCT f.record_key) AS records_flagged,
            any_value(rec.records) AS records,
            CASE WHEN coalesce(any_value(rec.records), 0) = 0 THEN NULL
                 ELSE least(1.0, count(DISTINCT f.record_key) / any_value(rec.records)) END AS share,
@@ -481,7 +492,7 @@ def drill_records(
     sql = f"""
     SELECT f.check_id, f.severity, f.entity, f.record_key, f.level, f.field,
            {masked_value_sql("f.field", "f.value")} AS value, {masked_message_sql("f")} AS message,
-           f.period
+           f.period, f.change, f.since
     FROM findings f WHERE {_record_where(check_id is not None)}
     ORDER BY f.check_id, f.record_key, f.field, f.level, f.value, f.period
     LIMIT $limit OFFSET $offset
@@ -638,6 +649,143 @@ def trend(scope: Scope, filters: Filters) -> pl.DataFrame:
     FROM snaps s LEFT JOIN ms USING (snapshot_id) LEFT JOIN sub USING (snapshot_id)
     LEFT JOIN fnd USING (snapshot_id)
     ORDER BY s.as_of, s.snapshot_id
+    """
+    return _frame(sql, _p(None, scope, filters))
+
+
+# ---- Findings over time (Tổng quan, Xu hướng) ---------------------------------------------
+# finding_changes: new / persisting / resolved / open findings per school x level x check x
+# period x since (queries/derived/60_finding_changes.sql), the grain every scope and filter
+# applies to, so sums are exact; the median age of the open findings is the median of
+# age_days weighted by `open`.
+
+AGE_BUCKETS = (  # (column, label, lowest age in days, highest)
+    ("age_new", "Mới trong bản chụp này", 0, 0),
+    ("age_month", "1–30 ngày", 1, 30),
+    ("age_quarter", "31–90 ngày", 31, 90),
+    ("age_older", "Trên 90 ngày", 91, None),
+)
+
+
+def _age_buckets_sql(t: str) -> str:
+    parts = []
+    for col, _, lo, hi in AGE_BUCKETS:
+        cond = f"{t}.age_days >= {lo}" + (f" AND {t}.age_days <= {hi}" if hi is not None else "")
+        parts.append(f"CAST(coalesce(sum({t}.open) FILTER (WHERE {cond}), 0) AS BIGINT) AS {col}")
+    return ",\n           ".join(parts)
+
+
+def _weighted_median_sql(rel: str, keys: str) -> str:
+    """SELECT keys, median_age: the median of age_days weighted by n over `rel(keys, age_days,
+    n)` (n > 0): the mean of the two middle values when the count is even."""
+    return f"""
+    SELECT {keys},
+           (min(age_days) FILTER (WHERE cum >= (tot + 1) // 2)
+            + min(age_days) FILTER (WHERE cum >= tot // 2 + 1)) / 2.0 AS median_age
+    FROM (SELECT *, sum(n) OVER (PARTITION BY {keys} ORDER BY age_days
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
+                 sum(n) OVER (PARTITION BY {keys}) AS tot
+          FROM {rel} WHERE n > 0)
+    GROUP BY {keys}"""
+
+
+def _changes_where(t: str = "t") -> str:
+    return f"{scope_sql(t)} AND {filter_sql(t, period_col='period', period_nullable=True)}"
+
+
+def change_summary(snapshot_id: int, scope: Scope, filters: Filters) -> dict:
+    """Against the previous snapshot, in the selection: previous_id and previous_as_of (None
+    when the snapshot was compared with none), new, resolved, persisting, open findings and
+    the median age in days of the open ones."""
+    sql = f"""
+    WITH b AS (
+        SELECT previous_id, previous_as_of FROM history_baselines WHERE snapshot_id = $snapshot_id
+    ), t AS (
+        SELECT t.* FROM finding_changes t WHERE t.snapshot_id = $snapshot_id AND {_changes_where()}
+    ), ages AS (
+        SELECT 1 AS k, age_days, sum(open) AS n FROM t GROUP BY age_days
+    ), med AS ({_weighted_median_sql("ages", "k")})
+    SELECT (SELECT any_value(previous_id) FROM b) AS previous_id,
+           (SELECT any_value(previous_as_of) FROM b) AS previous_as_of,
+           CAST(sum(t.new) AS BIGINT) AS new, CAST(sum(t.resolved) AS BIGINT) AS resolved, CAST(sum(t.persisting) AS BIGINT) AS persisting,
+           CAST(coalesce(sum(t.open), 0) AS BIGINT) AS open,
+           (SELECT any_value(median_age) FROM med) AS median_age
+    FROM t
+    """
+    df = _frame(sql, _p(snapshot_id, scope, filters))
+    return df.row(0, named=True) if df.height else {}
+
+
+def resolution_trend(scope: Scope, filters: Filters) -> pl.DataFrame:
+    """Per checked snapshot, oldest first, in the selection: new, resolved, persisting and
+    open findings (new/resolved/persisting NULL when the snapshot was compared with none),
+    open findings by age bucket (AGE_BUCKETS) and their median age in days."""
+    sql = f"""
+    WITH snaps AS (SELECT snapshot_id, name, as_of FROM snapshots WHERE checked_at IS NOT NULL),
+    t AS (
+        SELECT t.* FROM finding_changes t
+        WHERE t.snapshot_id IN (SELECT snapshot_id FROM snaps) AND {_changes_where()}
+    ), agg AS (
+        SELECT t.snapshot_id, CAST(sum(t.new) AS BIGINT) AS new, CAST(sum(t.resolved) AS BIGINT) AS resolved,
+               CAST(sum(t.persisting) AS BIGINT) AS persisting, CAST(sum(t.open) AS BIGINT) AS open,
+               {_age_buckets_sql("t")}
+        FROM t GROUP BY t.snapshot_id
+    ), ages AS (
+        SELECT snapshot_id, age_days, sum(open) AS n FROM t GROUP BY snapshot_id, age_days
+    ), med AS ({_weighted_median_sql("ages", "snapshot_id")}),
+    compared AS (
+        SELECT snapshot_id FROM history_baselines
+        WHERE previous_id IS NOT NULL AND snapshot_id IN (SELECT snapshot_id FROM snaps)
+    )
+    SELECT s.snapshot_id, s.name, s.as_of,
+           CASE WHEN c.snapshot_id IS NOT NULL THEN coalesce(a.new, 0) END AS new,
+           CASE WHEN c.snapshot_id IS NOT NULL THEN coalesce(a.resolved, 0) END AS resolved,
+           CASE WHEN c.snapshot_id IS NOT NULL THEN coalesce(a.persisting, 0) END AS persisting,
+           coalesce(a.open, 0) AS open,
+           {", ".join(f"coalesce(a.{c}, 0) AS {c}" for c, *_ in AGE_BUCKETS)},
+           m.median_age
+    FROM snaps s LEFT JOIN agg a USING (snapshot_id) LEFT JOIN med m USING (snapshot_id)
+    LEFT JOIN compared c USING (snapshot_id)
+    ORDER BY s.as_of, s.snapshot_id
+    """
+    return _frame(sql, _p(None, scope, filters))
+
+
+def unit_changes(scope: Scope, filters: Filters) -> pl.DataFrame:
+    """Per checked snapshot compared with a previous one × managing unit (the schools' own
+    unit, as Sai lệch ranks them): new, resolved, persisting and open findings and the median
+    age in days of the open ones; oldest snapshot first, then the units with most new
+    findings first."""
+    sql = f"""
+    WITH snaps AS (
+        SELECT s.snapshot_id, s.as_of FROM snapshots s
+        JOIN history_baselines b ON b.snapshot_id = s.snapshot_id AND b.previous_id IS NOT NULL
+        WHERE s.checked_at IS NOT NULL
+    ), t AS (
+        SELECT t.* FROM finding_changes t
+        WHERE t.snapshot_id IN (SELECT snapshot_id FROM snaps) AND {_changes_where()}
+    ), agg AS (
+        SELECT t.snapshot_id, t.unit_code, CAST(sum(t.new) AS BIGINT) AS new,
+               CAST(sum(t.resolved) AS BIGINT) AS resolved,
+               CAST(sum(t.persisting) AS BIGINT) AS persisting,
+               CAST(sum(t.open) AS BIGINT) AS open
+        FROM t GROUP BY t.snapshot_id, t.unit_code
+    ), ages AS (
+        SELECT snapshot_id || '|' || coalesce(unit_code, '') AS k, age_days, sum(open) AS n
+        FROM t GROUP BY snapshot_id, unit_code, age_days
+    ), med AS ({_weighted_median_sql("ages", "k")}),
+    names AS (
+        SELECT snapshot_id, unit_code, any_value(unit_name) AS unit_name FROM units
+        WHERE snapshot_id IN (SELECT snapshot_id FROM snaps) GROUP BY snapshot_id, unit_code
+    )
+    SELECT a.snapshot_id, s.as_of, a.unit_code,
+           coalesce(n.unit_name, a.unit_code, '(không rõ đơn vị)') AS unit_name,
+           coalesce(a.new, 0) AS new, coalesce(a.resolved, 0) AS resolved,
+           coalesce(a.persisting, 0) AS persisting, a.open, m.median_age
+    FROM agg a JOIN snaps s USING (snapshot_id)
+    LEFT JOIN med m ON m.k = a.snapshot_id || '|' || coalesce(a.unit_code, '')
+    LEFT JOIN names n ON n.snapshot_id = a.snapshot_id AND n.unit_code = a.unit_code
+    ORDER BY s.as_of, a.snapshot_id, new DESC, resolved DESC, a.unit_code
     """
     return _frame(sql, _p(None, scope, filters))
 

@@ -72,7 +72,7 @@ def load(
         res = load_source(
             draft.con, source, year=year, as_of=as_of, name=name, progress=on_step, snapshot_id=sid
         )
-        results = run_checks(draft.con, sid, checks, progress=tick)
+        results = run_checks(draft.con, sid, checks, progress=tick, history=draft.history)
         draft.publish()
     return sid, res.rows, res.rejected, sum(r.findings for r in results)
 

@@ -7,7 +7,9 @@ in one INSERT that adds the metadata (id, severity, entity), the school's unit a
 Vietnamese message built from the metadata's template: `{value}`, `{detail}` and
 `{field}` (the field's Vietnamese label) are replaced in SQL, never in a Python loop.
 
-SQL may use these named parameters only: $snapshot_id, $as_of, $school_year, $year_start.
+SQL may use these named parameters only: $snapshot_id, $as_of, $school_year, $year_start,
+the history's ($prev_snapshot_id, $prev_as_of, $trend_snapshot_id, $trend_as_of,
+$trend_same_year: soat.history) and the check's own `[params]` (thresholds, in its metadata).
 Before the checks the runner executes queries/prelude/*.sql in name order, lane by lane (temporary
 tables shared by the checks); after them queries/derived/*.sql (metrics and other derived
 tables). A check whose `requires` tables are absent from the snapshot is recorded
@@ -38,6 +40,7 @@ from pathlib import Path
 import duckdb
 
 from queries import ROOT as QUERIES_ROOT
+from soat import history as hist
 from soat.store import tables_present
 
 CHECKS_DIR = QUERIES_ROOT / "checks"
@@ -52,7 +55,30 @@ LANE_RE = re.compile(r"^--\s*lane:\s*(\w+)\s*$", re.MULTILINE)
 
 SEVERITIES = ("error", "warning")
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-META_KEYS = {"id", "severity", "entity", "reads", "message", "description", "requires"}
+META_KEYS = {
+    "id",
+    "severity",
+    "entity",
+    "reads",
+    "message",
+    "description",
+    "requires",
+    "params",  # [params] table: thresholds, passed to the check's SQL as named parameters
+    "baseline",  # "previous" | "same_year": compares with an earlier snapshot (soat.history)
+}
+# names a check's [params] may not take (the runner's own parameters)
+RESERVED_PARAMS = {
+    "snapshot_id",
+    "as_of",
+    "school_year",
+    "year_start",
+    "check_id",
+    "severity",
+    "entity",
+    "message",
+    "present",
+    *hist.PARAM_NAMES,
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,8 @@ class Check:
     requires: tuple[str, ...]
     sql: str
     path: Path
+    params: tuple[tuple[str, object], ...] = ()
+    baseline: str | None = None
 
 
 class CatalogueError(Exception):
@@ -85,6 +113,17 @@ def load_check(sql_path: Path) -> Check:
         raise CatalogueError(f"{meta_path}: unknown keys {sorted(unknown)}")
     if meta["severity"] not in SEVERITIES:
         raise CatalogueError(f"{meta_path}: severity must be one of {SEVERITIES}")
+    params = meta.get("params", {})
+    if not isinstance(params, dict) or not all(
+        isinstance(v, int | float | str | bool) for v in params.values()
+    ):
+        raise CatalogueError(f"{meta_path}: [params] must map names to numbers or text")
+    taken = sorted(set(params) & RESERVED_PARAMS)
+    if taken:
+        raise CatalogueError(f"{meta_path}: [params] may not be named {taken}")
+    baseline = meta.get("baseline")
+    if baseline is not None and baseline not in hist.BASELINES:
+        raise CatalogueError(f"{meta_path}: baseline must be one of {hist.BASELINES}")
     return Check(
         id=meta["id"],
         severity=meta["severity"],
@@ -95,6 +134,8 @@ def load_check(sql_path: Path) -> Check:
         requires=tuple(meta["requires"]),
         sql=sql_path.read_text(encoding="utf-8"),
         path=sql_path,
+        params=tuple(sorted(params.items())),
+        baseline=baseline,
     )
 
 
@@ -257,6 +298,7 @@ def snapshot_params(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> dict:
         "as_of": as_of,
         "school_year": school_year,
         "year_start": year_start,
+        **hist.Baselines().params(),  # no earlier snapshot until run_checks picks them
     }
 
 
@@ -278,6 +320,7 @@ def _run_one(con: duckdb.DuckDBPyConnection, check: Check, params: dict, present
     sql = WRAP.format(sql=check.sql.strip().rstrip(";"))
     p = {
         **params,
+        **dict(check.params),
         "check_id": check.id,
         "severity": check.severity,
         "entity": check.entity,
@@ -329,6 +372,22 @@ def _run_checks_parallel(cons, checks, params, present, progress):
     return results
 
 
+def _run_with_history(cons, checks, params, present, progress, base):
+    """The checks that compare with an earlier snapshot and have none are "not_run" with the
+    reason (soat.history.not_run); the others run in parallel. Catalogue order is kept."""
+    waiting = {c.id: hist.not_run(c, base) for c in checks}
+    runnable = [c for c in checks if waiting[c.id] is None]
+    if progress:
+        for c in checks:
+            if waiting[c.id] is not None:
+                progress(c.id)
+    ran = iter(_run_checks_parallel(cons, runnable, params, present, progress))
+    return [
+        next(ran) if waiting[c.id] is None else CheckResult(c.id, "not_run", 0, 0.0, waiting[c.id])
+        for c in checks
+    ]
+
+
 @dataclass
 class CheckResult:
     check_id: str
@@ -344,13 +403,20 @@ def run_checks(
     checks: Iterable[Check] | None = None,
     progress: Callable[[str], None] | None = None,
     timings: dict[str, float] | None = None,
+    history: str | None = None,
 ) -> list[CheckResult]:
     """Run the catalogue on a snapshot, replacing its findings, check runs and derived tables.
 
     Call it outside a transaction: each check is one INSERT in autocommit, so a check that
     fails does not abort the others (DuckDB has no savepoints). `snapshots.checked_at`
     is set when all is done; readers show only checked snapshots. When `timings` is given
-    it receives the seconds of each phase: prelude, checks, derived."""
+    it receives the seconds of each phase: prelude, checks, history, derived.
+
+    `history` names a DuckDB catalog attached to `con` that holds the earlier snapshots
+    (the store's schema, every table keyed by snapshot_id); None: `con`'s own database.
+    It is only read: the runner picks the previous checked snapshot(s) from its
+    `snapshots` and compares with them (soat.history: the trend.* checks, each finding's
+    `change` and `since`, findings_resolved, finding_changes)."""
     checks = list(discover() if checks is None else checks)
     params = snapshot_params(con, snapshot_id)
     present = tables_present(con, snapshot_id)
@@ -361,17 +427,22 @@ def run_checks(
     if work_path != [(None,)]:  # a store file named like it: never write prelude tables there
         raise CatalogueError(f"the database name {WORK_DB!r} is taken by {work_path[0][0]}")
     old_path = con.execute("SELECT current_setting('search_path')").fetchall()[0][0]
+    if history is None:  # the store itself (current_database() follows the search path)
+        history = con.execute("SELECT current_database()").fetchall()[0][0]
     path = _search_path(con)
     _set_search_path(con, path)
     try:
-        return _run(con, snapshot_id, checks, params, present, path, progress, timings)
+        return _run(con, snapshot_id, checks, params, present, path, progress, timings, history)
     finally:
         _set_search_path(con, old_path)
 
 
-def _run(con, snapshot_id, checks, params, present, path, progress, timings):
+def _run(con, snapshot_id, checks, params, present, path, progress, timings, history):
     create_field_labels(con)
     con.execute(FINDING_SCHOOLS, {"snapshot_id": snapshot_id})
+    base = hist.setup(con, WORK_DB, history, params)
+    params = {**params, **base.params()}
+    hist.extend_finding_schools(con, WORK_DB, base)
     con.execute("DELETE FROM findings WHERE snapshot_id = $s", {"s": snapshot_id})
     con.execute("DELETE FROM check_runs WHERE snapshot_id = $s", {"s": snapshot_id})
     cons = [con]
@@ -390,7 +461,7 @@ def _run(con, snapshot_id, checks, params, present, path, progress, timings):
         # takes no parameters; the value is an integer computed here)
         con.execute(f"SET threads = {max(1, threads - (len(cons) - 1))}")
         try:
-            results = _run_checks_parallel(cons, checks, params, present, progress)
+            results = _run_with_history(cons, checks, params, present, progress, base)
         finally:
             con.execute(f"SET threads = {threads}")
     finally:
@@ -415,6 +486,10 @@ def _run(con, snapshot_id, checks, params, present, path, progress, timings):
         )
     if timings is not None:
         timings["checks"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+    hist.record_changes(con, WORK_DB, base, params)
+    if timings is not None:
+        timings["history"] = time.perf_counter() - clock
         clock = time.perf_counter()
     if DERIVED_DIR.exists():
         run_sql_dir(con, DERIVED_DIR, {**params, "present": sorted(present)})

@@ -183,6 +183,51 @@ CREATE TABLE IF NOT EXISTS metrics_rollup (
     expected BIGINT, submitted BIGINT, on_time BIGINT, late BIGINT, missing BIGINT,
     reporting_rate DOUBLE, on_time_rate DOUBLE, median_days_late DOUBLE
 );
+-- Findings over time (soat/history.py, queries/derived/60_finding_changes.sql). Which
+-- earlier snapshots a snapshot was compared with when it was checked:
+CREATE TABLE IF NOT EXISTS history_baselines (
+    snapshot_id      INTEGER,
+    previous_id      INTEGER,   -- the previous checked snapshot (change, since); NULL: none
+    previous_as_of   DATE,
+    trend_id         INTEGER,   -- the trend.* checks' baseline; NULL: none (not run)
+    trend_as_of      DATE,
+    trend_same_year  BOOLEAN
+);
+-- The findings of the previous snapshot that are gone in this one ("resolved"): the earlier
+-- snapshot's rows, copied (they stay readable when the earlier snapshot is deleted).
+CREATE TABLE IF NOT EXISTS findings_resolved (
+    snapshot_id      INTEGER,   -- the snapshot in which the finding is gone
+    from_snapshot_id INTEGER,   -- the previous checked snapshot, which had it
+    check_id VARCHAR, severity VARCHAR, entity VARCHAR, record_key VARCHAR,
+    school_code VARCHAR, unit_code VARCHAR, level VARCHAR, field VARCHAR, value VARCHAR,
+    message VARCHAR, period VARCHAR,
+    since            DATE       -- first snapshot of its run, as the earlier snapshot had it
+);
+-- New / persisting / resolved findings per school x level x check x period x since (the
+-- finest grain every filter and scope of the dashboard applies to; sums roll up exactly,
+-- and the median age of open findings is computed from age_days weighted by `open`).
+CREATE TABLE IF NOT EXISTS finding_changes (
+    snapshot_id      INTEGER,
+    from_snapshot_id INTEGER,   -- NULL: no previous snapshot (new/persisting/resolved NULL)
+    school_code VARCHAR, unit_code VARCHAR, level VARCHAR, check_id VARCHAR,
+    severity VARCHAR, period VARCHAR,
+    since            DATE,
+    age_days         INTEGER,   -- this snapshot's as-of date - since
+    open             BIGINT,    -- findings of this snapshot (new + persisting)
+    new              BIGINT,
+    persisting       BIGINT,
+    resolved         BIGINT     -- findings of the previous snapshot gone in this one
+);
+-- The same rolled up per province, unit (every school under it), level, check and school,
+-- with the median age in days of the open findings (as_of - since).
+CREATE TABLE IF NOT EXISTS finding_changes_rollup (
+    snapshot_id      INTEGER,
+    from_snapshot_id INTEGER,
+    grain            VARCHAR,   -- province | unit | level | check | school
+    unit_code VARCHAR, level VARCHAR, check_id VARCHAR, school_code VARCHAR,
+    open BIGINT, new BIGINT, persisting BIGINT, resolved BIGINT,
+    median_age_days  DOUBLE     -- NULL when nothing is open
+);
 """
 
 FINDING_COLUMNS = (

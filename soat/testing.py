@@ -50,8 +50,9 @@ def build_snapshot(
     as_of: dt.date = AS_OF,
     school_year: str = YEAR,
     name: str = "test",
+    snapshot_id: int | None = None,
 ) -> int:
-    sid = next_snapshot_id(con)
+    sid = snapshot_id or next_snapshot_id(con)
     counts = {}
     for table_name, rows in tables.items():
         df = _frame(table_name, rows)

@@ -24,4 +24,4 @@ def test_soat_load_step_is_load_then_checks(tmp_path):
     assert one["rows"] == checked["rows"] > 0  # students of the snapshot
     assert one["findings"] == checked["findings"] > 0
     assert loaded["rows"] > one["rows"]  # every table's rows
-    assert set(checked["phases"]) == {"prelude", "checks", "derived"}
+    assert set(checked["phases"]) == {"prelude", "checks", "history", "derived"}

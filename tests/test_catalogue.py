@@ -25,7 +25,7 @@ SPEC = next(
     REPO.parent / "shared/spec/checks.md",
 )
 ID_RE = re.compile(r"`([a-z_]+\.[a-z_]+)`")
-ENTITIES = ("student", "staff", "class", "school", "report", "source", "submission")
+ENTITIES = ("student", "staff", "class", "school", "report", "source", "submission", "trend")
 
 
 def spec_ids() -> set[str]:

@@ -5,11 +5,14 @@ sidebar's) download as one zip (`soat export school-sheets`).
 
 Each level is a table ranked by impact (errors, share of records); selecting a row opens
 the next level; breadcrumbs go back. The path is kept in the URL (d_unit, d_school,
-d_check, d_page) so a link opens the same level.
+d_check, d_page) so a link opens the same level. Each level counts the findings new since
+the previous snapshot ("Mới"), each record says whether it is new or since when it exists,
+and a toggle (d_new=1 in the URL) keeps only the new findings at every level.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import polars as pl
@@ -91,6 +94,32 @@ sync()
 st.title("Sai lệch")
 st.caption(state.filter_caption(ctx))
 
+# ---- new findings only (against the previous snapshot) --------------------------------
+compared = query.change_summary(sid, scope, f)
+# the URL wins when it holds d_new and differs from what this page last wrote (a link)
+url_new = st.query_params.get("d_new") == "1"
+if "d_new_only" not in st.session_state or (
+    "d_new" in st.query_params and url_new != st.session_state.get("d_new_synced")
+):
+    st.session_state["d_new_only"] = url_new
+prev_id = compared.get("previous_id")
+new_only = st.toggle(
+    "Chỉ phát hiện mới",
+    key="d_new_only",
+    disabled=prev_id is None,
+    help=(
+        "Bản chụp này chưa có bản chụp trước để so sánh"
+        if prev_id is None
+        else f"Chỉ các phát hiện chưa có ở bản chụp #{prev_id} "
+        f"({compared['previous_as_of']:%d/%m/%Y})"
+    ),
+)
+new_only = bool(new_only) and prev_id is not None
+state.page_param("d_new", "1" if new_only else None)
+st.session_state["d_new_synced"] = new_only
+if new_only:
+    f = dataclasses.replace(f, new_only=True)
+
 # ---- breadcrumbs ---------------------------------------------------------------------
 crumbs: list[tuple[str, dict]] = [
     ("Toàn bộ phạm vi", {"unit": None, "school": None, "check": None})
@@ -131,8 +160,12 @@ def sheets_button(unit: str | None) -> None:
 if drill["unit"] is None:
     df = query.drill_units(sid, scope, f)
     st.subheader("Đơn vị xếp theo số lỗi")
-    if df.height == 0:
-        st.success("Không có sai lệch nào trong lựa chọn này.")
+    if df.height == 0 or (new_only and df["new_findings"].sum() == 0):
+        st.success(
+            "Không có phát hiện mới nào so với bản chụp trước trong lựa chọn này."
+            if new_only
+            else "Không có sai lệch nào trong lựa chọn này."
+        )
         st.stop()
     sheets_button(None)
     st.caption("Chọn một dòng để xem các trường của đơn vị.")
@@ -143,11 +176,12 @@ if drill["unit"] is None:
         pl.col("schools_flagged").alias("Trường có phát hiện"),
         pl.col("errors").alias("Lỗi"),
         pl.col("warnings").alias("Cảnh báo"),
+        pl.col("new_findings").alias("Mới"),
         pl.col("flagged_records").alias("Hồ sơ có lỗi"),
         pl.col("records").alias("Tổng hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ lỗi"),
     )
-    i = select_row(show, f"drill_units_{sid}", {"Tỷ lệ hồ sơ lỗi": PCT})
+    i = select_row(show, f"drill_units_{sid}_{new_only}", {"Tỷ lệ hồ sơ lỗi": PCT})
     if i is not None:
         go(unit=df["unit_code"][i] or NONE, school=None, check=None)
     c1, c2 = st.columns(2)
@@ -187,11 +221,14 @@ elif drill["school"] is None:
         pl.col("levels").alias("Cấp học"),
         pl.col("errors").alias("Lỗi"),
         pl.col("warnings").alias("Cảnh báo"),
+        pl.col("new_findings").alias("Mới"),
         pl.col("flagged_records").alias("Hồ sơ có lỗi"),
         pl.col("records").alias("Tổng hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ lỗi"),
     )
-    i = select_row(show, f"drill_schools_{sid}_{drill['unit']}", {"Tỷ lệ hồ sơ lỗi": PCT})
+    i = select_row(
+        show, f"drill_schools_{sid}_{drill['unit']}_{new_only}", {"Tỷ lệ hồ sơ lỗi": PCT}
+    )
     if i is not None:
         go(unit=drill["unit"], school=df["school_code"][i] or NONE, check=None)
     st.plotly_chart(
@@ -228,10 +265,11 @@ elif drill["check"] is None:
         pl.col("severity").replace_strict(labels.SEVERITY, default=pl.col("severity")).alias("Mức"),
         labels.mapped(df, "field", labels.field).alias("Trường thông tin"),
         pl.col("findings").alias("Số phát hiện"),
+        pl.col("new_findings").alias("Mới"),
         pl.col("records_flagged").alias("Số hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ"),
     )
-    i = select_row(show, f"drill_checks_{sid}_{drill['school']}", {"Tỷ lệ hồ sơ": PCT})
+    i = select_row(show, f"drill_checks_{sid}_{drill['school']}_{new_only}", {"Tỷ lệ hồ sơ": PCT})
     if i is not None:
         go(unit=drill["unit"], school=drill["school"], check=df["check_id"][i])
 
@@ -259,10 +297,11 @@ else:
             pl.col("value").alias("Giá trị"),
             pl.col("message").alias("Nội dung cần sửa"),
             labels.mapped(recs, "period", labels.period).alias("Kỳ"),
+            labels.change_status().alias("Thay đổi"),
         ),
         hide_index=True,
         column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},
-        key=f"records_{sid}_{drill['school']}_{check}_{page}",
+        key=f"records_{sid}_{drill['school']}_{check}_{page}_{new_only}",
     )
     p1, p2, p3 = st.columns([1, 2, 1])
     if p1.button("‹ Trang trước", disabled=page == 0, key="rec_prev"):

@@ -50,6 +50,18 @@ c[3].metric(
     help="Trường bắt buộc đã điền / tổng trường bắt buộc",
 )
 
+# what changed since the previous snapshot, in the same selection
+ch = query.change_summary(sid, scope, f)
+if ch.get("previous_id") is not None:
+    st.markdown(
+        f"So với bản chụp #{ch['previous_id']} (ngày {ch['previous_as_of']:%d/%m/%Y}): "
+        f"**{labels.number(ch['new'])} phát hiện mới**, "
+        f"**{labels.number(ch['resolved'])} đã được khắc phục**, "
+        f"{labels.number(ch['persisting'])} còn tồn tại."
+    )
+else:
+    st.caption("Chưa có bản chụp trước để so sánh phát hiện mới và đã khắc phục.")
+
 st.subheader("Đơn vị xếp theo tỷ lệ trường đạt")
 uc = query.unit_compliance(sid, scope, f)
 if uc.height == 0:

@@ -126,9 +126,37 @@ else:
 
 # ---- errors -----------------------------------------------------------------------------
 st.subheader("Danh sách lỗi cần sửa")
-total = query.count_school_findings(sid, scope, f, code)
+# new findings only (against the previous snapshot): a toggle kept in the URL as new=1
+compared = query.change_summary(sid, scope, f)
+prev_id = compared.get("previous_id")
+# the URL wins when it holds new and differs from what this page last wrote (a link)
+url_new = st.query_params.get("new") == "1"
+if "school_new_only" not in st.session_state or (
+    "new" in st.query_params and url_new != st.session_state.get("school_new_synced")
+):
+    st.session_state["school_new_only"] = url_new
+new_only = st.toggle(
+    "Chỉ phát hiện mới",
+    key="school_new_only",
+    disabled=prev_id is None,
+    help=(
+        "Bản chụp này chưa có bản chụp trước để so sánh"
+        if prev_id is None
+        else f"Chỉ các phát hiện chưa có ở bản chụp #{prev_id} "
+        f"({compared['previous_as_of']:%d/%m/%Y})"
+    ),
+)
+new_only = bool(new_only) and prev_id is not None
+state.page_param("new", "1" if new_only else None)
+st.session_state["school_new_synced"] = new_only
+fl = dataclasses.replace(f, new_only=new_only)
+total = query.count_school_findings(sid, scope, fl, code)
 if total == 0:
-    st.success("Không có lỗi hoặc cảnh báo nào trong lựa chọn này.")
+    st.success(
+        "Trường không có phát hiện mới nào so với bản chụp trước trong lựa chọn này."
+        if new_only
+        else "Không có lỗi hoặc cảnh báo nào trong lựa chọn này."
+    )
 else:
     pages = max(1, math.ceil(total / query.PAGE_SIZE))
     key = f"school_page_{code}"
@@ -143,7 +171,7 @@ else:
         )
         - 1
     )
-    recs = query.school_findings(sid, scope, f, code, page)
+    recs = query.school_findings(sid, scope, fl, code, page)
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown
 
     note_personal_view(
@@ -160,12 +188,20 @@ else:
             labels.mapped(recs, "field", labels.field).alias("Trường thông tin"),
             pl.col("value").alias("Giá trị"),
             pl.col("message").alias("Nội dung cần sửa"),
+            labels.change_status().alias("Thay đổi"),
         ),
         hide_index=True,
         column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},
     )
 school_scope = dataclasses.replace(scope, school=code)
-downloads.findings_buttons(sid, school_scope, f, f"loi_{code}", key="school_findings")
+downloads.findings_buttons(
+    sid,
+    school_scope,
+    f,
+    f"loi_moi_{code}" if new_only else f"loi_{code}",
+    key="school_findings",
+    change="new" if new_only else None,
+)
 
 # ---- follow-up (biên bản), owned by the access module -----------------------------------
 followup_panel(code, f.period, scope, key=f"followup_{code}")

@@ -1,4 +1,6 @@
-"""Xu hướng: metrics across snapshots, and what changed between two snapshots."""
+"""Xu hướng: metrics across snapshots; resolution progress (findings new, resolved and
+still open per snapshot, their age, per unit); what changed in the push log between two
+snapshots."""
 
 from __future__ import annotations
 
@@ -34,6 +36,72 @@ if tr.height:
                 pl.col("errors").alias("Số lỗi"),
             ),
             hide_index=True,
+        )
+
+# ---- resolution progress: new vs resolved findings, age of the open ones --------------
+st.subheader("Tiến độ khắc phục lỗi")
+where = ctx.unit_names.get(f.unit, f.unit) if f.unit else "toàn bộ phạm vi"
+rt = query.resolution_trend(scope, f)
+cs = query.change_summary(sid, scope, f)
+if cs.get("previous_id") is None:
+    st.caption(
+        f"Bản chụp #{sid} chưa có bản chụp trước để so sánh: chưa tính được phát hiện mới "
+        "và phát hiện đã khắc phục."
+    )
+else:
+    m = st.columns(4)
+    m[0].metric("Mới phát sinh", labels.number(cs["new"]))
+    m[1].metric("Đã khắc phục", labels.number(cs["resolved"]))
+    m[2].metric("Còn tồn tại", labels.number(cs["persisting"]))
+    age = cs.get("median_age")
+    m[3].metric(
+        "Tuổi trung vị lỗi còn mở",
+        "–" if age is None else f"{age:g} ngày".replace(".", ","),
+        help="Số ngày từ bản chụp đầu tiên có phát hiện (liên tục đến nay) đến ngày số liệu",
+    )
+    st.caption(
+        f"Bản chụp #{sid} so với bản chụp #{cs['previous_id']} "
+        f"(ngày {cs['previous_as_of']:%d/%m/%Y}), {where}. Chọn một đơn vị ở thanh bên để "
+        "xem riêng đơn vị đó."
+    )
+if rt.height:
+    st.plotly_chart(charts.resolution_bars(rt), key="trend_resolution")
+    st.plotly_chart(charts.open_age_bars(rt, query.AGE_BUCKETS), key="trend_open_age")
+    with st.expander("Bảng số liệu tiến độ khắc phục"):
+        dataframe(
+            rt.select(
+                pl.col("snapshot_id").alias("Bản chụp"),
+                pl.col("name").alias("Tên"),
+                pl.col("as_of").alias("Ngày số liệu"),
+                pl.col("new").alias("Mới phát sinh"),
+                pl.col("resolved").alias("Đã khắc phục"),
+                pl.col("persisting").alias("Còn tồn tại"),
+                pl.col("open").alias("Đang mở"),
+                *[pl.col(c).alias(f"Mở {label.lower()}") for c, label, *_ in query.AGE_BUCKETS],
+                pl.col("median_age").round(1).alias("Tuổi trung vị (ngày)"),
+            ),
+            hide_index=True,
+        )
+uc_all = query.unit_changes(scope, f)
+uc = uc_all.filter(pl.col("snapshot_id") == sid) if uc_all.height else uc_all
+if uc.height:
+    st.plotly_chart(charts.unit_change_bars(uc), key="trend_units")
+if uc_all.height:
+    with st.expander("Bảng theo đơn vị qua các bản chụp"):
+        dataframe(
+            uc_all.sort("unit_name", "as_of", "snapshot_id").select(
+                pl.col("unit_name").alias("Đơn vị"),
+                pl.col("unit_code").alias("Mã đơn vị"),
+                pl.col("snapshot_id").alias("Bản chụp"),
+                pl.col("as_of").alias("Ngày số liệu"),
+                pl.col("new").alias("Mới phát sinh"),
+                pl.col("resolved").alias("Đã khắc phục"),
+                pl.col("persisting").alias("Còn tồn tại"),
+                pl.col("open").alias("Đang mở"),
+                pl.col("median_age").round(1).alias("Tuổi trung vị (ngày)"),
+            ),
+            hide_index=True,
+            column_config={"Ngày số liệu": st.column_config.DateColumn(format="DD/MM/YYYY")},
         )
 
 st.subheader("Thay đổi tình trạng nộp giữa hai bản chụp")

@@ -5,6 +5,7 @@
 --   p_students   active students of the year (narrow), with age, grade, level, class/school
 --                found, id_state, bad_<field> values and empty_<field> flags
 --   p_school_counts  active students, staff, teachers per school code
+--   p_class_students  active students per class (class_idx)
 --   p_classes    every class row of the year, with level and counted active students
 --   p_staff      active staff, with age, id_state, bad_<field> values, teacher flag and
 --                training-standard flags
@@ -125,6 +126,12 @@ WHERE s.snapshot_id = $snapshot_id AND soat_in_year(s.school_year, $school_year)
   AND (s.status IS NULL OR s.status = 'Đang học'
        OR s.status NOT IN (SELECT value FROM p_vocab WHERE name = 'student_status'));
 
+-- Active students of the year per class (class_idx of p_class_key): p_classes' counts, and
+-- trend.enrolment_change's (a few thousand rows instead of the students).
+CREATE OR REPLACE TEMP TABLE p_class_students AS
+SELECT class_idx, count(*) AS students
+FROM p_students WHERE class_idx IS NOT NULL GROUP BY class_idx;
+
 CREATE OR REPLACE TEMP TABLE p_classes AS
 SELECT c._row,
        coalesce(c.class_code, 'dòng ' || c._row) AS record_key,
@@ -139,9 +146,7 @@ SELECT c._row,
 FROM classes c
 LEFT JOIN p_schools s ON s.school_code = c.school_code
 LEFT JOIN p_class_key k ON k.school_code = c.school_code AND k.class_code = c.class_code
-LEFT JOIN (SELECT class_idx, count(*) AS students
-           FROM p_students WHERE class_idx IS NOT NULL GROUP BY class_idx) n
-       ON n.class_idx = k.class_idx
+LEFT JOIN p_class_students n ON n.class_idx = k.class_idx
 WHERE c.snapshot_id = $snapshot_id AND soat_in_year(c.school_year, $school_year);
 
 CREATE OR REPLACE TEMP TABLE p_staff AS

@@ -36,7 +36,7 @@ def run(args) -> int:
                 raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
             writer.entry(sid)  # an unknown id is named before anything is copied
             with writer.draft(copy_of=sid) as draft:
-                results = run_checks(draft.con, sid)
+                results = run_checks(draft.con, sid, history=draft.history)
                 draft.publish()
     except (KeyboardInterrupt, RuntimeError) as exc:
         if not is_interrupt(exc):

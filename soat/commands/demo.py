@@ -1,7 +1,10 @@
 """`soat demo [--port 8501] [--db PATH]`: the dashboard on the sample province.
 
-1. makes the sample province (data/sample/province) if it is absent;
-2. loads it into the database if the database has no snapshot yet (as `soat load` does);
+1. makes the sample province (data/sample/province, and the same province a week later in
+   data/sample/province_week2) if either is absent;
+2. loads both into the database if the database has no snapshot yet (as `soat load` does,
+   one after the other: the second is compared with the first, so the dashboard shows new
+   and fixed findings and the trend checks at once);
 3. creates the demo account if the app database has no account at all, and prints the login;
 4. serves the dashboard on 127.0.0.1 and opens a browser when there is a screen.
 """
@@ -27,12 +30,13 @@ def register(sub) -> None:
 
 
 def ensure_sample(folder: Path) -> None:
-    if folder.is_dir() and any(folder.iterdir()):
-        print(f"Tỉnh mẫu: {folder}")
-        return
-    from soat.sample.generate import generate
+    from soat.sample.generate import generate, week2_dir
 
-    print(f"Tạo tỉnh mẫu tại {folder} …", flush=True)
+    later = week2_dir(folder)
+    if all(f.is_dir() and any(f.iterdir()) for f in (folder, later)):
+        print(f"Tỉnh mẫu: {folder}, một tuần sau: {later}")
+        return
+    print(f"Tạo tỉnh mẫu tại {folder} và {later} …", flush=True)
     s = generate(out_dir=str(folder))
     print(f"  {s.schools} trường, {s.students:,} học sinh, {s.staff:,} cán bộ".replace(",", "."))
 
@@ -53,10 +57,13 @@ def ensure_loaded(db: str, folder: Path) -> None:
         if n:
             print(f"Kho dữ liệu {db}: đã có {n} bản chụp, không nạp lại")
             return
-    print(f"Nạp {folder} vào {db} …", flush=True)
-    code = cli(["load", str(folder), "--db", db, "--name", "Tỉnh mẫu"])
-    if code:
-        raise SystemExit(code)
+    from soat.sample.generate import week2_dir
+
+    for source, name in ((folder, "Tỉnh mẫu"), (week2_dir(folder), "Tỉnh mẫu, một tuần sau")):
+        print(f"Nạp {source} vào {db} …", flush=True)
+        code = cli(["load", str(source), "--db", db, "--name", name])
+        if code:
+            raise SystemExit(code)
 
 
 def ensure_account() -> None:

@@ -46,6 +46,19 @@ def register(sub) -> None:
         action="store_true",
         help="school-sheets: ghi cả trường không có lỗi, không nộp chậm",
     )
+    p.add_argument(
+        "--change",
+        choices=("new", "persisting", "resolved"),
+        help="chỉ findings: new (mới) | persisting (còn tồn tại) | resolved (đã khắc phục), "
+        "so với bản chụp trước",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_id",
+        type=int,
+        metavar="ID",
+        help="chỉ findings: so sánh với bản chụp này (mặc định: bản chụp liền trước)",
+    )
     p.set_defaults(func=run)
 
 
@@ -145,6 +158,51 @@ def scope_label(con, snapshot_id: int, scope, unit_label: str | None) -> str | N
     return label
 
 
+def comparison(con, snap: dict, change: str | None, from_id: int | None) -> dict | None:
+    """The snapshot a `findings --change/--from` export compares with ({snapshot_id, as_of,
+    name}), checked: --from must be an earlier checked snapshot; without it the snapshot
+    must have been compared with a previous one when it was checked. None: no comparison."""
+    from soat.db import dicts
+
+    if change is None and from_id is None:
+        return None
+    sid = snap["snapshot_id"]
+    if from_id is not None:
+        rows = dicts(
+            con,
+            "SELECT snapshot_id, name, as_of, checked_at FROM snapshots WHERE snapshot_id = $s",
+            {"s": from_id},
+        )
+        if not rows or rows[0]["checked_at"] is None:
+            raise SoatError(f"không có bản chụp {from_id} đã kiểm tra", column="--from")
+        r = rows[0]
+        if (r["as_of"], r["snapshot_id"]) >= (snap["as_of"], sid):
+            raise SoatError(
+                f"bản chụp {from_id} (ngày {r['as_of']:%d/%m/%Y}) không có trước bản chụp "
+                f"{sid} (ngày {snap['as_of']:%d/%m/%Y}); --from cần một bản chụp trước",
+                column="--from",
+            )
+        return r
+    rows = dicts(
+        con,
+        """SELECT b.previous_id AS snapshot_id, b.previous_as_of AS as_of, s.name
+           FROM history_baselines b LEFT JOIN snapshots s ON s.snapshot_id = b.previous_id
+           WHERE b.snapshot_id = $s""",
+        {"s": sid},
+    )
+    if not rows:
+        raise SoatError(
+            f"bản chụp {sid} được kiểm tra trước khi có so sánh giữa các bản chụp; chạy lại "
+            f"'soat check --snapshot {sid}' hoặc chọn bản chụp so sánh bằng --from",
+            column="--change",
+        )
+    if rows[0]["snapshot_id"] is None:
+        raise SoatError(
+            f"bản chụp {sid} không có bản chụp nào trước nó để so sánh", column="--change"
+        )
+    return rows[0]
+
+
 def run(args) -> int:
     from soat.db import scalar
     from soat.exports.xlsx import title_text, write_xlsx
@@ -156,6 +214,10 @@ def run(args) -> int:
     args.format = args.format or "csv"
     if args.format == "xlsx" and not args.output:
         raise UsageError("--format xlsx cần -o TỆP (không ghi bảng tính ra màn hình)")
+    change = getattr(args, "change", None)
+    from_id = getattr(args, "from_id", None)
+    if args.kind != "findings" and (change or from_id is not None):
+        raise UsageError("--change và --from chỉ dùng với 'soat export findings'")
     # The dashboard's downloads call run() with the user's Scope and its own read-only
     # connection (args.scope, args.con), so a download is byte for byte this command's output.
     scope = getattr(args, "scope", None) or Scope.admin()
@@ -186,7 +248,9 @@ def run(args) -> int:
         if args.check:
             known_check(args.check)
         unit_label = scope_label(con, sid, scope, unit_label)
+        against = comparison(con, snap, change, from_id)
         module = export_module(args.kind)
+        over_time = {"change": change, "from_id": from_id} if against else {}
         df = module.frame(
             con,
             sid,
@@ -195,6 +259,7 @@ def run(args) -> int:
             level=args.level,
             period=args.period,
             check=args.check,
+            **over_time,
         )
     finally:
         if not borrowed:
@@ -220,6 +285,13 @@ def run(args) -> int:
         report += f" — kỳ {args.period}"
     if args.check:
         report += f" — kiểm tra {args.check}"
+    if against:
+        from soat.exports.findings import CHANGE_VI
+
+        what = CHANGE_VI[change].lower() if change else "thay đổi"
+        report += (
+            f" — {what} so với bản chụp {against['snapshot_id']} (ngày {against['as_of']:%d/%m/%Y})"
+        )
     write_xlsx(
         shown,
         args.output,
@@ -248,6 +320,9 @@ def _audit(args, scope, snapshot_id: int, rows: int, borrowed: bool) -> None:
             "period": args.period,
             "check": args.check,
         }
+        for key, attr in (("change", "change"), ("from", "from_id")):
+            if getattr(args, attr, None) is not None:
+                filters[key] = getattr(args, attr)
         if args.output:
             filters["output"] = str(args.output)
         audit.log_export(scope, args.kind, filters, rows=rows, fmt=args.format)

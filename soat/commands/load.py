@@ -82,7 +82,7 @@ def load_and_check(draft, source, year, as_of, name, console):
     sid = draft.snapshot_id
     if not sys.stdout.isatty():
         result = load_source(draft.con, source, year=year, as_of=as_of, name=name, snapshot_id=sid)
-        return result, run_checks(draft.con, sid)
+        return result, run_checks(draft.con, sid, history=draft.history)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -103,7 +103,10 @@ def load_and_check(draft, source, year, as_of, name, console):
         )
         bar.update(task, description="chạy bộ kiểm tra")
         results = run_checks(
-            draft.con, sid, progress=lambda cid: bar.update(task, description=f"kiểm tra {cid}")
+            draft.con,
+            sid,
+            progress=lambda cid: bar.update(task, description=f"kiểm tra {cid}"),
+            history=draft.history,
         )
     return result, results
 

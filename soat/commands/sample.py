@@ -24,6 +24,14 @@ def register(sub) -> None:
     )
     p.add_argument("--year", default="2024-2025", help="năm học (mặc định 2024-2025)")
     p.add_argument(
+        "--weeks",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="2 (mặc định): thêm bản xuất một tuần sau vào <thư mục>_week2 (có lỗi đã sửa, "
+        "lỗi mới, biến động); 1: chỉ một bản",
+    )
+    p.add_argument(
         "--format",
         default="mixed",
         choices=("mixed", "csv", "xlsx"),
@@ -52,6 +60,7 @@ def run(args) -> int:
         students=args.students,
         school_year=args.year,
         formats=args.format,
+        weeks=args.weeks,
     )
     print(
         f"Đã tạo tỉnh mẫu trong {s.out_dir} ({seconds_text(s.seconds)}): "
@@ -64,4 +73,11 @@ def run(args) -> int:
         f"Kết quả mong đợi: {s.out_dir.parent / 'ground_truth.csv'} ({s.truth_rows} dòng, "
         f"{len(s.checks)} mã kiểm tra), {s.out_dir.parent / 'expected_late.csv'} ({s.late_rows} dòng)"
     )
+    if s.week2_dir is not None:
+        print(
+            f"Một tuần sau (ngày chốt {s.week2_as_of:%d/%m/%Y}): {s.week2_dir}; "
+            f"{number(s.changes['new'])} phát hiện mới, {number(s.changes['resolved'])} đã "
+            f"khắc phục ({s.out_dir.parent / 'expected_changes.csv'}, "
+            f"{s.out_dir.parent / 'ground_truth_week2.csv'})"
+        )
     return 0

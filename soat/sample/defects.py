@@ -271,13 +271,14 @@ def inject(rng: np.random.Generator, prov) -> None:
             "ethnicity": "Kinh",
         }
     )
-    T(
-        "student.duplicate_code",
-        st["student_code"][i],
-        "student_code",
-        st["school_code"][i],
-        "mã học sinh trùng ở hai trường",
-    )
+    for sc in (dst, st["school_code"][i]):  # both records (the truth file keeps the last)
+        T(
+            "student.duplicate_code",
+            st["student_code"][i],
+            "student_code",
+            sc,
+            "mã học sinh trùng ở hai trường",
+        )
     # a pupil of a school that is not in the list of schools
     yr = ys - 10
     from soat.sample.generate import UNKNOWN_SCHOOL
@@ -596,13 +597,14 @@ def inject(rng: np.random.Generator, prov) -> None:
             "qualification": "Trung cấp",
         }
     )
-    T(
-        "staff.duplicate_code",
-        sf["staff_code"][i],
-        "staff_code",
-        sf["school_code"][i],
-        "mã cán bộ trùng ở hai trường",
-    )
+    for sc in (dst, sf["school_code"][i]):  # both records (the truth file keeps the last)
+        T(
+            "staff.duplicate_code",
+            sf["staff_code"][i],
+            "staff_code",
+            sc,
+            "mã cán bộ trùng ở hai trường",
+        )
     i = tpick(position="Giáo viên", contract="Biên chế")
     dst = next(s for s in sorted(normal, reverse=True) if s != sf["school_code"][i])
     r = {**_row(sf, i), "school_code": dst, "staff_code": new_tcode(dst)}

@@ -10,7 +10,9 @@ Steps (all deterministic for a seed):
 5. deadlines (soat.calendar_seeds + a unit and a school extension) and a push log that
    realises a planned status per school, period, data type and target;
 6. truth: the explicit findings + outliers and submission statuses computed from what
-   was written (soat.sample.truth), written by soat.sample.writer.
+   was written (soat.sample.truth), written by soat.sample.writer;
+7. (weeks=2) the same province a week later (soat.sample.week2), written beside the
+   first as `<out_dir>_week2`, with its truth and the changes between the two.
 """
 
 from __future__ import annotations
@@ -131,6 +133,9 @@ class Summary:
     late_rows: int
     seconds: float
     checks: dict[str, int] = field(default_factory=dict)
+    week2_dir: Path | None = None
+    week2_as_of: dt.date | None = None
+    changes: dict[str, int] = field(default_factory=dict)  # new / resolved findings
 
 
 @dataclass
@@ -704,10 +709,16 @@ def generate(
     students: int | None = None,
     school_year: str = YEAR_DEFAULT,
     formats: str = "mixed",
+    weeks: int = 2,
 ) -> Summary:
     """Write a synthetic province export to `out_dir` and its truth files next to it
-    (`ground_truth.csv`, `expected_late.csv` in out_dir's parent)."""
-    from soat.sample import writer
+    (`ground_truth.csv`, `expected_late.csv` in out_dir's parent). With weeks=2 (the
+    default) also the province a week later in `<out_dir>_week2`, with
+    `ground_truth_week2.csv` and `expected_changes.csv` next to them."""
+    from soat.sample import week2, writer
+
+    if weeks not in (1, 2):
+        raise ValueError("weeks must be 1 or 2")
 
     if schools < 1:
         raise ValueError("schools must be at least 1")
@@ -723,6 +734,12 @@ def generate(
     checks: dict[str, int] = {}
     for r in prov.truth:
         checks[r["check_id"]] = checks.get(r["check_id"], 0) + 1
+    second = None
+    if weeks == 2:
+        second = week2.build(prov)
+        writer.write_province(second, week2_dir(out), formats)
+        writer.write_truth(second, out.parent, suffix="_week2", late=False)
+        writer.write_changes(second, out.parent / "expected_changes.csv")
     return Summary(
         out_dir=out,
         seed=seed,
@@ -737,4 +754,17 @@ def generate(
         late_rows=len(prov.late),
         seconds=time.perf_counter() - t0,
         checks=checks,
+        week2_dir=week2_dir(out) if second else None,
+        week2_as_of=second.as_of if second else None,
+        changes=(
+            {c: sum(1 for r in second.changes if r["change"] == c) for c in ("new", "resolved")}
+            if second
+            else {}
+        ),
     )
+
+
+def week2_dir(out_dir) -> Path:
+    """Where the province a week later is written: beside `out_dir`, named `<name>_week2`."""
+    out = Path(out_dir)
+    return out.parent / f"{out.name}_week2"

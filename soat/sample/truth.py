@@ -131,6 +131,8 @@ def statuses(prov) -> list[dict]:
                 "days_late": days,
                 "_last_failed": bool(ps) and ps[-1][2]["result"] == "Thất bại",
                 "_after_lock": lock is not None and any(t.date() > lock for t, _, _ in ps),
+                "_lock": lock,
+                "_n_levels": len(school[sc].levels),
             }
         )
     return out
@@ -222,3 +224,124 @@ def computed(prov) -> None:
                     r["school_code"],
                     f"{r['period']} {r['target']}: {r['status']}",
                 )
+
+
+# ---- findings as the catalogue writes them (one per finding, with its period) -------------
+# For the second snapshot and the changes between the two (soat.sample.week2): the truth
+# files list (check, record, field) sets; a finding's identity over time also has its
+# school and period, and one key may hold several findings (docs/checks.md).
+
+COMPUTED = {
+    "class.size_outlier",
+    "school.ptr_outlier",
+    "report.age_total_mismatch",
+    "report.records_mismatch",
+    "source.count_mismatch",
+    "submission.late",
+    "submission.missing",
+    "submission.last_failed",
+    "submission.after_lock",
+}
+
+
+def report_findings(prov) -> list[tuple[str, str, str, str]]:
+    """(check_id, school_code, field, period) of report.age_total_mismatch (sum of hs_tuoi_*
+    vs hs_tong in one report) and report.records_mismatch (a filed total vs the records now:
+    active students, classes of the year, active teachers), one per report (period)."""
+    from soat.sample.defects import _counts
+
+    stu, _, _, teachers, classes = _counts(prov)
+    filed: dict[tuple, dict[str, int]] = {}
+    for r in prov.reports:
+        if r["school_year"] != prov.school_year:
+            continue
+        d = filed.setdefault((r["school_code"], r["period"]), {})
+        ind = r["indicator"]
+        key = "hs_tuoi" if ind.startswith("hs_tuoi_") else ind
+        d[key] = d.get(key, 0) + int(r["value"])
+    db = {"hs_tong": stu, "lop_tong": classes, "gv_tong": teachers}
+    out = []
+    for (sc, period), d in sorted(filed.items()):
+        if "hs_tong" in d and "hs_tuoi" in d and d["hs_tong"] != d["hs_tuoi"]:
+            out.append(("report.age_total_mismatch", sc, "hs_tong", period))
+        for ind, counts in db.items():
+            if ind in d and d[ind] != int(counts.get(sc, 0)):
+                out.append(("report.records_mismatch", sc, ind, period))
+    return out
+
+
+def source_findings(prov) -> list[tuple[str, str, str]]:
+    """(check_id, school_code, data type) of source.count_mismatch: the software's count vs
+    the database's (active students and staff, classes of the year, rooms, budget rows)."""
+    from soat.sample.defects import _counts
+
+    stu, _, staff_n, _, classes = _counts(prov)
+    rooms: dict[str, int] = {}
+    for r in prov.rooms:
+        rooms[r["school_code"]] = rooms.get(r["school_code"], 0) + int(r["count"])
+    budget: dict[str, int] = {}
+    for r in prov.budget:
+        budget[r["school_code"]] = budget.get(r["school_code"], 0) + 1
+    db = {"students": stu, "staff": staff_n, "classes": classes, "rooms": rooms, "budget": budget}
+    return sorted(
+        ("source.count_mismatch", r["school_code"], r["data_type"])
+        for r in prov.source_counts
+        if r["school_year"] == prov.school_year
+        and int(r["record_count"]) != int(db[r["data_type"]].get(r["school_code"], 0))
+    )
+
+
+def submission_findings(prov) -> list[tuple[str, str, str, str]]:
+    """(check_id, school_code, data type, period), one per finding: a late or missing row per
+    level collapsed into one school-wide finding when every level of the school has it with
+    the same due date and days late; last_failed and after_lock once per school, period,
+    data type and target (and lock date)."""
+    rows = statuses(prov)
+    out: list[tuple[str, str, str, str]] = []
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if r["status"] in ("late", "missing"):
+            key = (
+                r["status"],
+                r["school_code"],
+                r["period"],
+                r["data_type"],
+                r["target"],
+                r["due_date"],
+                r["days_late"],
+            )
+            groups.setdefault(key, []).append(r)
+    for (status, sc, period, dtype, *_), g in sorted(groups.items(), key=lambda x: str(x[0])):
+        n = 1 if len(g) == g[0]["_n_levels"] else len(g)
+        out += [(f"submission.{status}", sc, dtype, period)] * n
+    seen: set[tuple] = set()
+    for r in rows:
+        base = (r["school_code"], r["period"], r["data_type"], r["target"])
+        for check, cond, extra in (
+            ("submission.last_failed", r["_last_failed"], None),
+            ("submission.after_lock", r["_after_lock"], r["_lock"]),
+        ):
+            if cond and (check, *base, extra) not in seen:
+                seen.add((check, *base, extra))
+                out.append((check, r["school_code"], r["data_type"], r["period"]))
+    return out
+
+
+def finding_keys(prov):
+    """A Counter of (check_id, school_code, record_key, field, period) over the findings the
+    catalogue must write: the listed ones, and the computed ones one per finding."""
+    from collections import Counter
+
+    keys: Counter = Counter()
+    for r in prov.truth:
+        if r["check_id"] not in COMPUTED:
+            keys[(r["check_id"], r["school_code"], r["record_key"], r["field"], "")] += 1
+    for check, sc, field, period in report_findings(prov):
+        keys[(check, sc, sc, field, period)] += 1
+    for check, sc, dtype in source_findings(prov):
+        keys[(check, sc, sc, dtype, "")] += 1
+    for check, sc, _lv in outliers(prov):
+        keys[(check, sc, sc, "", "")] += 1
+    for check, sc, dtype, period in submission_findings(prov):
+        keys[(check, sc, sc, dtype, period)] += 1
+    return keys

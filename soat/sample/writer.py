@@ -457,22 +457,40 @@ def _cell(v) -> str:
     return str(v)
 
 
-def write_truth(prov, folder: Path) -> None:
+CHANGE_COLUMNS = ["check_id", "school_code", "record_key", "field", "period", "change", "note"]
+
+
+def write_truth(prov, folder: Path, suffix: str = "", late: bool = True) -> None:
+    """ground_truth<suffix>.csv and, with `late`, expected_late<suffix>.csv."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = sorted(
         {(r["check_id"], r["record_key"], r["field"]): r for r in prov.truth}.values(),
         key=lambda r: (r["check_id"], r["record_key"], r["field"]),
     )
-    with open(folder / "ground_truth.csv", "w", encoding="utf-8", newline="") as f:
+    with open(folder / f"ground_truth{suffix}.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(TRUTH_COLUMNS)
         for r in rows:
             w.writerow([r[c] for c in TRUTH_COLUMNS])
+    if late:
+        write_late(prov, folder / f"expected_late{suffix}.csv")
+
+
+def write_changes(prov, path: Path) -> None:
+    """expected_changes.csv: one row per finding new or resolved in the second week."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(CHANGE_COLUMNS)
+        for r in prov.changes:
+            w.writerow([r[c] for c in CHANGE_COLUMNS])
+
+
+def write_late(prov, path: Path) -> None:
     late = sorted(
         prov.late,
         key=lambda r: (r["school_code"], r["level"], r["period"], r["data_type"], r["target"]),
     )
-    with open(folder / "expected_late.csv", "w", encoding="utf-8", newline="") as f:
+    with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(LATE_COLUMNS)
         for r in late:

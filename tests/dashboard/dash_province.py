@@ -270,12 +270,18 @@ FROM x
 
 
 def build(
-    con: duckdb.DuckDBPyConnection, *, as_of: dt.date = AS_OF, name: str = "Đầu năm", **kw
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: dt.date = AS_OF,
+    name: str = "Đầu năm",
+    snapshot_id: int | None = None,
+    history: str | None = None,
+    **kw,
 ) -> int:
     from soat.engine import run_checks
 
-    sid = build_snapshot(con, tables(**kw), as_of=as_of, name=name)
-    run_checks(con, sid)
+    sid = build_snapshot(con, tables(**kw), as_of=as_of, name=name, snapshot_id=snapshot_id)
+    run_checks(con, sid, history=history)
     n = con.execute(
         "SELECT count(*) FROM metrics_school_level WHERE snapshot_id = $s", {"s": sid}
     ).fetchall()[0][0]
@@ -303,6 +309,17 @@ def build_file(path: str, snapshots: int = 1) -> list[int]:
         return sids
     finally:
         con.close()
+
+
+def publish(path: str, **kw) -> int:
+    """One more snapshot of the province (build's options) published into the store at
+    `path` the way a load publishes one (soat.snapshot_store)."""
+    from soat.snapshot_store import SnapshotStore
+
+    with SnapshotStore(path).writing() as w, w.draft() as d:
+        sid = build(d.con, snapshot_id=d.snapshot_id, history=d.history, **kw)
+        d.publish()
+    return sid
 
 
 def build_store(path: str, snapshots: int = 1) -> list[int]:

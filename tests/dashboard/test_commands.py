@@ -33,23 +33,45 @@ def app_env(tmp_path, monkeypatch):
 
 
 def test_demo_prepares_sample_snapshot_and_account_once(app_env):
+    """The committed sample (a copy): the week after it is made beside it, both are loaded."""
+    import shutil
+
     assert SAMPLE.is_dir(), f"the committed sample province {SAMPLE} is missing"
+    sample = app_env / "sample" / "province"
+    shutil.copytree(SAMPLE, sample)
     db = str(app_env / "demo.duckdb")
-    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
+    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(sample))
+    assert (app_env / "sample" / "province_week2").is_dir()
     assert code == 0
     assert "xem-thu-soat-2025" in out
     assert [u.username for u in accounts.list_users()] == ["demo"]
     assert accounts.authenticate("demo", "xem-thu-soat-2025").role == "province_admin"
-    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
+    from soat import store
+
+    con = store.connect(db, read_only=True)
+    try:
+        snaps = con.execute("SELECT name, as_of FROM snapshots ORDER BY snapshot_id").fetchall()
+        new = con.execute("SELECT count(*) FROM findings WHERE change = 'new'").fetchall()[0][0]
+        fixed = con.execute("SELECT count(*) FROM findings_resolved").fetchall()[0][0]
+    finally:
+        con.close()
+    assert [n for n, _ in snaps] == ["Tỉnh mẫu", "Tỉnh mẫu, một tuần sau"]
+    assert (snaps[1][1] - snaps[0][1]).days == 7
+    assert new > 0 and fixed > 0  # the demo shows history at once
+    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(sample))
     assert code == 0
-    assert "đã có 1 bản chụp" in out  # not loaded twice
+    assert "đã có 2 bản chụp" in out  # not loaded twice
 
 
 def test_demo_leaves_existing_accounts_alone(app_env):
     assert SAMPLE.is_dir(), f"the committed sample province {SAMPLE} is missing"
+    import shutil
+
     accounts.create_user("chuyenvien", "mat-khau-rat-dai", "province_admin")
     db = str(app_env / "demo.duckdb")
-    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(SAMPLE))
+    sample = app_env / "sample" / "province"  # a copy: the week after is made beside it
+    shutil.copytree(SAMPLE, sample)
+    code, out, _ = run("demo", "--no-serve", "--db", db, "--sample", str(sample))
     assert code == 0
     assert [u.username for u in accounts.list_users()] == ["chuyenvien"]
     assert "tài khoản đã có" in out

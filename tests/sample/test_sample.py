@@ -77,11 +77,11 @@ SPEC_IDS = {
 }
 
 
-def _digest(folder: Path) -> dict[str, str]:
+def _digest(folder: Path, skip: str | None = None) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not (skip and p.relative_to(folder).parts[0] == skip)
     }
 
 
@@ -110,8 +110,73 @@ def test_other_seed_other_data(tmp_path):
 
 
 def test_committed_sample_is_the_default_output(tmp_path):
-    generate(tmp_path / "province")
-    assert _digest(tmp_path) == _digest(SAMPLE)
+    """Everything committed in data/sample/ is what `soat sample` writes; the province a week
+    later (province_week2/, not committed: `soat sample` and `soat demo` make it) too when
+    present."""
+    s = generate(tmp_path / "province")
+    assert s.week2_dir == tmp_path / "province_week2" and s.week2_dir.is_dir()
+    assert _digest(tmp_path, skip="province_week2") == _digest(SAMPLE, skip="province_week2")
+    if (SAMPLE / "province_week2").is_dir():
+        assert _digest(s.week2_dir) == _digest(SAMPLE / "province_week2")
+
+
+def test_one_week_writes_one_province(tmp_path):
+    s = generate(tmp_path / "province", schools=24, seed=7, weeks=1)
+    assert s.week2_dir is None and not (tmp_path / "province_week2").exists()
+    assert not (tmp_path / "ground_truth_week2.csv").exists()
+
+
+def test_week_later_of_a_small_province_moves_the_date_only(tmp_path):
+    s = generate(tmp_path / "province", schools=6, seed=3, formats="csv")
+    assert (s.week2_as_of - s.as_of).days == 7
+    ids = {r["check_id"] for r in _rows(tmp_path / "ground_truth_week2.csv")}
+    assert {i for i in ids if not i.startswith("submission.")} == set()
+
+
+def test_computed_truth_agrees_with_the_listed_defects():
+    """The report, software and submission findings computed from what was written (used
+    for the week after) are the ones the first week's defects listed."""
+    from soat.sample import build
+    from soat.sample import truth as T
+
+    prov = build()
+    listed = {
+        (r["check_id"], r["record_key"], r["field"])
+        for r in prov.truth
+        if r["check_id"].startswith(("report.", "source.", "submission."))
+    }
+    computed = {(c, sc, f) for c, sc, f, _p in T.report_findings(prov)}
+    computed |= set(T.source_findings(prov))
+    computed |= {(c, sc, f) for c, sc, f, _p in T.submission_findings(prov)}
+    assert computed == listed
+
+
+def test_week_later_design():
+    """The week after: fixed and made record defects, the four trend defects, the push log."""
+    rows = _rows(SAMPLE / "expected_changes.csv")
+    new = [r for r in rows if r["change"] == "new"]
+    resolved = [r for r in rows if r["change"] == "resolved"]
+    assert sum(r["note"] == "đã sửa" for r in resolved) == 7
+    made = [r for r in new if r["check_id"].split(".")[0] in ("student", "staff", "class")]
+    assert len(made) >= 6
+    assert {r["check_id"] for r in new if r["check_id"].startswith("trend.")} == {
+        "trend.enrolment_change",
+        "trend.staff_change",
+        "trend.school_vanished",
+        "trend.class_count_change",
+    }
+    assert {r["check_id"] for r in new} >= {"submission.late", "submission.missing"}
+    assert "submission.missing" in {r["check_id"] for r in resolved}
+    vanished = next(r["school_code"] for r in new if r["check_id"] == "trend.school_vanished")
+    assert all(
+        r["note"] == "trường không còn trong bản xuất"
+        for r in resolved
+        if r["school_code"] == vanished
+    )
+    truth2 = {r["check_id"] for r in _truth()} | {
+        r["check_id"] for r in _rows(SAMPLE / "ground_truth_week2.csv")
+    }
+    assert SPEC_IDS | {r["check_id"] for r in new if r["check_id"].startswith("trend.")} <= truth2
 
 
 def test_sizes_follow_options(tmp_path):

@@ -160,16 +160,16 @@ def test_a_mistyped_store_path_is_an_error_and_creates_nothing(tmp_path, capsys)
 def test_a_second_writer_waits_for_the_first_or_refuses_with_no_wait(tmp_path):
     db = tmp_path / "store"
     assert load(db) == 0
-    holder = subprocess.Popen(
+    holder = subprocess.Popen(  # holds the write lock until told to stop on its stdin
         [
             sys.executable,
             "-c",
-            "import sys, time; from soat.snapshot_store import SnapshotStore\n"
+            "import sys; from soat.snapshot_store import SnapshotStore\n"
             "with SnapshotStore(sys.argv[1]).writing() as w, w.draft():\n"
-            "    print('holding', flush=True); time.sleep(float(sys.argv[2]))\n",
+            "    print('holding', flush=True); sys.stdin.readline()\n",
             str(db),
-            "4",
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=ENV,
     )
@@ -185,21 +185,26 @@ def test_a_second_writer_waits_for_the_first_or_refuses_with_no_wait(tmp_path):
         assert refused.returncode == 1
         assert f"tiến trình {holder.pid}" in refused.stderr
         assert "đang được ghi" in refused.stderr and "Traceback" not in refused.stderr
-        t0 = time.monotonic()
-        waited = subprocess.run(
+        waiter = subprocess.Popen(
             [sys.executable, "-m", "soat", "load", str(SAMPLE), "--db", str(db)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env=ENV,
-            timeout=120,
         )
-        assert waited.returncode == 0, waited.stderr
-        assert f"đang được ghi bởi tiến trình {holder.pid}" in waited.stdout
-        assert "chờ lệnh đó xong" in waited.stdout
-        assert time.monotonic() - t0 > 1.0  # it did wait
+        said = waiter.stdout.readline()  # it says whom it waits for, then waits
+        assert f"đang được ghi bởi tiến trình {holder.pid}" in said
+        assert "chờ lệnh đó xong" in said
+        time.sleep(0.5)
+        assert waiter.poll() is None  # still waiting
+        holder.communicate(b"\n", timeout=30)  # the first writer ends
+        out, err = waiter.communicate(timeout=120)
+        assert waiter.returncode == 0, err
     finally:
-        holder.kill()
-        holder.wait()
+        for p in (holder,):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     assert [e.snapshot_id for e in SnapshotStore(db).catalog().entries] == [1, 2]
 
 
