@@ -21,7 +21,8 @@ schema (None: the connection's own database). It is only read:
 3. `record_changes()`, after the checks: each finding of this snapshot is `new` or
    `persisting` against the previous snapshot (`change`; NULL when there is none), with
    `since` = the as-of date of the first snapshot of its unbroken run; the previous
-   snapshot's findings that are gone are copied to `findings_resolved`; the baselines are
+   snapshot's findings that are gone are copied to `findings_resolved` (a `trend.*` finding
+   that is gone has lapsed, not been resolved: it is not copied); the baselines are
    recorded in `history_baselines`. queries/derived/60_finding_changes.sql then counts them.
 
 Finding identity (docs/checks.md): `check_id, school_code, record_key, field`, and the
@@ -50,6 +51,10 @@ TABLES = (
 )
 
 BASELINES = ("previous", "same_year")
+# A trend.* finding says two consecutive snapshots differ; when the next one no longer
+# differs from it the finding lapses: it is not "resolved" (nothing was fixed; loading one
+# export twice resolves nothing).
+LAPSING_ENTITY = "trend"
 NO_PREVIOUS = "chưa có bản chụp trước"
 NO_PREVIOUS_SAME_YEAR = "chưa có bản chụp trước cùng năm học"
 PARAM_NAMES = (
@@ -291,6 +296,7 @@ def record_changes(
     con.execute(
         f"""INSERT INTO findings_resolved
             SELECT $s, $p, {COLUMNS}, since FROM {work}.main.hist_prev
-            WHERE rid NOT IN (SELECT prid FROM {work}.main.hist_match)""",
+            WHERE rid NOT IN (SELECT prid FROM {work}.main.hist_match)
+              AND entity <> '{LAPSING_ENTITY}'""",
         {"s": sid, "p": base.previous_id},
     )

@@ -66,6 +66,7 @@ def run(args) -> int:
     ):
         result, results = load_and_check(draft, args.source, year, as_of, args.name, console)
         print_load_summary(draft.con, result, console)
+        print_change_line(draft.con, result.snapshot_id, console)
         draft.publish()
     print_summary_tail(results, result, t0, console)
     return 0
@@ -109,6 +110,31 @@ def load_and_check(draft, source, year, as_of, name, console):
             history=draft.history,
         )
     return result, results
+
+
+def print_change_line(con, snapshot_id: int, console) -> None:
+    """'So với bản chụp 1 (12/06/2025): 26 phát hiện mới, 13 đã khắc phục, 159 còn tồn tại'
+    — what an officer wants to know first on Monday (soat.history's province counts)."""
+    from soat.db import one
+    from soat.report import number
+
+    row = one(
+        con,
+        """SELECT b.previous_id, b.previous_as_of, r.new, r.resolved, r.persisting
+           FROM history_baselines b
+           LEFT JOIN finding_changes_rollup r
+                  ON r.snapshot_id = b.snapshot_id AND r.grain = 'province'
+           WHERE b.snapshot_id = $s""",
+        {"s": snapshot_id},
+    )
+    if row is None or row[0] is None:
+        console.print("Chưa có bản chụp trước để so sánh (mọi phát hiện đều tính từ bản này).")
+        return
+    prev, prev_as_of, new, resolved, persisting = row
+    console.print(
+        f"So với bản chụp {prev} ({prev_as_of:%d/%m/%Y}): {number(new or 0)} phát hiện mới, "
+        f"{number(resolved or 0)} đã khắc phục, {number(persisting or 0)} còn tồn tại."
+    )
 
 
 def print_summary_tail(results, result, t0: float, console) -> None:

@@ -118,7 +118,7 @@ _AGAINST = f"""(
     FROM cur c LEFT JOIN m ON m.crid = c.rid
     UNION ALL
     SELECT $snapshot_id, {_FIELDS}, 'resolved', p.since
-    FROM prev p WHERE p.rid NOT IN (SELECT prid FROM m))"""
+    FROM prev p WHERE p.rid NOT IN (SELECT prid FROM m) AND p.entity <> 'trend')"""
 
 _CHANGE_ORDER = (
     ", list_position(['new', 'persisting', 'resolved'], f.change), f.level, f.period, f.value"

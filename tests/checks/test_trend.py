@@ -199,6 +199,36 @@ def test_two_loads_of_one_export_change_nothing(con):
     assert {status(con, c, sid)[0] for c in TREND_IDS} == {"ran"}
 
 
+def test_a_trend_finding_lapses_it_is_not_resolved(con):
+    """Week 2 drops enrolment (a trend finding); week 2 loaded again no longer differs from
+    week 2: the trend finding is gone, but nothing was fixed, so nothing is resolved and
+    the export of resolved findings is empty."""
+    run(con, sized(50))
+    run(con, sized(40), as_of=AS_OF + WEEK)
+    third = run(con, sized(40), as_of=AS_OF + WEEK)
+    assert dicts(
+        con, "SELECT check_id FROM findings WHERE snapshot_id = 2 AND entity = 'trend'"
+    ) == [{"check_id": "trend.enrolment_change"}]
+    assert dicts(
+        con,
+        "SELECT count(*) AS n FROM findings WHERE snapshot_id = $s AND entity = 'trend'",
+        {"s": third},
+    ) == [{"n": 0}]
+    assert dicts(con, "SELECT * FROM findings_resolved WHERE snapshot_id = $s", {"s": third}) == []
+    counts = dicts(
+        con,
+        "SELECT new, resolved FROM finding_changes_rollup WHERE snapshot_id = $s "
+        "AND grain = 'province'",
+        {"s": third},
+    )
+    assert counts == [{"new": 0, "resolved": 0}]
+    from soat.exports import findings as export
+    from soat.scope import Scope
+
+    against = export.frame(con, third, Scope.admin(), change="resolved", from_id=2)
+    assert against.height == 0
+
+
 # ---- trend.staff_change --------------------------------------------------------------
 
 

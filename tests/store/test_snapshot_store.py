@@ -60,8 +60,12 @@ def files(db: Path) -> list[str]:
 def test_a_load_publishes_one_file_and_the_catalog_lists_it(tmp_path, capsys):
     db = tmp_path / "store"
     assert load(db, "--name", "Tuần 42") == 0
+    assert "Chưa có bản chụp trước để so sánh" in capsys.readouterr().out
     assert load(db) == 0
-    capsys.readouterr()
+    # the second load is compared with the first through the store's history catalog
+    assert "So với bản chụp 1 (15/10/2024): 0 phát hiện mới, 0 đã khắc phục, " in (
+        capsys.readouterr().out
+    )
     assert files(db) == [
         CATALOG,
         snapshot_file_name(1),
