@@ -506,3 +506,17 @@ def missing_column_text(table: str, column: str) -> str:
         f"thiếu cột {col.headers[0] if col.headers else col.name} "
         f"(bảng {table_label(table)}; tiêu đề chấp nhận: {accepted})"
     )
+
+
+# Columns a source may leave out altogether, meaning "empty on every row": a deadlines
+# file without "Cấp học" sets deadlines for every level, without "Mã đơn vị"/"Mã trường"
+# it has no extensions. Checks read them, but never need them (not in their `reads`).
+OPTIONAL_COLUMNS = frozenset(
+    {
+        ("deadlines", "level"),
+        ("deadlines", "data_type"),
+        ("deadlines", "unit_code"),
+        ("deadlines", "school_code"),
+        ("deadlines", "lock_date"),
+    }
+)
