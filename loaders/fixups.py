@@ -51,13 +51,12 @@ def delete_rows(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int) -> N
 
 def csv_reread_needs(
     con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int, fscan
-) -> bool:
+):
     """For a CSV part just inserted: sets what the next read must do differently (NFC,
-    padding, legacy code page or font encoding) and says whether there is any."""
+    padding, legacy code page or font encoding); returns (whether there is any, the scan
+    of the file the next read reads)."""
     csv = part.csv
     again = False
-    if not fscan.nfc and not csv.nfc:
-        csv.nfc = again = True
     errors = dict(
         con.execute(
             f"""SELECT error_type, list(DISTINCT line ORDER BY line)
@@ -76,6 +75,9 @@ def csv_reread_needs(
         csv.transcoded = again = True
         part.params["src_path"] = str(csv.path)
         read._encoding_warning(staging, read.Encoding(codec, lost), part.source)
+        fscan = read.scan_file(csv.path)
+    if not fscan.nfc and not csv.nfc:
+        csv.nfc = again = True
     if fscan.legacy and part.legacy is None:
         kind, example = _legacy_kind(con, part, sid)
         if kind:
@@ -91,7 +93,7 @@ def csv_reread_needs(
             )
     if again:
         part.from_sql = read.csv_from_sql(csv, nfc=csv.nfc, legacy=part.legacy)
-    return again
+    return again, fscan
 
 
 def _text_columns(part: StagedPart) -> list[str]:

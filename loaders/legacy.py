@@ -142,21 +142,32 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+VNI_RE = "[" + re.escape("".join(sorted(VNI, key=ord))) + "]"
+COMBINING_RE = "[\u0300-\u036f]"
+
+
 def sql(kind: str, x: str) -> str:
-    """SQL that converts cell `x` when it is a suspect cell (is_suspect), else leaves it."""
-    test = (
-        f"(regexp_matches({x}, {_sql_str(SUSPECT_RE)}) "
-        f"AND NOT regexp_matches({x}, {_sql_str(WIDE_RE)}))"
-    )
+    """SQL that converts cell `x` (Latin-1 text only) of a file decided to be in `kind`.
+    TCVN3: cells with a character Vietnamese Unicode never has (is_suspect), mapped one
+    character for one. VNI: cells with any VNI mark (its marks are Latin-1 letters, also
+    Vietnamese ones: 'Nguyeãn'), composed; a result with a mark left over (a mark after a
+    consonant: the cell was Unicode after all, 'Hà') keeps the cell as it was."""
+    latin1 = f"NOT regexp_matches({x}, {_sql_str(WIDE_RE)})"
     if kind == "tcvn3":
         keys = "".join(TCVN3)
         conv = f"translate({x}, {_sql_str(keys)}, {_sql_str(''.join(TCVN3[k] for k in keys))})"
-    else:
-        conv = x
-        for k, v in VNI.items():
-            conv = f"replace({conv}, {_sql_str(k)}, {_sql_str(v)})"
-        conv = f"nfc_normalize({conv})"
-    return f"CASE WHEN {test} THEN {conv} ELSE {x} END"
+        return (
+            f"CASE WHEN regexp_matches({x}, {_sql_str(SUSPECT_RE)}) AND {latin1} "
+            f"THEN {conv} ELSE {x} END"
+        )
+    conv = x
+    for k, v in VNI.items():
+        conv = f"replace({conv}, {_sql_str(k)}, {_sql_str(v)})"
+    guarded = (
+        f"list_transform([nfc_normalize({conv})], lambda y: "
+        f"CASE WHEN regexp_matches(y, {_sql_str(COMBINING_RE)}) THEN {x} ELSE y END)[1]"
+    )
+    return f"CASE WHEN regexp_matches({x}, {_sql_str(VNI_RE)}) AND {latin1} THEN {guarded} ELSE {x} END"
 
 
 # ---- 8-bit code pages ----------------------------------------------------------------

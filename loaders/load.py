@@ -138,19 +138,21 @@ def _folder_files(folder: Path) -> list[Path]:
 
 
 def _table_of(path: Path, folder: Path) -> tuple[str | None, str]:
-    """(table, how it was told) of a file: its name, its name with a suffix (one file per
-    school), else the nearest folder between it and the source's folder that names one."""
+    """(table, how it was told) of a file: its name; else the nearest folder between it
+    and the source's folder named after a table (`hoc_sinh/truong3.csv`: per-school files
+    of one table); else its name with a suffix (`hoc_sinh_truong1.xlsx`, one file per
+    school). A per-school folder (`truong4/hoc_sinh.csv`) names no table itself."""
     table = table_for_name(path.stem)
     if table:
         return table, "name"
+    for parent in path.relative_to(folder).parents:
+        if str(parent) != ".":
+            table = table_for_name(parent.name)
+            if table:
+                return table, "folder"
     table = table_for_name(path.stem, pieces=True)
     if table:
         return table, "piece"
-    for parent in path.relative_to(folder).parents:
-        if str(parent) != ".":
-            table = table_for_name(parent.name, pieces=True)
-            if table:
-                return table, "folder"
     return None, ""
 
 
@@ -609,10 +611,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: in
     fscan = scan.result() if scan is not None else None
     again = False
     if part.csv is not None:
-        path = part.csv.path
-        again = fixups.csv_reread_needs(con, staging, part, sid, fscan)
-        if again and part.csv.path != path:
-            fscan = read.scan_file(part.csv.path)  # a transcoded copy
+        again, fscan = fixups.csv_reread_needs(con, staging, part, sid, fscan)
     again = fixups.date_orders(con, staging, part, sid) or again
     if again:
         fixups.delete_rows(con, part, sid)

@@ -850,11 +850,9 @@ def open_workbook(path: Path, label: str):
             )
         else:
             why = "tệp bị hỏng hoặc chưa tải về hết; hãy xuất lại từ phần mềm"
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise SoatError(
-            f"không mở được tệp Excel: {why} (chi tiết: {type(exc).__name__}: {first})",
-            source=label,
-        ) from exc
+        # calamine's own (English) words stay out of what the officer reads; the chained
+        # exception keeps them for whoever debugs
+        raise SoatError(f"không mở được tệp Excel: {why}", source=label) from exc
 
 
 def _frame_source(
@@ -934,9 +932,10 @@ def stage_xlsx_sheet(
         loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
         batch, errors = loaded.to_arrow_with_errors()
         full = pl.from_arrow(batch)
-    except Exception as exc:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - calamine's errors vary; its English is not shown
         staging.warn(
-            f"không đọc được sheet ({(str(exc).splitlines() or [''])[0][:200]}), bỏ qua",
+            "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại, "
+            "bỏ qua",
             source=label,
             sheet=sheet_name,
         )

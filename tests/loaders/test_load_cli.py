@@ -66,7 +66,10 @@ def test_many_rejects_are_truncated(tmp_path, capsys):
     assert main(["load", str(d), "--db", str(tmp_path / "s.duckdb")]) == 0
     out = capsys.readouterr().out
     # one line for the one problem: file, rows, column, how many, the reason
-    assert "students.csv, dòng 2, 3, 4, 5, 6 …, cột 'Ngày sinh': 30 giá trị: không đọc được ngày" in out
+    assert (
+        "students.csv, dòng 2, 3, 4, 5, 6 …, cột 'Ngày sinh': 30 giá trị: không đọc được ngày"
+        in out
+    )
 
 
 def test_exit_codes(tmp_path, capsys):

@@ -4,6 +4,7 @@ either the good rows are loaded, or (fatal) nothing is written and earlier snaps
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -571,3 +572,63 @@ def _mk(tmp_path: Path) -> Path:
 
 def test_corpus_size():
     assert len(LOADING) + len(FATAL) >= 30
+
+
+# ---- what a user reads: no traceback, no library English, no "unexpected error" ---------
+
+ENGLISH = re.compile(
+    r"Traceback|Error|Exception|Invalid|could not|Expected|Parser|state machine|"
+    r"not found|lỗi không mong đợi"
+)
+OFFICE = Path(__file__).resolve().parents[1] / "data" / "office"
+
+
+def _user_output(tmp_path, source, capsys) -> tuple[int, str]:
+    """What `soat load` prints (the load and the check summaries)."""
+    from soat.cli import main
+
+    code = main(["load", str(source), "--db", str(tmp_path / "cli.duckdb")])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def _load_output(con, source) -> tuple[int, str]:
+    """The load summary `soat load` prints, or its one-line error (no catalogue run)."""
+    import io
+
+    from rich.console import Console
+
+    from soat.commands.load import print_load_summary
+
+    try:
+        result = load(con, source)
+    except SoatError as exc:
+        return 1, str(exc)
+    buf = io.StringIO()
+    print_load_summary(con, result, Console(file=buf, width=200))
+    return 0, buf.getvalue()
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in OFFICE.iterdir()))
+def test_soat_load_of_office_files_speaks_vietnamese(tmp_path, capsys, case):
+    code, text = _user_output(tmp_path, OFFICE / case, capsys)
+    assert code == 0, text
+    bad = [line for line in text.splitlines() if ENGLISH.search(line)]
+    assert bad == [], bad
+
+
+@pytest.mark.parametrize(
+    "case", [f"loading/{k}" for k in sorted(LOADING)] + [f"fatal/{k}" for k in sorted(FATAL)]
+)
+def test_the_load_summary_of_bad_input_speaks_vietnamese(con, tmp_path, case):
+    kind, name = case.split("/")
+    if kind == "loading":
+        source = LOADING[name][0](tmp_path)
+    else:
+        if name == "unreachable_sql":
+            pytest.skip("the driver's message is kept as the detail of a connection failure")
+        source, _ = FATAL[name](_mk(tmp_path))
+    code, text = _load_output(con, source)
+    assert code == (1 if kind == "fatal" else 0), text
+    bad = [line for line in text.splitlines() if ENGLISH.search(line)]
+    assert bad == [], bad
