@@ -1023,6 +1023,17 @@ def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
     hm = part.headers
     if len(hm.mapping) < 2 or data.height == 0:
         return data
+    # the probe columns' cells as they are, against the header's spellings (as written,
+    # upper and lower case): a cheap look at every row; the full count only if one matches
+    probe = _header_probe(part.table, hm) or [
+        (i, header_spellings(part.table, name, hm.headers[i]))
+        for i, name in sorted(hm.mapping.items())[:2]
+    ]
+    seen = pl.lit(True)
+    for i, spellings in probe:
+        seen = seen & pl.col(f"c{i}").str.strip_chars().is_in(spellings).fill_null(False)
+    if not data.select(seen.any()).item():
+        return data
     hits = []
     for i, name in hm.mapping.items():
         spellings = {
@@ -1100,6 +1111,8 @@ def _cell_types(staging: Staging, part: StagedPart, reader, data, n: int):
     need: dict[int, str] = {}
     for i, name in part.headers.mapping.items():
         kind = t.column(name).kind
+        if kind not in ("citizen_id", "int", "number", "code"):
+            continue
         col = data[f"c{i}"].str.strip_chars()
         if kind == "citizen_id" and col.str.contains(ID_SHORT_RE).any():
             need[i] = kind
@@ -1163,14 +1176,23 @@ def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None
     """'tcvn3'/'vni' when text cells of the sheet are typed in that legacy font encoding
     (loaders.legacy; the conversion is done in SQL), with a warning; None otherwise (also
     when suspect cells read as neither: a warning names the column)."""
+    import polars as pl
+
     from loaders import legacy
 
     hm = part.headers
     t = TABLES[part.table]
     samples: list[str] = []
     columns: list[str] = []
-    for i, name in hm.mapping.items():
-        if t.column(name).kind in NO_NFC_KINDS:
+    text = [i for i, name in hm.mapping.items() if t.column(name).kind not in NO_NFC_KINDS]
+    if not text:
+        return None
+    # each text column joined into one string (C speed), searched once; only a column with
+    # a suspect character is looked at cell by cell (in polars)
+    joined = data.select(pl.col(f"c{i}").str.join("\n") for i in text).row(0)
+    suspect_re = re.compile(legacy.SUSPECT_RE)
+    for i, whole in zip(text, joined, strict=True):
+        if not whole or not suspect_re.search(whole):
             continue
         col = data[f"c{i}"]
         sus = col.filter(
