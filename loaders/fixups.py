@@ -142,15 +142,17 @@ def date_orders(
     ]
     if not cols:
         return False
+    # the values no format could read, first (few rows), then the month-first ones among them
+    unread = " OR ".join(f'("{n}" IS NULL AND "{n}_raw" IS NOT NULL)' for n in cols)
+    raws = ", ".join(f'CASE WHEN "{n}" IS NULL THEN "{n}_raw" END AS r{k}' for k, n in enumerate(cols))
     counts = con.execute(
         "SELECT "
         + ", ".join(
-            f'count(*) FILTER (WHERE "{n}" IS NULL AND "{n}_raw" IS NOT NULL '
-            f"AND {MD_ONLY.format(x=f'{n}_raw')}), "
-            f'any_value("{n}_raw") FILTER (WHERE "{n}" IS NULL AND {MD_ONLY.format(x=f"{n}_raw")})'
-            for n in cols
+            f"count(*) FILTER (WHERE {MD_ONLY.format(x=f'r{k}')}), "
+            f"any_value(r{k}) FILTER (WHERE {MD_ONLY.format(x=f'r{k}')})"
+            for k in range(len(cols))
         )
-        + f' FROM "{part.table}" WHERE {part.where()}',
+        + f' FROM (SELECT {raws} FROM "{part.table}" WHERE {part.where()} AND ({unread}))',
         _who(part, sid),
     ).fetchall()[0]
     month_first = {

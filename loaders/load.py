@@ -593,7 +593,11 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
         return
     try:
         _insert_in_file_order(con, sql, params)
-    except duckdb.Error as exc:
+    except duckdb.InvalidInputException as exc:
+        # DuckDB's CSV reader stopped on the file ("CSV Parser state machine reached an
+        # invalid state", …); any other error is the loader's own and stays one
+        if "CSV" not in str(exc):
+            raise
         raise CsvReadFailed(part, exc) from exc
 
 

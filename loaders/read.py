@@ -706,18 +706,22 @@ def _header_probe(table: str, hm) -> list[tuple[int, list[str]]]:
 
 
 def _probe_params(probe) -> dict:
-    return {f"probe_{k}": spellings for k, (_i, spellings) in enumerate(probe)}
+    """The file's own header text of each probe column (spellings[0]): a header block pasted
+    from the same export repeats it exactly."""
+    return {
+        f"probe_{k}": unicodedata.normalize("NFC", spellings[0])
+        for k, (_i, spellings) in enumerate(probe)
+    }
 
 
 def _probe_sql(probe) -> str:
     """A row repeating the header (a title and header block pasted into the data): its
-    probe columns hold header text. Plain comparisons, no IN list (a join would lose the
-    file order)."""
+    probe columns hold the file's header text. One equality per row on the first column
+    (the second only where it matched): no IN list (a join would lose the file order), no
+    list lookup per row (≈ 0.1 s on 2 M students)."""
     if not probe:
         return "false"
-    return " AND ".join(
-        f"c{i} IS NOT NULL AND list_contains($probe_{k}, c{i})" for k, (i, _s) in enumerate(probe)
-    )
+    return " AND ".join(f"c{i} = $probe_{k}" for k, (i, _s) in enumerate(probe))
 
 
 def csv_from_sql(csv: CsvRead, *, nfc: bool, legacy: str | None = None) -> str:
