@@ -43,7 +43,7 @@ def save(files: list, root: Path | None = None) -> str:
     if (
         len(paths) == 1
         and paths[0].suffix.lower() in (".xlsx", ".xlsm")
-        and table_for_name(paths[0].stem) is None
+        and table_for_name(paths[0].stem, pieces=True) is None  # not one school's file
     ):
         return str(paths[0])
     return str(folder)

@@ -144,7 +144,9 @@ def date_orders(
         return False
     # the values no format could read, first (few rows), then the month-first ones among them
     unread = " OR ".join(f'("{n}" IS NULL AND "{n}_raw" IS NOT NULL)' for n in cols)
-    raws = ", ".join(f'CASE WHEN "{n}" IS NULL THEN "{n}_raw" END AS r{k}' for k, n in enumerate(cols))
+    raws = ", ".join(
+        f'CASE WHEN "{n}" IS NULL THEN "{n}_raw" END AS r{k}' for k, n in enumerate(cols)
+    )
     counts = con.execute(
         "SELECT "
         + ", ".join(

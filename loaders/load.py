@@ -379,11 +379,16 @@ def _stage_sql(staging: Staging, url: str, progress: Progress | None) -> list[st
 
 
 def _columns_read() -> dict[str, dict[str, list[str]]]:
-    """table -> column -> ids of the checks that read it (their `reads` metadata)."""
-    from soat.engine import discover
+    """table -> column -> ids of the checks that read it (their `reads` metadata); nothing
+    when the catalogue cannot be read (`soat check` says why; the load goes on)."""
+    from soat.engine import CatalogueError, discover
 
     out: dict[str, dict[str, list[str]]] = {}
-    for check in discover():
+    try:
+        checks = discover()
+    except (CatalogueError, OSError, ValueError):
+        return out
+    for check in checks:
         for r in check.reads:
             table, _, column = r.partition(".")
             if column:

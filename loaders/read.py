@@ -598,15 +598,29 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         lines = lines[:-1]  # the last line may be cut
     found = _sniff_header(table, lines)
     if found is None:
-        staging.warn(
-            f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
-            "(cần ít nhất 2 tiêu đề cột đã biết), bỏ qua",
-            source=label,
-        )
+        other = next((t for t in TABLES if t != table and _sniff_header(t, lines)), None)
+        staging.warn(_no_header(table, other), source=label)
         return None
     header, sep, kind = found
     _encoding_warning(staging, enc, label)
     return _csv_part(staging, table, label, read_path, header, sep, kind)
+
+
+def _no_header(table: str, other: str | None) -> str:
+    """No header of `table` in the first rows; when they hold another table's header, say
+    which (a file named after the wrong table)."""
+    from loaders.contract import table_label
+
+    text = (
+        f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
+        "(cần ít nhất 2 tiêu đề cột đã biết)"
+    )
+    if other:
+        text += (
+            f"; dòng tiêu đề giống bảng {table_label(other)} hơn bảng {table_label(table)}: "
+            f"hãy đặt tên tệp/sheet theo bảng đó (ví dụ '{TABLES[other].aliases[0]}')"
+        )
+    return text + ", bỏ qua"
 
 
 def _encoding_warning(staging: Staging, enc: Encoding, label: str) -> None:
@@ -949,13 +963,9 @@ def stage_xlsx_sheet(
     rows = [list(r) for r in full.head(HEADER_SCAN_ROWS + 1).rows()]
     found = _xlsx_header(table, rows)
     if found is None:
-        say = staging.info if quiet else staging.warn
-        say(
-            f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
-            "(cần ít nhất 2 tiêu đề cột đã biết), bỏ qua",
-            source=label,
-            sheet=sheet_name,
-        )
+        other = next((t for t in TABLES if t != table and find_header(t, rows)), None)
+        say = staging.info if quiet and other is None else staging.warn
+        say(_no_header(table, other), source=label, sheet=sheet_name)
         return None
     header, kind = found
     cells = header.cells
