@@ -322,7 +322,18 @@ def test_11_a_title_and_header_block_inside_the_data_is_skipped(con):
 # ---- 12, 13, 15: cell types -------------------------------------------------------------
 
 
-def test_12_only_number_cells_of_ids_are_padded(con):
+@pytest.fixture(params=["xml", "typed load"])
+def cell_types(request, monkeypatch):
+    """Cell types read both ways: a few cells in the sheet's XML, many by loading the
+    sheet again typed."""
+    if request.param == "typed load":
+        from loaders import read
+
+        monkeypatch.setattr(read, "FEW_CELLS", 0)
+    return request.param
+
+
+def test_12_only_number_cells_of_ids_are_padded(con, cell_types):
     r = load(con, _case("12_id_cells"))
     got = [g["citizen_id"] for g in rows(con, "students", r.snapshot_id)]
     assert got == ["079218000101", "79318000102", "123456789", "23456789"]
@@ -337,7 +348,7 @@ def test_12_only_number_cells_of_ids_are_padded(con):
     assert "là số CMND cũ (9 chữ số)" in msgs["HS3"]
 
 
-def test_13_number_cells_keep_their_value_text_follows_vietnamese_rules(con):
+def test_13_number_cells_keep_their_value_text_follows_vietnamese_rules(con, cell_types):
     r = load(con, _case("13_number_cells"))
     amounts = [g["amount"] for g in rows(con, "budget", r.snapshot_id)]
     assert amounts == [1.125, 1125.0, 1250000.0]
@@ -355,7 +366,7 @@ def test_13_number_cells_keep_their_value_text_follows_vietnamese_rules(con):
     )
 
 
-def test_15_error_cells_formulas_and_codes_in_number_cells_are_named(con):
+def test_15_error_cells_formulas_and_codes_in_number_cells_are_named(con, cell_types):
     r = load(con, _case("15_excel_errors"))
     got = {g["student_code"]: g for g in rows(con, "students", r.snapshot_id)}
     assert set(got) == {"0101", "0102", "103", "0104"}
