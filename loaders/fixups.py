@@ -68,9 +68,7 @@ def csv_reread_needs(
         csv.padding = again = True
         csv.padded = list(short)
     if errors.get("INVALID ENCODING") and not csv.transcoded and read.file_is_legacy(csv.path):
-        with open(csv.path, "rb") as f:
-            sample = f.read(1 << 22)
-        codec, lost = legacy.eight_bit(sample)
+        codec, lost = legacy.eight_bit(_non_ascii_sample(csv.path))
         csv.path = read.utf8_copy(csv.path, codec, staging)
         csv.transcoded = again = True
         part.params["src_path"] = str(csv.path)
@@ -94,6 +92,21 @@ def csv_reread_needs(
     if again:
         part.from_sql = read.csv_from_sql(csv, nfc=csv.nfc, legacy=part.legacy)
     return again, fscan
+
+
+def _non_ascii_sample(path, size: int = 1 << 18) -> bytes:
+    """256 KB of the file from just before its first byte beyond ASCII (the first 256 KB
+    were plain ASCII, or the INSERT would have been told the file's code page)."""
+    import re
+
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            m = re.search(rb"[\x80-\xff]", chunk)
+            if m:
+                start = max(0, m.start() - 1000)
+                tail = chunk[start:]
+                return tail[:size] if len(tail) >= size else tail + f.read(size - len(tail))
+    return b""
 
 
 def _text_columns(part: StagedPart) -> list[str]:
