@@ -378,9 +378,10 @@ def _stage_sql(staging: Staging, url: str, progress: Progress | None) -> list[st
     return skipped
 
 
-def _columns_read() -> dict[str, dict[str, list[str]]]:
-    """table -> column -> ids of the checks that read it (their `reads` metadata); nothing
-    when the catalogue cannot be read (`soat check` says why; the load goes on)."""
+def _columns_read(present: set[str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """table -> column -> ids of the checks that read it (their `reads` metadata), of the
+    checks whose tables are all `present` (others do not run anyway); nothing when the
+    catalogue cannot be read (`soat check` says why; the load goes on)."""
     from soat.engine import CatalogueError, discover
 
     out: dict[str, dict[str, list[str]]] = {}
@@ -389,6 +390,8 @@ def _columns_read() -> dict[str, dict[str, list[str]]]:
     except (CatalogueError, OSError, ValueError):
         return out
     for check in checks:
+        if present is not None and not set(check.requires) <= present:
+            continue
         for r in check.reads:
             table, _, column = r.partition(".")
             if column:
@@ -404,7 +407,7 @@ def _missing_columns(staging: Staging) -> None:
     by_table: dict[str, list] = {}
     for part in staging.parts:
         by_table.setdefault(part.table, []).append(part)
-    reads = _columns_read()
+    reads = _columns_read(set(by_table))
     for table, parts in by_table.items():
         have = set().union(*(set(p.headers.columns) for p in parts))
         for column, checks in sorted(reads.get(table, {}).items()):

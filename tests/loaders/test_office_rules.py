@@ -157,3 +157,28 @@ def test_a_missing_column_in_one_piece_only(con, tmp_path):
     ]
     assert [m["source"] for m in warn] == ["hoc_sinh_2.csv"]
     assert "các dòng của nguồn này để trống cột đó" in warn[0]["message"]
+
+
+def test_timestamps_two_digit_years_and_month_first(con, tmp_path):
+    head = [*STUDENT_HEAD, "Ngày cập nhật"]
+    d = folder(
+        tmp_path,
+        {
+            "hoc_sinh.csv": [
+                head,
+                [*student_rows(1)[0], "09/25/2024 08:30"],
+                ["HS2", "S1", "B", "01/03/2018", "", "10/1/2024 7:05"],
+                ["HS3", "S1", "C", "01/03/2018", "", "09/09/24 08:30"],
+            ]
+        },
+    )
+    r = load(con, d)
+    import datetime as dt
+
+    got = [g["updated_at"] for g in rows(con, "students", r.snapshot_id)]
+    assert got == [dt.datetime(2024, 9, 25, 8, 30), dt.datetime(2024, 10, 1, 7, 5), None]
+    from loader_helpers import rejects
+
+    (rej,) = rejects(con, r.snapshot_id)
+    assert (rej["row"], rej["column"], rej["value"]) == (4, "Ngày cập nhật", "09/09/24 08:30")
+    assert "năm chỉ có 2 chữ số" in rej["reason"]
