@@ -39,7 +39,7 @@ def save(files: list, root: Path | None = None) -> str:
     if (
         len(paths) == 1
         and paths[0].suffix.lower() in (".xlsx", ".xlsm")
-        and table_for_name(paths[0].stem) is None
+        and table_for_name(paths[0].stem, pieces=True) is None  # not one school's file
     ):
         return str(paths[0])
     return str(folder)
@@ -70,7 +70,14 @@ def load(
     with db.store().writing(on_wait=on_step) as writer, writer.draft() as draft:
         sid = draft.snapshot_id
         res = load_source(
-            draft.con, source, year=year, as_of=as_of, name=name, progress=on_step, snapshot_id=sid
+            draft.con,
+            source,
+            year=year,
+            as_of=as_of,
+            name=name,
+            progress=on_step,
+            snapshot_id=sid,
+            history=draft.history,
         )
         results = run_checks(draft.con, sid, checks, progress=tick, history=draft.history)
         draft.publish()

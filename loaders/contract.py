@@ -64,18 +64,90 @@ class Table:
 C = Column
 
 _PERSON = (
-    C("full_name", ("Họ và tên", "Họ tên"), "text", True),
-    C("birth_date", ("Ngày sinh",), "date", True),
-    C("gender", ("Giới tính",), "vocab:gender", True),
+    C(
+        "full_name",
+        (
+            "Họ và tên",
+            "Họ tên",
+            # header variants offices use (SMAS/VnEDU exports, hand-made lists)
+            "Họ tên học sinh",
+            "Họ và tên học sinh",
+            "Họ tên HS",
+            "Họ và tên HS",
+            "Họ tên cán bộ",
+            "Họ và tên cán bộ",
+            "Họ tên giáo viên",
+            "Họ và tên giáo viên",
+            "Họ tên CBGV",
+            "Họ và tên CBGV",
+        ),
+        "text",
+        True,
+    ),
+    C(
+        "birth_date",
+        (
+            "Ngày sinh",
+            "Ngày tháng năm sinh",
+            "Ngày/tháng/năm sinh",
+            "Ngày, tháng, năm sinh",
+            "Ngày sinh (dd/mm/yyyy)",
+            "Ngày sinh (ngày/tháng/năm)",
+        ),
+        "date",
+        True,
+    ),
+    C("gender", ("Giới tính", "Giới", "Giới tính (Nam/Nữ)", "Nam/Nữ"), "vocab:gender", True),
     C("ethnicity", ("Dân tộc",), "vocab:ethnicity", True),
     C(
         "citizen_id",
-        ("Số định danh cá nhân", "Số CCCD", "Mã định danh", "CCCD", "Số định danh"),
+        (
+            "Số định danh cá nhân",
+            "Số CCCD",
+            "Mã định danh",
+            "CCCD",
+            "Số định danh",
+            "Số CCCD/Mã định danh",
+            "Mã định danh/Số CCCD",
+            "Số định danh cá nhân/CCCD",
+            "Số CCCD/Số định danh",
+            "Mã định danh cá nhân",
+            "Số căn cước công dân",
+            "Căn cước công dân",
+            "Số căn cước",
+            "Số ĐDCN",
+            "Số CCCD/CMND",
+            "Số CMND/CCCD",
+            "CMND/CCCD",
+            "CCCD/CMND",
+        ),
         "citizen_id",
         True,
     ),
-    C("id_verified", ("Xác thực định danh", "Trạng thái xác thực"), "vocab:id_verified"),
-    C("permanent_address", ("Địa chỉ thường trú",), "text", True),
+    C(
+        "id_verified",
+        (
+            "Xác thực định danh",
+            "Trạng thái xác thực",
+            "Tình trạng xác thực",
+            "Trạng thái xác thực định danh",
+            "Kết quả xác thực",
+            "Xác thực CSDL dân cư",
+        ),
+        "vocab:id_verified",
+    ),
+    C(
+        "permanent_address",
+        (
+            "Địa chỉ thường trú",
+            "Nơi thường trú",
+            "Hộ khẩu thường trú",
+            "Địa chỉ hộ khẩu",
+            "Thường trú",
+        ),
+        "text",
+        True,
+    ),
 )
 
 TABLES: dict[str, Table] = {
@@ -97,18 +169,53 @@ TABLES: dict[str, Table] = {
             "schools",
             ("truong", "trường", "danh sách trường", "co_so_giao_duc"),
             (
-                C("school_code", ("Mã trường",), "code"),
-                C("school_name", ("Tên trường",), "text", True),
-                C("unit_code", ("Mã đơn vị quản lý", "Mã đơn vị"), "code", True),
-                C("levels", ("Cấp học",), "levels", True),
-                C("ownership", ("Loại hình",), "vocab:ownership"),
-                C("software", ("Phần mềm QLNT", "Phần mềm"), "text", True),
-                C("principal", ("Hiệu trưởng",), "text", True),
-                C("national_standard", ("Đạt chuẩn quốc gia",), "vocab:national_standard", True),
-                C("accreditation", ("Kiểm định chất lượng",), "vocab:accreditation", True),
-                C("internet", ("Kết nối internet",), "vocab:internet", True),
-                C("previous_codes", ("Mã trường cũ",), "codes"),
-                C("status", ("Trạng thái",), "vocab:school_status", default="Hoạt động"),
+                C("school_code", ("Mã trường", "Mã cơ sở giáo dục", "Mã CSGD"), "code"),
+                C("school_name", ("Tên trường", "Tên cơ sở giáo dục", "Tên CSGD"), "text", True),
+                C(
+                    "unit_code",
+                    ("Mã đơn vị quản lý", "Mã đơn vị", "Mã đơn vị chủ quản"),
+                    "code",
+                    True,
+                ),
+                C("levels", ("Cấp học", "Bậc học"), "levels", True),
+                C("ownership", ("Loại hình", "Loại hình trường"), "vocab:ownership"),
+                C(
+                    "software",
+                    ("Phần mềm QLNT", "Phần mềm", "Phần mềm quản lý nhà trường"),
+                    "text",
+                    True,
+                ),
+                C(
+                    "principal",
+                    ("Hiệu trưởng", "Họ tên hiệu trưởng", "Họ và tên hiệu trưởng"),
+                    "text",
+                    True,
+                ),
+                C(
+                    "national_standard",
+                    ("Đạt chuẩn quốc gia", "Trường chuẩn quốc gia", "Chuẩn quốc gia"),
+                    "vocab:national_standard",
+                    True,
+                ),
+                C(
+                    "accreditation",
+                    ("Kiểm định chất lượng", "Kiểm định chất lượng giáo dục", "Cấp độ kiểm định"),
+                    "vocab:accreditation",
+                    True,
+                ),
+                C(
+                    "internet",
+                    ("Kết nối internet", "Internet", "Có kết nối internet"),
+                    "vocab:internet",
+                    True,
+                ),
+                C("previous_codes", ("Mã trường cũ", "Mã trường trước sáp nhập"), "codes"),
+                C(
+                    "status",
+                    ("Trạng thái", "Tình trạng hoạt động"),
+                    "vocab:school_status",
+                    default="Hoạt động",
+                ),
                 # optional: where `soat notify` sends the school's digest (one address or
                 # several separated by ',' or ';'; checked when a digest is composed)
                 C(
@@ -123,15 +230,30 @@ TABLES: dict[str, Table] = {
             "classes",
             ("lop", "lớp học"),
             (
-                C("class_code", ("Mã lớp",), "code"),
+                C("class_code", ("Mã lớp", "Mã lớp học"), "code"),
                 C("school_code", ("Mã trường",), "code"),
                 C("school_year", ("Năm học",), "school_year"),
-                C("class_name", ("Tên lớp",), "text", True),
-                C("grade", ("Khối", "Khối lớp"), "grade", True),
+                C("class_name", ("Tên lớp", "Tên lớp học"), "text", True),
+                C("grade", ("Khối", "Khối lớp", "Khối học"), "grade", True),
                 C("homeroom_code", ("Mã GVCN", "Mã giáo viên chủ nhiệm"), "code", True),
-                C("language_programme", ("Chương trình NN1",), "text", True),
-                C("language_periods", ("Số tiết NN/tuần", "Số tiết NN1/tuần"), "int", True),
-                C("declared_size", ("Sĩ số",), "int", True),
+                C(
+                    "language_programme",
+                    ("Chương trình NN1", "Chương trình ngoại ngữ 1", "Chương trình ngoại ngữ"),
+                    "text",
+                    True,
+                ),
+                C(
+                    "language_periods",
+                    (
+                        "Số tiết NN/tuần",
+                        "Số tiết NN1/tuần",
+                        "Số tiết ngoại ngữ/tuần",
+                        "Số tiết ngoại ngữ 1/tuần",
+                    ),
+                    "int",
+                    True,
+                ),
+                C("declared_size", ("Sĩ số", "Sĩ số lớp"), "int", True),
             ),
             "Lớp học",
             ("school_code", "class_code"),
@@ -140,13 +262,18 @@ TABLES: dict[str, Table] = {
             "students",
             ("hoc_sinh", "học sinh"),
             (
-                C("student_code", ("Mã học sinh",), "code"),
+                C("student_code", ("Mã học sinh", "Mã HS", "Mã số học sinh"), "code"),
                 C("school_code", ("Mã trường",), "code"),
-                C("class_code", ("Mã lớp",), "code", True),
+                C("class_code", ("Mã lớp", "Mã lớp học"), "code", True),
                 C("school_year", ("Năm học",), "school_year"),
                 *_PERSON,
-                C("status", ("Trạng thái",), "vocab:student_status", default="Đang học"),
-                C("updated_at", ("Ngày cập nhật",), "timestamp"),
+                C(
+                    "status",
+                    ("Trạng thái", "Trạng thái học sinh", "Tình trạng học tập"),
+                    "vocab:student_status",
+                    default="Đang học",
+                ),
+                C("updated_at", ("Ngày cập nhật", "Thời gian cập nhật"), "timestamp"),
             ),
             "Học sinh",
             ("student_code",),
@@ -155,14 +282,34 @@ TABLES: dict[str, Table] = {
             "staff",
             ("can_bo", "cán bộ", "cbgv", "giáo viên"),
             (
-                C("staff_code", ("Mã cán bộ",), "code"),
+                C(
+                    "staff_code",
+                    ("Mã cán bộ", "Mã CB", "Mã CBGV", "Mã giáo viên", "Mã cán bộ, giáo viên"),
+                    "code",
+                ),
                 C("school_code", ("Mã trường",), "code"),
                 *_PERSON,
-                C("position", ("Vị trí việc làm",), "vocab:position", True),
-                C("contract", ("Hình thức hợp đồng",), "vocab:contract", True),
-                C("qualification", ("Trình độ đào tạo",), "vocab:qualification", True),
-                C("subject", ("Môn dạy",), "text"),  # required for Giáo viên only
-                C("status", ("Trạng thái",), "vocab:staff_status", default="Đang làm việc"),
+                C("position", ("Vị trí việc làm", "Chức vụ"), "vocab:position", True),
+                C(
+                    "contract",
+                    ("Hình thức hợp đồng", "Loại hợp đồng", "Hình thức tuyển dụng"),
+                    "vocab:contract",
+                    True,
+                ),
+                C(
+                    "qualification",
+                    ("Trình độ đào tạo", "Trình độ chuyên môn", "Trình độ chuyên môn đào tạo"),
+                    "vocab:qualification",
+                    True,
+                ),
+                # required for Giáo viên only
+                C("subject", ("Môn dạy", "Môn giảng dạy", "Môn học giảng dạy"), "text"),
+                C(
+                    "status",
+                    ("Trạng thái", "Trạng thái làm việc", "Tình trạng làm việc"),
+                    "vocab:staff_status",
+                    default="Đang làm việc",
+                ),
             ),
             "Cán bộ",
             ("staff_code",),
@@ -317,12 +464,65 @@ def field_labels() -> dict[str, str]:
     return out
 
 
-def table_for_name(name: str) -> str | None:
-    """Table whose name or alias matches a file/sheet name (case, diacritics, ' -_' ignored)."""
+def table_for_name(name: str, *, pieces: bool = False) -> str | None:
+    """Table whose name or alias matches a file/sheet name (case, diacritics, ' -_' ignored).
+
+    With `pieces`, a name that is a table's name or alias followed by a suffix also names
+    that table (one file per school: `hoc_sinh_truong1`, `hoc_sinh (2)`, `students-45000100`):
+    the suffix must start after a space, '_', '-', '.', '(' or with a digit, so `lophoc` is
+    not `lop` + `hoc`. The longest alias wins."""
     from soat.vocab import name_key
 
     key = name_key(name)
     for table in TABLES.values():
         if key in {name_key(n) for n in (table.name, *table.aliases)}:
             return table.name
-    return None
+    if not pieces:
+        return None
+    spaced = _spaced_key(name)
+    best: tuple[int, str] | None = None
+    for table in TABLES.values():
+        for alias in (table.name, *table.aliases):
+            a, k = _spaced_key(alias), name_key(alias)
+            rest = spaced[len(a) :]
+            after = rest[:1] in (" ", "(", ".") or rest[:1].isdigit()
+            glued = key.startswith(k) and key[len(k) : len(k) + 1].isdigit()  # hocsinh2
+            if a and ((spaced.startswith(a) and after) or glued):
+                if best is None or len(a) > best[0]:
+                    best = (len(a), table.name)
+    return best[1] if best else None
+
+
+def _spaced_key(name: str) -> str:
+    """A name folded, without diacritics, every run of spaces, '-' and '_' one space."""
+    import re
+
+    from soat.vocab import fold, strip_diacritics
+
+    return re.sub(r"[\s_\-]+", " ", strip_diacritics(fold(name))).strip()
+
+
+def missing_column_text(table: str, column: str) -> str:
+    """'thiếu cột Số định danh cá nhân (bảng Học sinh; tiêu đề chấp nhận: …)': why a check
+    did not run, and what the load warning names: the column and every header accepted
+    for it."""
+    col = TABLES[table].column(column)
+    accepted = ", ".join(col.headers + (col.name,))
+    return (
+        f"thiếu cột {col.headers[0] if col.headers else col.name} "
+        f"(bảng {table_label(table)}; tiêu đề chấp nhận: {accepted})"
+    )
+
+
+# Columns a source may leave out altogether, meaning "empty on every row": a deadlines
+# file without "Cấp học" sets deadlines for every level, without "Mã đơn vị"/"Mã trường"
+# it has no extensions. Checks read them, but never need them (not in their `reads`).
+OPTIONAL_COLUMNS = frozenset(
+    {
+        ("deadlines", "level"),
+        ("deadlines", "data_type"),
+        ("deadlines", "unit_code"),
+        ("deadlines", "school_code"),
+        ("deadlines", "lock_date"),
+    }
+)

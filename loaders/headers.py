@@ -58,6 +58,78 @@ def find_header_row(table_name: str, rows: list[list]) -> int | None:
 
 
 @dataclass
+class HeaderFound:
+    """Where a table's header is: `index` (0-based) of its first row, `rows` (1, or 2 for a
+    header split over two rows) and the header `cells` to map."""
+
+    index: int
+    rows: int
+    cells: list
+
+    @property
+    def last(self) -> int:
+        """1-based number of the header's last row (the data starts after it)."""
+        return self.index + self.rows
+
+
+def _empty(cell: object) -> bool:
+    return cell is None or not str(cell).strip()
+
+
+def two_row_header(table_name: str, upper: list, lower: list) -> list | None:
+    """The header cells of a header split over two rows (SMAS-style exports: group titles
+    merged above the real headers, columns without a group merged down), or None when
+    `lower` is not such a second row.
+
+    `lower` is a second header row when it is empty under every known header of `upper`
+    (a merged cell keeps its text in its top cell) and names at least one known header
+    where `upper` names none (under a group title, or under the empty cells a merged
+    group title leaves). The header of a column is then its lower cell, else its upper."""
+    width = max(len(upper), len(lower))
+    upper = list(upper) + [None] * (width - len(upper))
+    lower = list(lower) + [None] * (width - len(lower))
+    sub = 0
+    for u, lo in zip(upper, lower, strict=True):
+        known_u = match_header(table_name, u) is not None
+        if known_u and not _empty(lo):
+            return None  # a value under a known header: a data row
+        if not known_u and match_header(table_name, lo) is not None:
+            sub += 1
+    if not sub:
+        return None
+    return [u if _empty(lo) else lo for u, lo in zip(upper, lower, strict=True)]
+
+
+def find_header(table_name: str, rows: list[list]) -> HeaderFound | None:
+    """The table's header in the first 15 rows: the first row holding >= 2 known headers,
+    with the row below it when that one completes a two-row header (two_row_header)."""
+    idx = find_header_row(table_name, rows)
+    if idx is None:
+        return None
+    cells = list(rows[idx])
+    if idx + 1 < len(rows):
+        both = two_row_header(table_name, cells, list(rows[idx + 1]))
+        if both is not None:
+            return HeaderFound(idx, 2, both)
+    return HeaderFound(idx, 1, cells)
+
+
+def header_spellings(
+    table_name: str, canonical: str, source_header: str | None = None
+) -> list[str]:
+    """The texts a repeated header cell of a column may hold: the source's own header and
+    every accepted header of the column, as written, upper-case and lower-case (a header
+    pasted from another office's file is spelled its way)."""
+    out: list[str] = []
+    col = TABLES[table_name].column(canonical)
+    for h in ([source_header] if source_header else []) + list(col.all_headers):
+        for v in (h, h.upper(), h.lower()):
+            if v not in out:
+                out.append(v)
+    return out
+
+
+@dataclass
 class HeaderMap:
     """How the source's columns map to the table's canonical columns."""
 

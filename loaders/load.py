@@ -25,8 +25,15 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import normalise, read
-from loaders.contract import REQUIRED_TABLES, TABLES, table_for_name
+from loaders import digest, fixups, normalise, read, workbook
+from loaders.contract import (
+    REQUIRED_TABLES,
+    TABLES,
+    missing_column_text,
+    table_for_name,
+    table_label,
+)
+from loaders.headers import count_known
 from loaders.read import Message, Staging
 from soat.errors import SoatError
 from soat.snapshot import (
@@ -52,6 +59,7 @@ class LoadResult:
     school_year: str | None = None
     skipped: list[str] = field(default_factory=list)
     read_seconds: float = 0.0  # phase 1: headers (CSV), .xlsx sheets and SQL tables read
+    identical_to: int | None = None  # an earlier snapshot loaded from the same bytes
 
 
 Progress = Callable[[str], None]
@@ -74,11 +82,10 @@ def _source_kind(source: str) -> str:
     raise SoatError("không tìm thấy nguồn dữ liệu (thư mục hoặc tệp không tồn tại)", source=source)
 
 
-def _add_part(staging: Staging, part, seen: dict[str, str]) -> None:
+def _add_part(staging: Staging, part) -> None:
     if part is None:
         return
     staging.parts.append(part)
-    seen[part.table] = part.source + (f" / {part.sheet}" if part.sheet else "")
     for canon, kept, dropped in part.headers.duplicates:
         staging.warn(
             f"cột '{dropped}' trùng với cột '{kept}' (cùng là '{canon}'); dùng cột '{kept}', "
@@ -98,83 +105,228 @@ def _add_part(staging: Staging, part, seen: dict[str, str]) -> None:
         )
 
 
-def _duplicate(staging: Staging, table: str, label: str, sheet: str | None, seen) -> bool:
-    if table in seen:
-        staging.warn(
-            f"bảng '{table}' đã được đọc từ {seen[table]}; bỏ qua nguồn này",
-            source=label,
-            sheet=sheet,
-        )
-        return True
-    return False
+def _header_names_another_table(staging: Staging, part) -> bool:
+    """A table told by a name with a suffix (or by its folder) whose header names another
+    table's columns better (`lop_6a.xlsx` holding a class's student list): not read, with a
+    warning, rather than loaded into the wrong table."""
+    if part is None or part.named_by == "name":
+        return False
+    cells = part.headers.headers
+    mine = count_known(part.table, cells)
+    best = max(TABLES, key=lambda t: count_known(t, cells))
+    if best == part.table or count_known(best, cells) <= mine:
+        return False
+    staging.warn(
+        f"tên tệp gợi ý bảng {table_label(part.table)} nhưng dòng tiêu đề giống bảng "
+        f"{table_label(best)} hơn; bỏ qua: hãy đặt tên tệp theo bảng (ví dụ "
+        f"'{TABLES[best].aliases[0]}_….xlsx')",
+        source=part.source,
+        sheet=part.sheet,
+    )
+    return True
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """Every file under the folder (sub-folders too), hidden files, Excel lock files and
+    hidden folders left out, in path order."""
+    out = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).parts
+        if p.is_file() and not any(x.startswith(".") for x in rel) and not p.name.startswith("~$"):
+            out.append(p)
+    return out
+
+
+def _table_of(path: Path, folder: Path) -> tuple[str | None, str]:
+    """(table, how it was told) of a file: its name; else the nearest folder between it
+    and the source's folder named after a table (`hoc_sinh/truong3.csv`: per-school files
+    of one table); else its name with a suffix (`hoc_sinh_truong1.xlsx`, one file per
+    school). A per-school folder (`truong4/hoc_sinh.csv`) names no table itself."""
+    table = table_for_name(path.stem)
+    if table:
+        return table, "name"
+    for parent in path.relative_to(folder).parents:
+        if str(parent) != ".":
+            table = table_for_name(parent.name)
+            if table:
+                return table, "folder"
+    table = table_for_name(path.stem, pieces=True)
+    if table:
+        return table, "piece"
+    return None, ""
+
+
+def _same_content(path: Path, seen: dict[tuple[str, int], list[Path]], table: str) -> Path | None:
+    """An earlier file of the same table with exactly these bytes (a school's file sent
+    twice, 'hoc_sinh (2).xlsx'); sizes first, bytes only when two sizes are equal."""
+    import hashlib
+
+    size = path.stat().st_size
+    earlier = seen.setdefault((table, size), [])
+    if earlier:
+        digest = hashlib.sha1(path.read_bytes()).digest()
+        for other in earlier:
+            if hashlib.sha1(other.read_bytes()).digest() == digest:
+                return other
+    earlier.append(path)
+    return None
 
 
 def _stage_folder(staging: Staging, folder: Path, progress: Progress | None) -> list[str]:
     skipped: list[str] = []
-    seen: dict[str, str] = {}
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
-    )
-    for path in files:
-        label = path.name
+    seen: dict[tuple[str, int], list[Path]] = {}
+    for path in _folder_files(folder):
+        label = path.relative_to(folder).as_posix()
         suffix = path.suffix.lower()
-        table = table_for_name(path.stem) if suffix in CSV_SUFFIXES + XLSX_SUFFIXES else None
+        if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
+            skipped.append(label)
+            staging.info("bỏ qua: không phải tệp .csv hoặc .xlsx", source=label)
+            continue
+        table, named_by = _table_of(path, folder)
         if table is None:
             skipped.append(label)
             staging.info(
-                "bỏ qua: tên tệp không khớp với bảng nào của hợp đồng dữ liệu", source=label
+                "bỏ qua: tên tệp (và thư mục) không khớp với bảng nào của hợp đồng dữ liệu",
+                source=label,
             )
             continue
-        if _duplicate(staging, table, label, None, seen):
+        twin = _same_content(path, seen, table)
+        if twin is not None:
             skipped.append(label)
+            staging.warn(
+                f"tệp giống hệt tệp '{twin.relative_to(folder).as_posix()}' (cùng nội dung), "
+                "bỏ qua để không nạp trùng",
+                source=label,
+            )
             continue
         if progress:
             progress(f"đọc {label}")
         if suffix in CSV_SUFFIXES:
             part = read.stage_csv(staging, path, table, label)
-        else:
-            try:
-                reader = read.open_workbook(path, label)
-                names = reader.sheet_names
-                if not names:
-                    raise SoatError("tệp Excel không có sheet nào", source=label)
-            except SoatError as exc:
-                if table in REQUIRED_TABLES:
-                    raise
-                staging.warn(exc.plain + ", bỏ qua", source=label)
+            if part is not None:
+                part.named_by = named_by
+            if part is None or _header_names_another_table(staging, part):
                 skipped.append(label)
                 continue
-            part = read.stage_xlsx_sheet(staging, reader, names[0], table, label)
-        if part is None:
+            _add_part(staging, part)
+            continue
+        parts = _stage_table_workbook(staging, path, table, label)
+        if parts is None:
             skipped.append(label)
-        _add_part(staging, part, seen)
+            continue
+        for part in parts:
+            part.named_by = named_by
+            if _header_names_another_table(staging, part):
+                skipped.append(f"{label} / {part.sheet}")
+                continue
+            _add_part(staging, part)
     return skipped
+
+
+def _stage_table_workbook(staging: Staging, path: Path, table: str, label: str):
+    """A workbook file of one table: every visible sheet holding the table's header (one
+    sheet per school is common); hidden sheets (lookup lists) and sheets without the
+    header are listed as skipped. None when nothing could be read."""
+    try:
+        reader = read.open_workbook(path, label)
+        names = reader.sheet_names
+        if not names:
+            raise SoatError("tệp Excel không có sheet nào", source=label)
+    except SoatError as exc:
+        if table in REQUIRED_TABLES:
+            raise
+        staging.warn(exc.plain + ", bỏ qua", source=label)
+        return None
+    info = workbook.workbook_info(path, names)
+    digest = _file_digest(path)
+    parts = []
+    visible = [s for s in info.sheets if s.visible]
+    for sheet in info.sheets:
+        if not sheet.visible:
+            staging.info("bỏ qua sheet ẩn", source=label, sheet=sheet.name)
+            continue
+        part = read.stage_xlsx_sheet(
+            staging,
+            reader,
+            sheet.name,
+            table,
+            label,
+            path=path,
+            recalc=info.recalc,
+            part_xml=sheet.part,
+            quiet=len(visible) > 1,
+        )
+        if part is not None:
+            part.digest = f"{digest}/{sheet.name}"
+            parts.append(part)
+    if not parts:
+        if len(visible) > 1:
+            staging.warn(
+                f"không sheet nào có dòng tiêu đề của bảng {table_label(table)}, bỏ qua tệp",
+                source=label,
+            )
+        return None
+    return parts
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _stage_workbook(staging: Staging, path: Path, progress: Progress | None) -> list[str]:
     label = path.name
     reader = read.open_workbook(path, label)
+    info = workbook.workbook_info(path, reader.sheet_names)
+    digest = _file_digest(path)
     skipped: list[str] = []
-    seen: dict[str, str] = {}
-    for sheet in reader.sheet_names:
-        table = table_for_name(sheet)
+    for sheet in info.sheets:
+        table = table_for_name(sheet.name, pieces=True)
+        named_by = "name" if table_for_name(sheet.name) else "piece"
+        if not sheet.visible:
+            skipped.append(f"{label} / {sheet.name}")
+            if table:
+                staging.warn(
+                    f"sheet ẩn (tên khớp bảng {table_label(table)}) không được đọc; hãy bỏ ẩn "
+                    "sheet nếu cần nạp",
+                    source=label,
+                    sheet=sheet.name,
+                )
+            else:
+                staging.info("bỏ qua sheet ẩn", source=label, sheet=sheet.name)
+            continue
         if table is None:
-            skipped.append(f"{label} / {sheet}")
+            skipped.append(f"{label} / {sheet.name}")
             staging.info(
                 "bỏ qua: tên sheet không khớp với bảng nào của hợp đồng dữ liệu",
                 source=label,
-                sheet=sheet,
+                sheet=sheet.name,
             )
             continue
-        if _duplicate(staging, table, label, sheet, seen):
-            skipped.append(f"{label} / {sheet}")
-            continue
         if progress:
-            progress(f"đọc sheet {sheet}")
-        part = read.stage_xlsx_sheet(staging, reader, sheet, table, label)
-        if part is None:
-            skipped.append(f"{label} / {sheet}")
-        _add_part(staging, part, seen)
+            progress(f"đọc sheet {sheet.name}")
+        part = read.stage_xlsx_sheet(
+            staging,
+            reader,
+            sheet.name,
+            table,
+            label,
+            path=path,
+            recalc=info.recalc,
+            part_xml=sheet.part,
+        )
+        if part is not None:
+            part.named_by = named_by
+            part.digest = f"{digest}/{sheet.name}"
+        if part is None or _header_names_another_table(staging, part):
+            skipped.append(f"{label} / {sheet.name}")
+            continue
+        _add_part(staging, part)
     return skipped
 
 
@@ -205,18 +357,81 @@ def _stage_sql(staging: Staging, url: str, progress: Progress | None) -> list[st
                     sheet=name,
                 )
                 continue
-            if _duplicate(staging, table, label, name, seen):
+            if table in seen:
                 skipped.append(name)
+                staging.warn(
+                    f"bảng '{table}' đã được đọc từ bảng {seen[table]}; bỏ qua bảng này",
+                    source=label,
+                    sheet=name,
+                )
                 continue
             if progress:
                 progress(f"đọc bảng {name}")
             part = read.stage_sql_table(staging, engine, None, name, table, label)
             if part is None:
                 skipped.append(name)
-            _add_part(staging, part, seen)
+            else:
+                seen[table] = name
+            _add_part(staging, part)
     finally:
         engine.dispose()
     return skipped
+
+
+def _columns_read(present: set[str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """table -> column -> ids of the checks that read it (their `reads` metadata), of the
+    checks whose tables are all `present` (others do not run anyway); nothing when the
+    catalogue cannot be read (`soat check` says why; the load goes on)."""
+    from soat.engine import CatalogueError, discover
+
+    out: dict[str, dict[str, list[str]]] = {}
+    try:
+        checks = discover()
+    except (CatalogueError, OSError, ValueError):
+        return out
+    for check in checks:
+        if present is not None and not set(check.requires) <= present:
+            continue
+        for r in check.reads:
+            table, _, column = r.partition(".")
+            if column:
+                out.setdefault(table, {}).setdefault(column, []).append(check.id)
+    return out
+
+
+def _missing_columns(staging: Staging) -> None:
+    """A table without a column that checks read: one warning per column, naming it, the
+    headers accepted for it and the checks that will not run; a piece of a table without
+    a column the other pieces have: one warning per piece and column (its rows have it
+    empty)."""
+    by_table: dict[str, list] = {}
+    for part in staging.parts:
+        by_table.setdefault(part.table, []).append(part)
+    reads = _columns_read(set(by_table))
+    for table, parts in by_table.items():
+        have = set().union(*(set(p.headers.columns) for p in parts))
+        for column, checks in sorted(reads.get(table, {}).items()):
+            if TABLES[table].column(column).default is not None:
+                continue
+            if column not in have:
+                first = parts[0]
+                staging.warn(
+                    f"{missing_column_text(table, column)}: các kiểm tra "
+                    f"{', '.join(sorted(set(checks)))} không chạy",
+                    source=first.source if len(parts) == 1 else None,
+                    sheet=first.sheet if len(parts) == 1 else None,
+                    row=first.header_row if len(parts) == 1 else None,
+                )
+            elif len(parts) > 1:
+                for p in parts:
+                    if column not in p.headers.columns:
+                        staging.warn(
+                            f"{missing_column_text(table, column)}: các dòng của nguồn này "
+                            "để trống cột đó",
+                            source=p.source,
+                            sheet=p.sheet,
+                            row=p.header_row,
+                        )
 
 
 def load_source(
@@ -228,10 +443,12 @@ def load_source(
     name: str | None = None,
     progress: Progress | None = None,
     snapshot_id: int | None = None,
+    history: str | None = None,
 ) -> LoadResult:
     """Read `source` into a new snapshot (atomically) and return what was loaded. The
     snapshot's id is `snapshot_id` (the snapshot store allocates it), else the database's
-    next one."""
+    next one; `history` names the attached catalog holding the earlier snapshots (the
+    store's drafts), else they are in the same database."""
     t0 = time.perf_counter()
     source = str(source)
     kind = _source_kind(source)
@@ -242,44 +459,128 @@ def load_source(
             skipped = _stage_folder(staging, Path(source), progress)
         elif kind == "file":
             path = Path(source)
-            table = table_for_name(path.stem)
+            table = table_for_name(path.stem) or table_for_name(path.stem, pieces=True)
             if table is None:
                 raise SoatError(
                     "tên tệp không khớp với bảng nào của hợp đồng dữ liệu", source=path.name
                 )
             skipped = []
-            _add_part(staging, read.stage_csv(staging, path, table, path.name), {})
+            _add_part(staging, read.stage_csv(staging, path, table, path.name))
         elif kind == "workbook":
             skipped = _stage_workbook(staging, Path(source), progress)
         else:
             skipped = _stage_sql(staging, source, progress)
-        present = {p.table for p in staging.parts}
-        for required in REQUIRED_TABLES:
-            if required not in present:
-                aliases = ", ".join((required, *TABLES[required].aliases))
-                problems = [
-                    m
-                    for m in staging.messages
-                    if m.severity == "warning"
-                    and m.source
-                    and table_for_name(Path(m.source).stem if m.sheet is None else m.sheet)
-                    == required
-                ]
-                why = f" ({problems[0].source}: {problems[0].message})" if problems else ""
-                raise SoatError(
-                    f"thiếu bảng trường '{required}' (tên tệp/sheet/bảng chấp nhận: {aliases})"
-                    + why,
-                    source=read.redact_url(source) if kind == "sql" else source,
-                )
+        _require_schools(staging, source, kind)
+        _mark_pieces(staging)
+        _missing_columns(staging)
         if progress:
             progress("ghi bản chụp")
         read_seconds = time.perf_counter() - t0
-        result = _write_snapshot(con, staging, source, kind, year, as_of, name, t0, snapshot_id)
+        result = _write_with_retries(con, staging, source, kind, year, as_of, name, t0, snapshot_id)
         result.skipped = skipped
         result.read_seconds = read_seconds
+        result.identical_to = digest.identical_snapshot(con, result.snapshot_id, history)
         return result
     finally:
         read.cleanup(staging)
+
+
+def _require_schools(staging: Staging, source: str, kind: str) -> None:
+    present = {p.table for p in staging.parts}
+    for required in REQUIRED_TABLES:
+        if required in present:
+            continue
+        aliases = ", ".join((required, *TABLES[required].aliases))
+        problems = [
+            m
+            for m in staging.messages
+            if m.severity == "warning"
+            and m.source
+            and (
+                table_for_name(Path(m.source).stem if m.sheet is None else m.sheet, pieces=True)
+                == required
+                or table_for_name(Path(m.source).stem, pieces=True) == required
+            )
+        ]
+        why = f" ({problems[0].source}: {problems[0].message})" if problems else ""
+        raise SoatError(
+            f"thiếu bảng trường '{required}' (tên tệp/sheet/bảng chấp nhận: {aliases})" + why,
+            source=read.redact_url(source) if kind == "sql" else source,
+        )
+
+
+def _mark_pieces(staging: Staging) -> None:
+    """Parts of a table read from several files or sheets: each filters its own rows in
+    the write phase, and one info line says the table was put together."""
+    by_table: dict[str, list] = {}
+    for part in staging.parts:
+        by_table.setdefault(part.table, []).append(part)
+    for table, parts in by_table.items():
+        if len(parts) < 2:
+            continue
+        for p in parts:
+            p.shared = True
+        staging.info(
+            f"bảng {table_label(table)} ghép từ {len(parts)} tệp/sheet: "
+            + ", ".join(p.source + (f" / {p.sheet}" if p.sheet else "") for p in parts[:10])
+            + (" …" if len(parts) > 10 else "")
+        )
+
+
+class CsvReadFailed(Exception):
+    """DuckDB could not read a CSV part (its transaction is rolled back)."""
+
+    def __init__(self, part, error: duckdb.Error) -> None:
+        super().__init__(str(error))
+        self.part = part
+        self.error = error
+
+
+def _write_with_retries(
+    con, staging: Staging, source, kind, year, as_of, name, t0, snapshot_id=None
+) -> LoadResult:
+    """The write phase; a CSV file DuckDB's reader stops on (line endings mixed by an
+    editor: CRLF with a bare LF, or CR alone) rolls it back, and it is written again with
+    that file read from a copy with LF line endings; a file still unreadable is left out
+    with a warning (fatal for schools)."""
+    kept = len(staging.messages)
+    for _ in range(len(staging.parts) + 2):
+        del staging.messages[kept:]
+        for part in staging.parts:
+            part.reset()
+        try:
+            return _write_snapshot(con, staging, source, kind, year, as_of, name, t0, snapshot_id)
+        except CsvReadFailed as failed:
+            part = failed.part
+            if not part.csv.normalised:
+                part.restage_path(read.utf8_copy(part.csv.staged_path, "utf-8", staging))
+                part.csv.normalised = True
+                continue
+            staging.parts.remove(part)
+            staging.warn(
+                "không đọc được tệp CSV (dòng hoặc dấu ngoặc kép không đúng quy cách); hãy mở "
+                "bằng Excel và lưu lại dạng 'CSV UTF-8', bỏ qua",
+                source=part.source,
+            )
+            kept = len(staging.messages)
+            if part.table in REQUIRED_TABLES and not any(
+                p.table == part.table for p in staging.parts
+            ):
+                raise SoatError(
+                    "không đọc được tệp CSV của bảng trường (dòng hoặc dấu ngoặc kép không "
+                    "đúng quy cách); hãy lưu lại dạng 'CSV UTF-8'",
+                    source=part.source,
+                ) from None
+            _mark_pieces_again(staging)
+    raise RuntimeError("internal: the load was retried too often")
+
+
+def _mark_pieces_again(staging: Staging) -> None:
+    counts: dict[str, int] = {}
+    for p in staging.parts:
+        counts[p.table] = counts.get(p.table, 0) + 1
+    for p in staging.parts:
+        p.shared = counts[p.table] > 1
 
 
 def _insert_in_file_order(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
@@ -299,38 +600,63 @@ def _insert_in_file_order(con: duckdb.DuckDBPyConnection, sql: str, params: dict
         )
 
 
-def _insert_part(con: duckdb.DuckDBPyConnection, part, sid: int, scan) -> None:
+def _insert_rows(con: duckdb.DuckDBPyConnection, part, sid: int) -> None:
+    sql, params = normalise.insert_sql(part)
+    params = {"snapshot_id": sid, **params}
+    if part.csv is None:
+        con.execute(sql, params)
+        return
+    try:
+        _insert_in_file_order(con, sql, params)
+    except duckdb.InvalidInputException as exc:
+        # DuckDB's CSV reader stopped on the file ("CSV Parser state machine reached an
+        # invalid state", …); any other error is the loader's own and stays one
+        if "CSV" not in str(exc):
+            raise
+        raise CsvReadFailed(part, exc) from exc
+
+
+def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: int, scan) -> None:
     """One part's rows, typed, into its snapshot table (inside the load's transaction).
 
     A CSV file is read by this INSERT (one pass: read, clean, type, write) while a thread
-    checks that the file is NFC (`scan`: the future of read.scan_file, started by
-    _write_snapshot; DuckDB releases the GIL). The INSERT assumes it is; a file that is not
-    (rare) has its rows deleted and inserted again with its text NFC-normalised. Then its
-    rows are numbered (read.number_csv_rows)."""
-    sql, params = normalise.insert_sql(part)
-    if part.csv is None:
-        con.execute(sql, {"snapshot_id": sid, **params})
-        return
-    _insert_in_file_order(con, sql, {"snapshot_id": sid, **params})
-    fscan = scan.result()
-    if not fscan.nfc:
-        con.execute(f'DELETE FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid})
-        con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects}"')
-        con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects_scan}"')
-        part.from_sql = read.csv_from_sql(part.csv, nfc=True)
-        sql, params = normalise.insert_sql(part)
-        _insert_in_file_order(con, sql, {"snapshot_id": sid, **params})
-    read.number_csv_rows(con, part, sid, fscan)
+    scans it (`scan`: the future of read.scan_file, started by _write_snapshot; DuckDB
+    releases the GIL): is it NFC, its lines, its digest, hints of legacy text. The INSERT
+    assumes the usual file; loaders.fixups looks at what the rows and the scan say, and a
+    file that needs it (rare) has its rows deleted and inserted again, read the way it
+    needs. Then a CSV part's rows are numbered (read.number_csv_rows) and the rows
+    repeating its header dropped."""
+    _insert_rows(con, part, sid)
+    fscan = scan.result() if scan is not None else None
+    again = False
+    if part.csv is not None:
+        again, fscan = fixups.csv_reread_needs(con, staging, part, sid, fscan)
+    again = fixups.date_orders(con, staging, part, sid) or again
+    if again:
+        fixups.delete_rows(con, part, sid)
+        _insert_rows(con, part, sid)
+    if part.csv is not None:
+        part.digest = fscan.digest
+        lines = read.number_csv_rows(con, part, sid, fscan)
+        dropped = fixups.repeated_headers(con, staging, part, sid, lines)
+        fixups.padded_warning(staging, part, dropped)
+    elif not part.digest:  # a SQL table: its rows
+        part.digest = digest.frame_digest(con, part)
 
 
 def _count_and_reject_values(con: duckdb.DuckDBPyConnection, part, sid: int, rows: dict) -> None:
-    n = con.execute(
-        f'SELECT count(*) FROM "{part.table}" WHERE snapshot_id = $s', {"s": sid}
-    ).fetchall()[0][0]
-    rows[part.table] = n
+    who = {
+        "snapshot_id": sid,
+        **({"source": part.source, "sheet": part.sheet} if part.shared else {}),
+    }
+    n = con.execute(f'SELECT count(*) FROM "{part.table}" WHERE {part.where()}', who).fetchall()[0][
+        0
+    ]
+    rows[part.table] = rows.get(part.table, 0) + n
     part.rows = n
     for rsql, rparams in normalise.value_rejects_sql(part):
         con.execute(rsql, {"snapshot_id": sid, **rparams})
+    fixups.found_rejects(con, part, sid)
 
 
 def _write_snapshot(
@@ -351,7 +677,7 @@ def _write_snapshot(
             ]
             try:
                 for part, scan in zip(staging.parts, scans, strict=True):
-                    _insert_part(con, part, sid, scan)
+                    _insert_part(con, staging, part, sid, scan)
                     _count_and_reject_values(con, part, sid, rows)
             except BaseException:
                 for scan in scans:
@@ -359,19 +685,23 @@ def _write_snapshot(
                         scan.cancel()  # the files not reached yet are not read
                 raise
         for rej_t, table, _sheet, src, ncols in staging.rejects_tables:
+            if not any(p.csv is not None and p.csv.rejects == rej_t for p in staging.parts):
+                continue  # a part left out
             con.execute(
                 read.csv_rejects_sql(rej_t),
                 {"snapshot_id": sid, "table": table, "source": src, "ncols": str(ncols)},
             )
-        per_table = dict(
-            con.execute(
-                "SELECT table_name, count(*) FROM rejects WHERE snapshot_id = $s GROUP BY ALL",
+        per_part = {
+            (t, src, sh): n
+            for t, src, sh, n in con.execute(
+                """SELECT table_name, source, sheet, count(*) FROM rejects
+                   WHERE snapshot_id = $s GROUP BY ALL""",
                 {"s": sid},
             ).fetchall()
-        )
-        rejected_total = int(sum(per_table.values()))
+        }
+        rejected_total = int(sum(per_part.values()))
         for part in staging.parts:
-            part.rejected = int(per_table.get(part.table, 0))
+            part.rejected = int(per_part.get((part.table, part.source, part.sheet), 0))
             con.execute(
                 """INSERT INTO snapshot_tables VALUES ($s, $t, $src, $sheet, $h, $n, $r, $cols,
                                                       $extra)""",
@@ -399,9 +729,10 @@ def _write_snapshot(
         year = year or default_school_year(con, sid, as_of)
         con.execute(
             """INSERT INTO snapshots (snapshot_id, name, source, source_kind, school_year, as_of,
-                                      loaded_at, load_seconds, row_counts, rejected)
+                                      loaded_at, load_seconds, row_counts, rejected,
+                                      source_digest)
                VALUES ($s, $name, $src, $kind, $y, $a, timezone('UTC', now()), $sec,
-                       map($k, $v), $rej)""",
+                       map($k, $v), $rej, $digest)""",
             {
                 "s": sid,
                 "name": name or Path(str(label)).name or str(label),
@@ -413,6 +744,7 @@ def _write_snapshot(
                 "k": list(rows),
                 "v": list(rows.values()),
                 "rej": rejected_total,
+                "digest": digest.combine(kind, staging.parts),
             },
         )
         compute_unit_closure(con, sid)

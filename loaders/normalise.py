@@ -36,6 +36,23 @@ TS_FORMATS = [
     for d in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
     for t in ("%H:%M:%S", "%H:%M", "%H:%M:%S.%f")
 ] + ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M"]
+# The same, month first (English-locale Excel): only for a column whose values say so
+# (loaders.fixups.date_orders).
+DATE_FORMATS_MDY = [
+    f.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d").replace("%d.%m", "%m.%d")
+    for f in DATE_FORMATS
+]
+TS_FORMATS_MDY = [
+    f.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d").replace("%d.%m", "%m.%d")
+    for f in TS_FORMATS
+]
+# A date written day and month first or month and day first, with a 4-digit year:
+# the two leading numbers (loaders.fixups.date_orders tells the orders apart by them).
+DM_RE = "^(\\d{1,2})[/.-](\\d{1,2})[/.-]\\d{4}($|[ T])"
+# The earliest date a value may be: a year written with two digits ('05/03/24') parses as
+# year 0024 (or 0005), never a real date here; it is rejected, not guessed.
+MIN_DATE = "DATE '1000-01-01'"
+TWO_DIGIT_YEAR_RE = "\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2}( .*)?"
 
 
 def _sql_list(items: list[str]) -> str:
@@ -74,6 +91,26 @@ CREATE OR REPLACE TEMP MACRO soat_ts_any(x) AS coalesce(
 -- (Each expression written once: DuckDB computes a repeated one for every row, first.)
 CREATE OR REPLACE TEMP MACRO soat_ts(x) AS coalesce(
     CASE WHEN strlen(x) <= 16 THEN try_strptime(x, '%d/%m/%Y %H:%M') END, soat_ts_any(x));
+-- Month first: for a column written by English-locale Excel (3/25/2018).
+CREATE OR REPLACE TEMP MACRO soat_date_mdy(x) AS coalesce(
+    CAST(try_strptime(x, {_sql_list(DATE_FORMATS_MDY)}) AS DATE),
+    CAST(try_strptime(x, {_sql_list(TS_FORMATS_MDY)}) AS DATE),
+    CASE WHEN soat_is_serial(x)
+         THEN CAST(DATE '1899-12-30' + CAST(floor(CAST(x AS DOUBLE)) AS INTEGER) AS DATE) END);
+CREATE OR REPLACE TEMP MACRO soat_ts_mdy(x) AS coalesce(
+    try_strptime(x, {_sql_list(TS_FORMATS_MDY)}),
+    try_strptime(x, {_sql_list(DATE_FORMATS_MDY)}),
+    CASE WHEN soat_is_serial(x)
+         THEN TIMESTAMP '1899-12-30 00:00:00'
+              + to_microseconds(CAST(round(CAST(x AS DOUBLE) * 86400000000) AS BIGINT)) END);
+-- The two leading numbers of a d/m/yyyy or m/d/yyyy value ([NULL, NULL] for other text).
+CREATE OR REPLACE TEMP MACRO soat_dm(x) AS list_transform(
+    [regexp_extract(x, '{DM_RE}', ['a', 'b'])],
+    lambda s: [TRY_CAST(s.a AS INTEGER), TRY_CAST(s.b AS INTEGER)])[1];
+-- Readable both ways and meaning two different days (03/07/2018): for a column that mixes
+-- both orders, such a value cannot be read without a guess.
+CREATE OR REPLACE TEMP MACRO soat_dm_ambiguous(x) AS list_transform([soat_dm(x)],
+    lambda p: p[1] BETWEEN 1 AND 12 AND p[2] BETWEEN 1 AND 12 AND p[1] <> p[2])[1];
 -- Numbers written the Vietnamese way: '.' groups thousands, ',' is the decimal mark.
 -- '1.250.000' = 1250000, '1.250' = 1250, '1,5' = 1.5, '1.250,5' = 1250.5.
 -- English grouping with two or more groups ('1,250,000') is accepted too.
@@ -89,8 +126,12 @@ CREATE OR REPLACE TEMP MACRO soat_num0(s) AS CASE
 -- pasted in at every use, soat_num0 uses its ten times and soat_int0 its four, so
 -- soat_int(x) written plainly held forty copies of the regexp_replace, ≈ 15 ms of
 -- binding a column on every load (4 ms through the lambdas).
+-- Spaces (also NBSP, narrow NBSP) inside a number are read only as thousands groups
+-- ('1 250 000'), so '3 5' is not a number.
 CREATE OR REPLACE TEMP MACRO soat_num(x) AS list_transform(
-    [regexp_replace(lower(x), '\\s+|(vnđ|vnd|đồng|đ)$', '', 'g')], lambda s: soat_num0(s))[1];
+    [trim(regexp_replace(lower(x), '(vnđ|vnd|đồng|đ)\\s*$', ''), ' \u00a0\u202f')],
+    lambda s: soat_num0(CASE WHEN regexp_full_match(s, '[-+]?\\d{{1,3}}([ \u00a0\u202f]\\d{{3}})+([,.]\\d+)?')
+                             THEN regexp_replace(s, '[ \u00a0\u202f]', '', 'g') ELSE s END))[1];
 CREATE OR REPLACE TEMP MACRO soat_int0(n) AS
     CASE WHEN n = trunc(n) AND abs(n) < 9e18 THEN CAST(n AS BIGINT) END;
 CREATE OR REPLACE TEMP MACRO soat_int(x) AS list_transform([soat_num(x)], lambda n: soat_int0(n))[1];
@@ -276,6 +317,14 @@ class CsvRead:
     rejects_scan: str
     text_cols: list[int] = field(default_factory=list)  # NFC-normalised if the file is not NFC
     lazy: set[int] = field(default_factory=set)  # read uncleaned (lazy_columns)
+    # columns whose cells a repeated header row holds: (index, spellings of its header)
+    probe: list[tuple[int, list[str]]] = field(default_factory=list)
+    padding: bool = False  # a line short of fields is read with its last fields empty
+    padded: list[int] = field(default_factory=list)  # lines read so (line numbers)
+    staged_path: object = None  # `path` as reading chose it (a write attempt starts from it)
+    nfc: bool = False  # the file is not NFC: its text columns are normalised
+    transcoded: bool = False  # read from a UTF-8 copy of a legacy 8-bit file
+    normalised: bool = False  # read from a copy with LF line endings
 
 
 @dataclass
@@ -298,10 +347,56 @@ class StagedPart:
     params: dict = field(default_factory=dict)
     numeric_cols: set[int] = field(default_factory=set)  # SQL numeric-typed columns
     lazy: set[int] = field(default_factory=set)  # columns left uncleaned (lazy_columns)
-    pad_ids: bool = False  # .xlsx: digit-only citizen IDs shorter than 12 lost their zeros
     rows: int = 0
     rejected: int = 0
     csv: CsvRead | None = None
+    # canonical date/timestamp column -> 'mdy' (written month first) or 'mixed' (both
+    # orders: ambiguous values rejected), decided by loaders.fixups.date_orders
+    date_orders: dict[str, str] = field(default_factory=dict)
+    shared: bool = False  # another part feeds the same table: statements filter on this one
+    legacy: str | None = None  # 'tcvn3' / 'vni': text cells in that font encoding converted
+    # value-level rejects found while reading (.xlsx error cells, formulas without a value):
+    # (row, column as headed, value, reason)
+    found_rejects: list[tuple[int, str, str | None, str]] = field(default_factory=list)
+    digest: str = ""  # of the source's bytes (or rows), for loaders.digest
+    named_by: str = "name"  # how the table was told: name | piece (name + suffix) | folder
+
+    _staged: tuple | None = field(default=None, repr=False)
+
+    def reset(self) -> None:
+        """Back to what reading decided, before a write attempt (the first one records it):
+        what a failed attempt's fix-ups changed is undone, they run again."""
+        if self._staged is None:
+            self._staged = (dict(self.params), self.legacy, self.from_sql)
+            if self.csv is not None:
+                self.csv.staged_path = self.csv.path
+            return
+        params, self.legacy, self.from_sql = self._staged
+        self.params = dict(params)
+        self.date_orders = {}
+        if self.csv is not None:
+            c = self.csv
+            c.path = c.staged_path
+            c.nfc = c.padding = c.transcoded = False
+            c.padded = []
+            self.digest = ""
+
+    def restage_path(self, path) -> None:
+        """Read the CSV file from `path` (a copy) from now on, in every attempt."""
+        self.csv.path = self.csv.staged_path = path
+        self.params["src_path"] = str(path)
+        if self._staged is not None:
+            self._staged[0]["src_path"] = str(path)
+
+    def where(self) -> str:
+        """The SQL predicate of this part's rows in its snapshot table (the snapshot id is
+        $snapshot_id); with pieces, also its source and sheet ($source, $sheet)."""
+        if not self.shared:
+            return "snapshot_id = $snapshot_id"
+        return (
+            "snapshot_id = $snapshot_id AND _source = $source "
+            "AND _sheet IS NOT DISTINCT FROM $sheet"
+        )
 
 
 # Kinds whose usual values are read straight from the source text, uncleaned: the fast path
@@ -354,6 +449,24 @@ LAZY_ROW = {
 }
 
 
+# A date column in an order other than day first (part.date_orders): every cell is
+# cleaned first (a slow path, for the few columns that need it). 'mixed': a value readable
+# both ways as two different days is not read (rejected); the others by the one order
+# they can be read in.
+ORDERED_ROW = {
+    "date": {
+        "mdy": "soat_date_mdy({x})",
+        "mixed": "CASE WHEN soat_dm_ambiguous({x}) THEN NULL "
+        "ELSE coalesce(soat_date({x}), soat_date_mdy({x})) END",
+    },
+    "timestamp": {
+        "mdy": "soat_ts_mdy({x})",
+        "mixed": "CASE WHEN soat_dm_ambiguous({x}) THEN NULL "
+        "ELSE coalesce(soat_ts({x}), soat_ts_mdy({x})) END",
+    },
+}
+
+
 def _strip_apostrophe(x: str) -> str:
     """One leading apostrophe removed (Excel's "store as text" mark). ord() reads the first
     character only: 3x cheaper than the regexp_replace it replaces."""
@@ -402,13 +515,18 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
             expr = _strip_apostrophe(x)
         elif kind == "citizen_id":
             stripped = _strip_apostrophe(x)
-            if part.pad_ids or numeric:
+            if numeric:
+                # a number lost its leading zeros: a 12-digit ID starts with 0 and a province
+                # code (001-096), so 10 or 11 digits are padded; 9 digits or fewer (an old
+                # CMND number) are kept for *.id_format to name
                 expr = (
-                    f"CASE WHEN regexp_full_match({stripped}, '\\d{{1,11}}') "
+                    f"CASE WHEN regexp_full_match({stripped}, '\\d{{10,11}}') "
                     f"THEN lpad({stripped}, 12, '0') ELSE {stripped} END"
                 )
             else:
                 expr = stripped
+        elif kind in PER_ROW and name in part.date_orders:
+            expr = _cleaned(x, ORDERED_ROW[kind][part.date_orders[name]].format(x="c"))
         elif kind in PER_ROW:
             expr = PER_ROW[kind].format(x=x)
             if lazy:
@@ -435,6 +553,10 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
         if kind in RAW_KINDS:
             select.append(f'{x} AS "{name}_raw"')
             unread = f'len(coalesce("{name}", [])) = 0' if kind == "levels" else f'"{name}" IS NULL'
+            if kind in ("date", "timestamp"):
+                # a two-digit year parses as year 0024: not read (rejected), never kept
+                unread = f'("{name}" IS NULL OR "{name}" < {MIN_DATE})'
+                raw_kept.append(f'CASE WHEN "{name}" >= {MIN_DATE} THEN "{name}" END AS "{name}"')
             raw = f'soat_cell("{name}_raw")' if lazy else f'"{name}_raw"'
             raw_kept.append(f'CASE WHEN {unread} THEN {raw} END AS "{name}_raw"')
     extra_idx = sorted(part.headers.extra)
@@ -459,6 +581,24 @@ REJECT_REASONS = {
     "int": "không phải số nguyên",
     "number": "không phải số",
 }
+TWO_DIGIT_YEAR = "năm chỉ có 2 chữ số: cần ghi đủ 4 chữ số (dd/mm/yyyy)"
+AMBIGUOUS_DATE = (
+    "không rõ là ngày/tháng hay tháng/ngày (cột ghi lẫn cả hai thứ tự); sửa thành dd/mm/yyyy"
+)
+EXCEL_ERRORS_RE = "#(N/A|VALUE!|REF!|DIV/0!|NAME\\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)"
+EXCEL_ERROR = "ô lỗi công thức Excel, không có giá trị"
+
+
+def _reason_sql(kind: str, raw: str, mixed: bool) -> str:
+    """The reject reason of an unread value, told apart by its text."""
+    whens = [f"WHEN regexp_full_match({raw}, '{EXCEL_ERRORS_RE}') THEN '{EXCEL_ERROR}'"]
+    if kind in ("date", "timestamp"):
+        whens.append(
+            f"WHEN regexp_full_match({raw}, '{TWO_DIGIT_YEAR_RE}') THEN '{TWO_DIGIT_YEAR}'"
+        )
+        if mixed:
+            whens.append(f"WHEN soat_dm_ambiguous({raw}) THEN '{AMBIGUOUS_DATE}'")
+    return f"CASE {' '.join(whens)} ELSE $reason END"
 
 
 def value_rejects_sql(part: StagedPart) -> list[tuple[str, dict]]:
@@ -468,18 +608,20 @@ def value_rejects_sql(part: StagedPart) -> list[tuple[str, dict]]:
     for col in table.columns:
         if col.kind not in REJECT_REASONS or col.name not in part.headers.columns:
             continue
+        raw = f'"{col.name}_raw"'
+        reason = _reason_sql(col.kind, raw, part.date_orders.get(col.name) == "mixed")
         out.append(
             (
                 f"""INSERT INTO rejects
-                SELECT $snapshot_id, $table, _source, _sheet, _row, $column, "{col.name}_raw",
-                       $reason, false
+                SELECT $snapshot_id, $table, _source, _sheet, _row, $column, {raw},
+                       {reason}, false
                 FROM "{part.table}"
-                WHERE snapshot_id = $snapshot_id AND "{col.name}" IS NULL
-                  AND "{col.name}_raw" IS NOT NULL""",
+                WHERE {part.where()} AND "{col.name}" IS NULL AND {raw} IS NOT NULL""",
                 {
                     "table": part.table,
                     "column": part.headers.header_of(col.name),
                     "reason": REJECT_REASONS[col.kind],
+                    **({"source": part.source, "sheet": part.sheet} if part.shared else {}),
                 },
             )
         )

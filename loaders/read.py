@@ -25,11 +25,15 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from loaders.contract import TABLES
 from loaders.headers import (
     HEADER_SCAN_ROWS,
+    HeaderFound,
     count_known,
-    find_header_row,
+    find_header,
+    header_spellings,
     map_headers,
+    two_row_header,
 )
 from loaders.normalise import (
     EMPTY_MARKERS_RE,
@@ -99,6 +103,7 @@ def _clean_query(
     src_cols: list[str] | None = None,
     no_nfc: set[int] | None = None,
     lazy: set[int] | None = None,
+    legacy: str | None = None,
 ) -> str:
     """SELECT <row_expr>, c0..c<n-1> cleaned: NFC, trimmed, empty markers -> NULL; the
     `lazy` columns as read (their typed expression cleans only what its fast path misses:
@@ -120,6 +125,10 @@ def _clean_query(
             )
         else:
             src = f"CAST({src} AS VARCHAR)"
+            if legacy:  # TCVN3/VNI text cells converted (loaders.legacy), before cleaning
+                from loaders import legacy as legacy_enc
+
+                src = legacy_enc.sql(legacy, src)
         text.append(f"{src} AS v{i}")
         if lazy and i in lazy:
             ends.append(f"v{i}")
@@ -225,10 +234,99 @@ def frame_is_nfc(frame: pl.DataFrame) -> bool:
 class FileScan:
     nfc: bool  # every cell of the file is NFC already
     lines: int  # physical lines (a last line without a newline counts)
+    # of the file's bytes (loaders.digest: "this source was loaded before")
+    digest: str = field(default="", compare=False)
+    # bytes hinting at TCVN3 / VNI text inside the UTF-8 (loaders.legacy): Latin-1 symbols
+    # (C2 A1-BE) in the whole file, letters Vietnamese Unicode text never has (C3 xx) in
+    # its first block
+    legacy: int = field(default=0, compare=False)
+
+
+DIGEST_BLOCK = 1 << 20
+
+
+class Digest:
+    """A 64-bit position-weighted checksum of a byte stream, computed with numpy over
+    1 MB blocks (≈ 0.04 s per 400 MB, a tenth of sha1's CPU, which the INSERT beside the
+    scan would lose): each block's 8-byte words times fixed odd random weights, summed
+    modulo 2^64, chained block after block with the block's length. Any change of one
+    word changes it; two changes cancel with probability 2^-64. It tells "the same file
+    again", not tampering."""
+
+    _weights = None
+
+    def __init__(self) -> None:
+        self.h = 0
+        self.n = 0
+        self.pending = bytearray()
+
+    @classmethod
+    def weights(cls):
+        import numpy as np
+
+        if cls._weights is None:
+            rng = np.random.default_rng(20251206)
+            w = rng.integers(0, 2**63, DIGEST_BLOCK // 8, dtype=np.uint64)
+            cls._weights = w * np.uint64(2) + np.uint64(1)
+        return cls._weights
+
+    def _block(self, a) -> None:
+        import numpy as np
+
+        n = len(a)
+        if n % 8:
+            a = np.concatenate([a, np.zeros(8 - n % 8, dtype=np.uint8)])
+        words = a.view(np.uint64)
+        s = int(np.sum(words * self.weights()[: len(words)], dtype=np.uint64))
+        self.h = (self.h * 0x9E3779B97F4A7C15 + s + n) % (1 << 64)
+        self.n += n
+
+    def update(self, a) -> None:
+        """Feed bytes (a uint8 numpy array); blocks are cut every DIGEST_BLOCK bytes."""
+        import numpy as np
+
+        if not self.pending and len(a) == DIGEST_BLOCK:
+            self._block(a)
+            return
+        self.pending += a.tobytes()
+        while len(self.pending) >= DIGEST_BLOCK:
+            self._block(np.frombuffer(bytes(self.pending[:DIGEST_BLOCK]), dtype=np.uint8))
+            del self.pending[:DIGEST_BLOCK]
+
+    def hexdigest(self) -> str:
+        import numpy as np
+
+        if self.pending:
+            self._block(np.frombuffer(bytes(self.pending), dtype=np.uint8))
+            self.pending.clear()
+        return f"{self.h:016x}-{self.n}"
+
+
+# second bytes after C3 of the Latin-1 letters Vietnamese Unicode never has (legacy.py)
+_LEGACY_C3 = sorted({ord(c.encode("utf-8")[1:]) for c in "ÄÅÆÇËÎÏÐÑÖ×ØÛÜÞßäåæçëîïñö÷øûüþ"})
+
+
+def _legacy_bytes(a, first: bool) -> int:
+    """Hints of TCVN3/VNI text in a UTF-8 block: C2 followed by A1-BE (Latin-1 symbols,
+    TCVN3's letters; rare in Vietnamese Unicode text, so the positions are few), and in the
+    first block also C3 followed by a letter Vietnamese never has."""
+    import numpy as np
+
+    n = 0
+    c2 = np.flatnonzero(a[:-1] == 0xC2)
+    if c2.size:
+        nxt = a[c2 + 1]
+        n += int(np.count_nonzero((nxt >= 0xA1) & (nxt <= 0xBE)))
+    if first:
+        c3 = np.flatnonzero(a[:-1] == 0xC3)
+        if c3.size:
+            n += int(np.count_nonzero(np.isin(a[c3 + 1], _LEGACY_C3)))
+    return n
 
 
 def scan_file(path: Path) -> FileScan:
-    """One pass over a UTF-8 file: is it NFC, and how many lines does it have.
+    """One pass over a UTF-8 file: is it NFC, how many lines does it have, its digest and
+    hints of legacy font encodings.
 
     A substring of NFC text is NFC, and cells are substrings (CSV unquoting and trimming only
     remove ASCII characters), so an NFC file needs no per-cell nfc_normalize. The usual file
@@ -251,6 +349,7 @@ def _scan_fast(path: Path) -> FileScan | None:
 
     buf = np.empty(FAST_BLOCK, dtype=np.uint8)
     lines, last, carry = 0, 10, False  # carry: the previous block ended with 0xE1
+    digest, legacy, first = Digest(), 0, True
     with open(path, "rb", buffering=0) as f:
         _skip_bom(f)
         while n := f.readinto(buf):
@@ -258,23 +357,34 @@ def _scan_fast(path: Path) -> FileScan | None:
             if not _fast_safe(a, carry):
                 return None
             lines += int(np.count_nonzero(a == 10))
+            digest.update(a)
+            legacy += _legacy_bytes(a, first)
+            first = False
             last = int(a[-1])
             carry = last == 0xE1
     if carry:
         return None  # the file ends inside a character
-    return FileScan(nfc=True, lines=lines + (last != 10))
+    return FileScan(nfc=True, lines=lines + (last != 10), digest=digest.hexdigest(), legacy=legacy)
 
 
 def _scan_exact(path: Path) -> FileScan:
     """Chunks cut after a newline, which neither composes nor reorders with its neighbours,
     so the chunks' results add up; each takes _chunk_is_nfc (the exact check where the
     fast test fails)."""
+    import numpy as np
+
     nfc, lines, rest, last = True, 0, b"", b"\n"
+    digest, legacy, first = Digest(), 0, True
     with open(path, "rb") as f:
         _skip_bom(f)
         while chunk := f.read(SCAN_CHUNK):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
+            a = np.frombuffer(chunk, dtype=np.uint8)
+            for i in range(0, len(a), FAST_BLOCK):
+                digest.update(a[i : i + FAST_BLOCK])
+            legacy += _legacy_bytes(a, first)
+            first = False
             if not nfc:
                 continue
             chunk = rest + chunk
@@ -284,7 +394,9 @@ def _scan_exact(path: Path) -> FileScan:
                 nfc = False
     if nfc and rest:
         nfc = _chunk_is_nfc(rest)
-    return FileScan(nfc=nfc, lines=lines + (last != b"\n"))
+    return FileScan(
+        nfc=nfc, lines=lines + (last != b"\n"), digest=digest.hexdigest(), legacy=legacy
+    )
 
 
 def _not_all_empty(n: int, prefix: str = "", lazy: set[int] | None = None) -> str:
@@ -300,65 +412,145 @@ def _not_all_empty(n: int, prefix: str = "", lazy: set[int] | None = None) -> st
 
 # ---------------------------------------------------------------- CSV
 
+UTF16 = {"utf-16-le-bom": "utf-16", "utf-16-be-bom": "utf-16", "utf-16-le": "utf-16-le"}
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
-def _detect_encoding(head: bytes, table: str) -> str:
-    """utf-8 / utf-8-sig / utf-16 variants / cp1258 (Windows Vietnamese).
 
-    A file without BOM is UTF-8 when its header line is valid UTF-8 (lines with bad bytes
-    further down are rejected one by one); it is cp1258 when only that reading finds a
-    header."""
+@dataclass
+class Encoding:
+    """How a CSV file's bytes are read: `codec` (utf-8, utf-8-sig, utf-16 variants, cp1258,
+    cp1252) and, for cp1252, whether Vietnamese letters were lost as '?'."""
+
+    codec: str
+    lost: bool = False
+
+    @property
+    def utf8(self) -> bool:
+        return self.codec in ("utf-8", "utf-8-sig")
+
+
+def _detect_encoding(head: bytes, table: str) -> Encoding:
+    """From the file's first 256 KB. Without a BOM, bytes that are not UTF-8 are a legacy
+    8-bit code page (legacy.eight_bit: Windows-1258 or Windows-1252) when no line of the
+    sample holds a valid UTF-8 letter beyond ASCII (plain-ASCII headers included); a file
+    with valid UTF-8 letters is UTF-8, its lines with bad bytes rejected one by one."""
+    from loaders import legacy
+
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return Encoding("utf-8-sig")
     if head.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16-le-bom"
+        return Encoding("utf-16-le-bom")
     if head.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16-be-bom"
+        return Encoding("utf-16-be-bom")
     sample = head[:200]
     if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
-        return "utf-16-le"
+        return Encoding("utf-16-le")
     try:
         head.decode("utf-8")
-        return "utf-8"
+        return Encoding("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4 and len(head) >= SNIFF_BYTES:
-            return "utf-8"  # a character cut at the end of the sample
-    lines = head.decode("utf-8", errors="replace").splitlines()
-    found = _sniff_header(table, lines)
-    if found and "\ufffd" not in lines[found[0]]:
-        return "utf-8"
-    if _sniff_header(table, head.decode("cp1258", errors="replace").splitlines()):
-        return "cp1258"
-    return "utf-8"
+            try:
+                head[: exc.start].decode("utf-8")
+                return Encoding("utf-8")  # a character cut at the end of the sample
+            except UnicodeDecodeError:
+                pass
+    if _UTF8_MULTIBYTE.search(head) and _mostly_utf8(head):
+        return Encoding("utf-8")
+    codec, lost = legacy.eight_bit(head)
+    return Encoding(codec, lost)
 
 
-def _transcode(path: Path, encoding: str, staging: Staging) -> Path:
-    """Write a UTF-8 copy (streamed in 1 MB chunks) for DuckDB to read."""
+def _mostly_utf8(data: bytes) -> bool:
+    """More lines of the sample are valid UTF-8 with a letter beyond ASCII than lines with
+    bytes UTF-8 cannot read."""
+    good = bad = 0
+    for line in data.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    return good >= bad
+
+
+def file_is_legacy(path: Path) -> bool:
+    """The whole file holds no valid UTF-8 letter beyond ASCII but bytes UTF-8 cannot
+    read: an 8-bit code page whose first 256 KB were plain ASCII (read only when the
+    INSERT rejected lines for their bytes)."""
+    multibyte = bad = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            multibyte += len(_UTF8_MULTIBYTE.findall(chunk))
+            bad += chunk.decode("utf-8", errors="replace").count("\ufffd")
+    return bad > 0 and multibyte == 0
+
+
+def _line_endings_mixed(head: bytes) -> bool:
+    """CRLF and LF in one file (one line edited in a text editor), or CR alone (old Mac):
+    DuckDB's reader stops on them, so such a file is read from a copy with LF endings."""
+    crlf = head.count(b"\r\n")
+    return bool((crlf and head.count(b"\n") > crlf) or head.count(b"\r") > crlf)
+
+
+def utf8_copy(path: Path, codec: str, staging: Staging) -> Path:
+    """A UTF-8 copy of a file (streamed in 1 MB chunks) with every line ending LF (CRLF and
+    CR alike; a line break inside a quoted cell too), for DuckDB to read."""
     out = Path(staging.tmp()) / f"{staging.new_stage()}.csv"
-    py_enc = {"utf-16-le-bom": "utf-16", "utf-16-be-bom": "utf-16", "utf-16-le": "utf-16-le"}.get(
-        encoding, encoding
-    )
-    dec = codecs.getincrementaldecoder(py_enc)(errors="replace")
+    dec = codecs.getincrementaldecoder(UTF16.get(codec, codec))(errors="replace")
     with open(path, "rb") as fin, open(out, "w", encoding="utf-8", newline="") as fout:
-        while chunk := fin.read(1 << 20):
-            fout.write(dec.decode(chunk))
-        fout.write(dec.decode(b"", final=True))
+        cr = False  # the previous chunk ended with CR
+        while True:
+            chunk = fin.read(1 << 20)
+            text = dec.decode(chunk, final=not chunk)
+            if cr:
+                text = "\r" + text
+            cr = bool(chunk) and text.endswith("\r")
+            if cr:
+                text = text[:-1]
+            fout.write(text.replace("\r\n", "\n").replace("\r", "\n"))
+            if not chunk:
+                break
     return out
 
 
-def _sniff_header(table: str, lines: list[str]) -> tuple[int, str, list[str]] | None:
-    """(line index, separator, header cells) of the header line, or None."""
-    for i, line in enumerate(lines[:HEADER_SCAN_ROWS]):
-        best = None
-        for sep in SEPARATORS:
-            try:
-                cells = next(csv.reader([line], delimiter=sep))
-            except (csv.Error, StopIteration):
-                continue
-            k = count_known(table, cells)
-            if k >= 2 and (best is None or k > best[0]):
-                best = (k, sep, cells)
-        if best:
-            return i, best[1], best[2]
+def _sniff_header(table: str, lines: list[str]) -> tuple[HeaderFound, str, str | None] | None:
+    """(header, separator, legacy font encoding) of the header line(s), or None. A header
+    typed in a legacy font (TCVN3, VNI) is found on the lines converted."""
+    from loaders import legacy
+
+    original = lines[: HEADER_SCAN_ROWS + 1]
+    for kind in (None, "tcvn3", "vni"):
+        lines = original
+        if kind:
+            conv = legacy.from_tcvn3 if kind == "tcvn3" else legacy.from_vni
+            lines = [conv(line) if legacy.is_suspect(line) else line for line in original]
+        for i, line in enumerate(lines[:HEADER_SCAN_ROWS]):
+            best = None
+            for sep in SEPARATORS:
+                try:
+                    cells = next(csv.reader([line], delimiter=sep))
+                except (csv.Error, StopIteration):
+                    continue
+                k = count_known(table, cells)
+                if k >= 2 and (best is None or k > best[0]):
+                    best = (k, sep, cells)
+            if best:
+                _, sep, cells = best
+                found = HeaderFound(i, 1, cells)
+                if i + 1 < len(lines):
+                    try:
+                        lower = next(csv.reader([lines[i + 1]], delimiter=sep))
+                    except (csv.Error, StopIteration):
+                        lower = []
+                    both = two_row_header(table, cells, lower)
+                    if both is not None:
+                        found = HeaderFound(i, 2, both)
+                return found, sep, kind
     return None
 
 
@@ -394,12 +586,10 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         return None
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
-    encoding = _detect_encoding(head, table)
+    enc = _detect_encoding(head, table)
     read_path = path
-    if encoding not in ("utf-8", "utf-8-sig"):
-        if encoding == "cp1258":
-            staging.warn("tệp không phải UTF-8, đọc theo bảng mã Windows-1258", source=label)
-        read_path = _transcode(path, encoding, staging)
+    if not enc.utf8 or _line_endings_mixed(head):
+        read_path = utf8_copy(path, enc.codec, staging)
         with open(read_path, "rb") as f:
             head = f.read(SNIFF_BYTES)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
@@ -408,14 +598,63 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         lines = lines[:-1]  # the last line may be cut
     found = _sniff_header(table, lines)
     if found is None:
+        other = next((t for t in TABLES if t != table and _sniff_header(t, lines)), None)
+        staging.warn(_no_header(table, other), source=label)
+        return None
+    header, sep, kind = found
+    _encoding_warning(staging, enc, label)
+    return _csv_part(staging, table, label, read_path, header, sep, kind)
+
+
+def _no_header(table: str, other: str | None) -> str:
+    """No header of `table` in the first rows; when they hold another table's header, say
+    which (a file named after the wrong table)."""
+    from loaders.contract import table_label
+
+    text = (
+        f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
+        "(cần ít nhất 2 tiêu đề cột đã biết)"
+    )
+    if other:
+        text += (
+            f"; dòng tiêu đề giống bảng {table_label(other)} hơn bảng {table_label(table)}: "
+            f"hãy đặt tên tệp/sheet theo bảng đó (ví dụ '{TABLES[other].aliases[0]}')"
+        )
+    return text + ", bỏ qua"
+
+
+def _encoding_warning(staging: Staging, enc: Encoding, label: str) -> None:
+    if enc.codec == "cp1258":
         staging.warn(
-            f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
-            "(cần ít nhất 2 tiêu đề cột đã biết), bỏ qua",
+            "tệp không phải UTF-8: đã đọc theo bảng mã Windows-1258 (tiếng Việt); nên lưu lại "
+            "dạng 'CSV UTF-8'",
             source=label,
         )
-        return None
-    idx, sep, cells = found
-    header_line = idx + 1
+    elif enc.codec == "cp1252":
+        staging.warn(
+            "tệp không phải UTF-8: đã đọc theo bảng mã Windows-1252"
+            + (
+                "; các chữ tiếng Việt bảng mã này không có đã bị Excel thay bằng '?' "
+                "(ví dụ 'Nguy?n') và không khôi phục được"
+                if enc.lost
+                else ""
+            )
+            + ": hãy lưu lại tệp dạng 'CSV UTF-8' rồi nạp lại",
+            source=label,
+        )
+
+
+def _csv_part(
+    staging: Staging,
+    table: str,
+    label: str,
+    read_path: Path,
+    header: HeaderFound,
+    sep: str,
+    kind: str | None,
+) -> StagedPart:
+    cells = header.cells
+    header_line = header.last
     hm = map_headers(table, cells)
     n = len(cells)
     stage = staging.new_stage()
@@ -427,63 +666,128 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         rejects_scan=f"{stage}_scan",
         text_cols=sorted(set(range(n)) - _no_nfc(table, hm)),
         lazy=lazy_columns(table, hm),
+        probe=_header_probe(table, hm),
     )
     staging.rejects_tables.append((csv.rejects, table, None, label, n))
-    return StagedPart(
+    part = StagedPart(
         table=table,
         source=label,
         sheet=None,
         stage=stage,
         header_row=header_line,
         headers=hm,
-        from_sql=csv_from_sql(csv, nfc=False),
-        params={"src_path": str(read_path), "src_skip": header_line, "src_delim": sep},
+        params={
+            "src_path": str(read_path),
+            "src_skip": header_line,
+            "src_delim": sep,
+            **_probe_params(csv.probe),
+        },
         csv=csv,
         lazy=csv.lazy,
+        legacy=kind,
+    )
+    if kind:
+        _legacy_warning(staging, part, "dòng tiêu đề")
+    part.from_sql = csv_from_sql(csv, nfc=False, legacy=kind)
+    return part
+
+
+def _legacy_warning(staging: Staging, part: StagedPart, where: str, example: str = "") -> None:
+    name = {"tcvn3": "TCVN3 (ABC, phông .Vn)", "vni": "VNI (phông VNI-)"}[part.legacy]
+    staging.warn(
+        f"{where} gõ bằng bảng mã {name}: các ô chữ mã này đã được chuyển sang Unicode"
+        + (f" (ví dụ {example})" if example else "")
+        + "; nên chuyển mã cả tệp sang Unicode (Unikey: Công cụ chuyển mã)",
+        source=part.source,
+        sheet=part.sheet,
     )
 
 
-def csv_from_sql(csv: CsvRead, *, nfc: bool) -> str:
+PROBE_KINDS = ("code", "text", "citizen_id")
+
+
+def _header_probe(table: str, hm) -> list[tuple[int, list[str]]]:
+    """Up to two columns (read cleaned, not lazily) whose cells a repeated header row
+    holds: (index, the spellings of its header)."""
+    t = TABLES[table]
+    out = []
+    for i, name in sorted(hm.mapping.items()):
+        if t.column(name).kind in PROBE_KINDS:
+            out.append((i, header_spellings(table, name, hm.headers[i])))
+        if len(out) == 2:
+            break
+    return out
+
+
+def _probe_params(probe) -> dict:
+    """The file's own header text of each probe column (spellings[0]): a header block pasted
+    from the same export repeats it exactly."""
+    return {
+        f"probe_{k}": unicodedata.normalize("NFC", spellings[0])
+        for k, (_i, spellings) in enumerate(probe)
+    }
+
+
+def _probe_sql(probe) -> str:
+    """A row repeating the header (a title and header block pasted into the data): its
+    probe columns hold the file's header text. One equality per row on the first column
+    (the second only where it matched): no IN list (a join would lose the file order), no
+    list lookup per row (≈ 0.1 s on 2 M students)."""
+    if not probe:
+        return "false"
+    return " AND ".join(f"c{i} = $probe_{k}" for k, (i, _s) in enumerate(probe))
+
+
+def csv_from_sql(csv: CsvRead, *, nfc: bool, legacy: str | None = None) -> str:
     """The cleaned rows of a CSV file as DuckDB reads it (in parallel, in file order), each
-    with `_row` = -1 when every cell is empty, else 0 (numbered by number_csv_rows).
+    with `_row` = -1 when every cell is empty, -2 when it repeats the header, else 0
+    (numbered by number_csv_rows).
 
     Lines that cannot be read become row-level rejects with their line number. An NFC file
     (the usual case, found by scan_file while the INSERT runs) needs no nfc_normalize, the
-    costliest step; `nfc=True` normalises the text columns for a file that is not NFC."""
+    costliest step; `nfc=True` normalises the text columns for a file that is not NFC.
+    `csv.padding` reads a line short of fields with its last fields empty; `legacy`
+    converts TCVN3/VNI text cells."""
     n = csv.ncols
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    padding = ", null_padding = true" if csv.padding else ""
     scan = (
         "read_csv($src_path, header = false, skip = $src_skip, delim = $src_delim, "
         f"quote = '\"', escape = '\"', columns = {columns}, auto_detect = false, "
         f"store_rejects = true, rejects_table = '{csv.rejects}', "
-        f"rejects_scan = '{csv.rejects_scan}', max_line_size = 10000000)"
+        f"rejects_scan = '{csv.rejects_scan}', max_line_size = 10000000{padding})"
     )
     no_nfc = set(range(n)) - set(csv.text_cols) if nfc else set(range(n))
-    query = _clean_query(n, "0", scan, no_nfc=no_nfc, lazy=csv.lazy)
+    query = _clean_query(n, "0", scan, no_nfc=no_nfc, lazy=csv.lazy, legacy=legacy)
     return (
-        f"SELECT CASE WHEN {_not_all_empty(n, lazy=csv.lazy)} THEN 0 ELSE -1 END AS _row, "
+        f"SELECT CASE WHEN {_probe_sql(csv.probe)} THEN -2 "
+        f"WHEN {_not_all_empty(n, lazy=csv.lazy)} THEN 0 ELSE -1 END AS _row, "
         f"* EXCLUDE (_row) FROM ({query})"
     )
 
 
-def number_csv_rows(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int, fscan) -> None:
+def number_csv_rows(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int, fscan) -> list[int]:
     """After a CSV part's INSERT (same transaction): drop its all-empty rows and give every
-    row the line number the user sees in the file.
+    row the line number the user sees in the file; returns the line numbers of the rows
+    that repeat the header (marked -2 by csv_from_sql; loaders.fixups drops them).
 
     DuckDB's INSERT keeps the file's order, so a row's position in the file is its position
     among the rows this INSERT appended: its rowid less the first one's. Lines DuckDB
     skipped (rejected, or blank) make the following rows' line numbers step over them."""
     csv = part.csv
     t, h = part.table, csv.header_line
-    base, records, empty = con.execute(
-        f"""SELECT min(rowid), count(*), count(*) FILTER (WHERE _row = -1)
-            FROM "{t}" WHERE snapshot_id = $s""",
-        {"s": sid},
+    mine = "snapshot_id = $s" + (" AND _source = $src AND _sheet IS NULL" if part.shared else "")
+    who = {"s": sid, **({"src": part.source} if part.shared else {})}
+    base, records, empty, repeated = con.execute(
+        f"""SELECT min(rowid), count(*), count(*) FILTER (WHERE _row = -1),
+                   list(rowid) FILTER (WHERE _row = -2)
+            FROM "{t}" WHERE {mine}""",
+        who,
     ).fetchall()[0]
     if empty:
-        con.execute(f'DELETE FROM "{t}" WHERE snapshot_id = $s AND _row = -1', {"s": sid})
+        con.execute(f'DELETE FROM "{t}" WHERE {mine} AND _row = -1', who)
     if not records:
-        return
+        return []
     rejected = con.execute(f'SELECT count(DISTINCT line) FROM "{csv.rejects}"').fetchall()
     rejected_lines = rejected[0][0]
     # Every line after the header gave a record or a reject: no blank line, no multi-line
@@ -499,23 +803,28 @@ def number_csv_rows(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int, 
         SELECT line - $h - j AS g, max(j) AS j FROM j GROUP BY ALL""",
         {"blanks": blanks, "h": h},
     )
-    params = {"s": sid, "h": h, "base": base}
+    params = {**who, "h": h, "base": base}
     if not con.execute(f'SELECT count(*) FROM "{skip}"').fetchall()[0][0]:
+        con.execute(f'UPDATE "{t}" SET _row = $h + (rowid - $base) + 1 WHERE {mine}', params)
+    else:
+        # Lines skipped (rare): the k-th record after the j-th skipped line (g = that line
+        # - h - j) is on line h + k + j.
         con.execute(
-            f'UPDATE "{t}" SET _row = $h + (rowid - $base) + 1 WHERE snapshot_id = $s', params
+            f"""UPDATE "{t}" SET _row = m.r FROM (
+                    SELECT o.rid, $h + o.k + coalesce(k.j, 0) AS r
+                    FROM (SELECT rowid AS rid, rowid - $base + 1 AS k
+                          FROM "{t}" WHERE {mine}) o
+                    ASOF LEFT JOIN "{skip}" k ON o.k > k.g) m
+                WHERE "{t}".rowid = m.rid""",
+            params,
         )
-        return
-    # Lines skipped (rare): the k-th record after the j-th skipped line (g = that line - h - j)
-    # is on line h + k + j.
-    con.execute(
-        f"""UPDATE "{t}" SET _row = m.r FROM (
-                SELECT o.rid, $h + o.k + coalesce(k.j, 0) AS r
-                FROM (SELECT rowid AS rid, rowid - $base + 1 AS k
-                      FROM "{t}" WHERE snapshot_id = $s) o
-                ASOF LEFT JOIN "{skip}" k ON o.k > k.g) m
-            WHERE "{t}".rowid = m.rid""",
-        params,
-    )
+    if not repeated:
+        return []
+    got = con.execute(
+        f'SELECT _row FROM "{t}" WHERE {mine} AND list_contains($ids, rowid) ORDER BY 1',
+        {**who, "ids": repeated},
+    ).fetchall()
+    return [r[0] for r in got]
 
 
 def csv_rejects_sql(rej_table: str) -> str:
@@ -559,11 +868,9 @@ def open_workbook(path: Path, label: str):
             )
         else:
             why = "tệp bị hỏng hoặc chưa tải về hết; hãy xuất lại từ phần mềm"
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise SoatError(
-            f"không mở được tệp Excel: {why} (chi tiết: {type(exc).__name__}: {first})",
-            source=label,
-        ) from exc
+        # calamine's own (English) words stay out of what the officer reads; the chained
+        # exception keeps them for whoever debugs
+        raise SoatError(f"không mở được tệp Excel: {why}", source=label) from exc
 
 
 def _frame_source(
@@ -577,78 +884,397 @@ def _frame_source(
     src_cols: list[str] | None = None,
     no_nfc: set[int] | None = None,
     lazy: set[int] | None = None,
+    legacy: str | None = None,
 ) -> tuple[str, dict]:
     """An in-memory frame (an .xlsx sheet, a SQL table) registered as Arrow, and the query of
-    its cleaned rows: its i-th row gets row number first_row + i; rows with every cell empty
-    are left out. The INSERT reads it straight from Arrow (no temp table)."""
+    its cleaned rows: its row with index i (`_soat_i`, added here unless the frame has it)
+    gets row number first_row + i; rows with every cell empty are left out. The INSERT
+    reads it straight from Arrow (no temp table)."""
     view = f"{stage}_arrow"
-    staging.con.register(view, frame.with_row_index("_soat_i").to_arrow())
+    if "_soat_i" not in frame.columns:
+        frame = frame.with_row_index("_soat_i")
+    staging.con.register(view, frame.to_arrow())
     staging.views.append(view)
     query = _clean_query(
-        n, "CAST(_soat_i AS BIGINT) + $src_first", f'"{view}"', numeric, src_cols, no_nfc, lazy
+        n,
+        "CAST(_soat_i AS BIGINT) + $src_first",
+        f'"{view}"',
+        numeric,
+        src_cols,
+        no_nfc,
+        lazy,
+        legacy,
     )
     where = _not_all_empty(n, lazy=lazy)
     return f"SELECT * FROM ({query}) WHERE {where}", {"src_first": first_row}
 
 
+def _xlsx_header(table: str, rows: list[list]) -> tuple[HeaderFound, str | None] | None:
+    """The header in a sheet's first rows, also when typed in a legacy font."""
+    from loaders import legacy
+
+    found = find_header(table, rows)
+    if found:
+        return found, None
+    for kind, conv in (("tcvn3", legacy.from_tcvn3), ("vni", legacy.from_vni)):
+        converted = [
+            [conv(c) if isinstance(c, str) and legacy.is_suspect(c) else c for c in r] for r in rows
+        ]
+        found = find_header(table, converted)
+        if found:
+            return found, kind
+    return None
+
+
 def stage_xlsx_sheet(
-    staging: Staging, reader, sheet_name: str, table: str, label: str
+    staging: Staging,
+    reader,
+    sheet_name: str,
+    table: str,
+    label: str,
+    path: Path | None = None,
+    recalc: bool = False,
+    part_xml: str | None = None,
+    quiet: bool = False,
 ) -> StagedPart | None:
-    """One sheet. fastexcel counts `skip_rows` from the sheet's row 1 (while without it the
-    range starts at the first used row), so skip_rows is always given: row i of the result
-    is Excel row i + 1 + skip."""
+    """One sheet, loaded once (every cell as text; the first rows give the header).
+    fastexcel counts `skip_rows` from the sheet's row 1 (while without it the range starts
+    at the first used row), so skip_rows=0 is given: row i of the load is Excel row i + 1.
+    `quiet`: a sheet without the header is info (a workbook of one table may hold other
+    sheets), else a warning."""
     import polars as pl
 
+    from loaders import workbook
+
     try:
-        top = reader.load_sheet(
-            sheet_name, header_row=None, skip_rows=0, n_rows=HEADER_SCAN_ROWS, dtypes="string"
-        ).to_polars()
-    except Exception as exc:  # noqa: BLE001
+        loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
+        batch, errors = loaded.to_arrow_with_errors()
+        full = pl.from_arrow(batch)
+    except Exception:  # noqa: BLE001 - calamine's errors vary; its English is not shown
         staging.warn(
-            f"không đọc được sheet ({str(exc).splitlines()[0][:200]}), bỏ qua",
+            "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại, "
+            "bỏ qua",
             source=label,
             sheet=sheet_name,
         )
         return None
-    rows = [list(r) for r in top.rows()]
-    idx = find_header_row(table, rows)
-    if idx is None:
-        staging.warn(
-            f"không tìm thấy dòng tiêu đề trong {HEADER_SCAN_ROWS} dòng đầu "
-            "(cần ít nhất 2 tiêu đề cột đã biết), bỏ qua",
-            source=label,
-            sheet=sheet_name,
-        )
+    if isinstance(full, pl.Series):
+        full = full.to_frame()
+    rows = [list(r) for r in full.head(HEADER_SCAN_ROWS + 1).rows()]
+    found = _xlsx_header(table, rows)
+    if found is None:
+        other = next((t for t in TABLES if t != table and find_header(t, rows)), None)
+        say = staging.info if quiet and other is None else staging.warn
+        say(_no_header(table, other), source=label, sheet=sheet_name)
         return None
-    cells = rows[idx]
+    header, kind = found
+    cells = header.cells
     hm = map_headers(table, cells)
     n = len(cells)
-    header_row = idx + 1
-    data = reader.load_sheet(
-        sheet_name, header_row=None, skip_rows=idx + 1, dtypes="string"
-    ).to_polars()
+    header_row = header.last
+    data = full.slice(header_row)
     data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
-    no_nfc = set(range(n)) if frame_is_nfc(data) else _no_nfc(table, hm)
+    data = data.with_row_index("_soat_i")
     stage = staging.new_stage()
-    lazy = lazy_columns(table, hm)
-    from_sql, params = _frame_source(
-        staging, stage, data, n, first_row=header_row + 1, no_nfc=no_nfc, lazy=lazy
-    )
-    return StagedPart(
+    part = StagedPart(
         table=table,
         source=label,
         sheet=sheet_name,
         stage=stage,
         header_row=header_row,
         headers=hm,
-        from_sql=from_sql,
-        params=params,
-        lazy=lazy,
-        pad_ids=True,
+        legacy=kind,
     )
+    named = set(hm.mapping) | set(hm.extra)
+    for row0, col, text in workbook.error_cells(errors):
+        if row0 >= header_row and col in named:
+            part.found_rejects.append(
+                (row0 + 1, hm.headers[col], text, "ô lỗi công thức Excel, không có giá trị")
+            )
+    if recalc and path is not None:
+        for row, col in workbook.formulas_without_value(path, part_xml):
+            if row > header_row and col in named:
+                part.found_rejects.append(
+                    (
+                        row,
+                        hm.headers[col],
+                        None,
+                        "ô có công thức nhưng không có giá trị đã tính (tệp chưa được Excel "
+                        "tính lại): mở tệp bằng Excel, lưu lại rồi nạp lại",
+                    )
+                )
+    data = _drop_repeated_headers(staging, part, data, n)
+    data = _cell_types(staging, part, reader, data, n, path, part_xml)
+    if part.legacy is None:
+        part.legacy = _legacy_text(staging, part, data, n)
+    elif kind:
+        _legacy_warning(staging, part, "dòng tiêu đề")
+    no_nfc = set(range(n)) if frame_is_nfc(data) else _no_nfc(table, hm)
+    lazy = lazy_columns(table, hm)
+    part.from_sql, part.params = _frame_source(
+        staging,
+        stage,
+        data,
+        n,
+        first_row=header_row + 1,
+        no_nfc=no_nfc,
+        lazy=lazy,
+        legacy=part.legacy,
+    )
+    part.lazy = lazy
+    return part
+
+
+def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
+    """Rows that repeat the header (a title and header block pasted into the data) are
+    dropped, with the title rows right above them (at most 5, each with at most a quarter
+    of the columns filled), one warning per block."""
+    import polars as pl
+
+    hm = part.headers
+    if len(hm.mapping) < 2 or data.height == 0:
+        return data
+    # the probe columns' cells as they are, against the header's spellings (as written,
+    # upper and lower case): a cheap look at every row; the full count only if one matches
+    probe = _header_probe(part.table, hm) or [
+        (i, header_spellings(part.table, name, hm.headers[i]))
+        for i, name in sorted(hm.mapping.items())[:2]
+    ]
+    seen = pl.lit(True)
+    for i, spellings in probe:
+        seen = seen & pl.col(f"c{i}").str.strip_chars().is_in(spellings).fill_null(False)
+    if not data.select(seen.any()).item():
+        return data
+    hits = []
+    for i, name in hm.mapping.items():
+        spellings = {
+            " ".join(h.split()).casefold()
+            for h in header_spellings(part.table, name, hm.headers[i])
+        }
+        hits.append(
+            pl.col(f"c{i}")
+            .str.replace_all(r"\s+", " ")
+            .str.strip_chars()
+            .str.to_lowercase()
+            .is_in(list(spellings))
+            .fill_null(False)
+            .cast(pl.Int32)
+        )
+    need = min(2, len(hits))
+    cols = [f"c{i}" for i in range(n)]
+    marked = data.with_columns(
+        pl.sum_horizontal(hits).alias("_soat_hits"),
+        pl.sum_horizontal(
+            [
+                (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32)
+                for c in cols
+            ]
+        ).alias("_soat_filled"),
+    )
+    repeated = marked.filter(pl.col("_soat_hits") >= need)
+    if repeated.height == 0:
+        return data
+    drop: set[int] = set()
+    filled = dict(zip(marked["_soat_i"].to_list(), marked["_soat_filled"].to_list(), strict=True))
+    limit = max(1, n // 4)
+    first_row = part.header_row + 1
+    for idx in repeated["_soat_i"].to_list():
+        block = [idx]
+        k = idx - 1
+        while k >= 0 and idx - k <= 5 and k not in drop and filled.get(k, 0) <= limit:
+            if filled.get(k, 0):
+                block.append(k)
+            k -= 1
+        drop.update(block)
+        rows = sorted(first_row + b for b in block)
+        span = f"dòng {rows[0]}" if len(rows) == 1 else f"dòng {rows[0]}–{rows[-1]}"
+        staging.warn(
+            f"{span}: tiêu đề bảng lặp lại giữa dữ liệu (dòng tiêu đề"
+            + (" và tiêu đề phía trên" if len(rows) > 1 else "")
+            + "), đã bỏ qua, không phải bản ghi",
+            source=part.source,
+            sheet=part.sheet,
+            row=first_row + idx,
+        )
+    return data.filter(~pl.col("_soat_i").is_in(sorted(drop)))
+
+
+# a text and a number cell read differently only for IDs of 10 or 11 digits (padded when a
+# number); shorter ones are kept either way
+ID_SHORT_RE = r"^\d{10,11}$"
+VN_THOUSANDS_RE = r"^[-+]?\d{1,3}(\.\d{3})+$"
+
+
+FEW_CELLS = 20000  # more ambiguous cells than this: the sheet is loaded again, typed
+
+
+def _cell_types(
+    staging: Staging,
+    part: StagedPart,
+    reader,
+    data,
+    n: int,
+    path: Path | None = None,
+    part_xml: str | None = None,
+):
+    """Where a cell's type changes its meaning, read it, only for the values it changes:
+    - citizen ID: a number cell of 10 or 11 digits lost the leading zeros Excel does not
+      keep: padded to 12; a text cell is kept as typed (*.id_format names it);
+    - number columns: a number cell shown as 1.125 is the number 1.125 (written 1,125 for
+      the Vietnamese reading of the SQL); a text cell '1.125' is read the Vietnamese way
+      (1125);
+    - code columns: number cells cannot hold leading zeros; when the column's digit-only
+      codes are of unequal lengths and some start with 0, the number cells shorter than
+      the longest are named in a warning (Excel dropped their zeros).
+    A few such cells (an ID typed with 11 digits here and there) are looked up in the
+    sheet's XML (workbook.cells_are_numbers); many (a column of IDs in number cells) make
+    the sheet load again typed (workbook.number_cells)."""
+    import polars as pl
+
+    from loaders import workbook
+    from loaders.headers import excel_column_letter
+
+    t = TABLES[part.table]
+    ambiguous: dict[int, tuple[str, pl.Series]] = {}  # column -> (kind, rows that need it)
+    for i, name in part.headers.mapping.items():
+        kind = t.column(name).kind
+        if kind not in ("citizen_id", "int", "number", "code"):
+            continue
+        col = data[f"c{i}"].str.strip_chars()
+        if kind == "citizen_id":
+            hit = col.str.contains(ID_SHORT_RE).fill_null(False)
+        elif kind in ("int", "number"):
+            hit = col.str.contains(VN_THOUSANDS_RE).fill_null(False)
+        else:
+            digits = col.str.contains(r"^\d+$").fill_null(False)
+            lengths = col.filter(digits).str.len_chars()
+            if not (
+                lengths.len()
+                and lengths.n_unique() > 1
+                and col.filter(digits).str.starts_with("0").any()
+            ):
+                continue
+            hit = digits & (col.str.len_chars() < lengths.max())
+        if hit.any():
+            ambiguous[i] = (kind, data["_soat_i"].filter(hit))
+    if not ambiguous:
+        return data
+    numbers: dict[int, set[int]] = {}
+    cells = sorted(
+        (int(k) + part.header_row + 1, i) for i, (_kind, ks) in ambiguous.items() for k in ks
+    )
+    found = None
+    if len(cells) <= FEW_CELLS and path is not None:
+        found = workbook.cells_are_numbers(
+            path, part_xml, [(row, excel_column_letter(i)) for row, i in cells]
+        )
+    if found is not None:
+        for (row, i), is_number in zip(cells, found, strict=True):
+            if is_number:
+                numbers.setdefault(i, set()).add(row - part.header_row - 1)
+    else:
+        idx = data["_soat_i"]
+        try:
+            masks = workbook.number_cells(
+                reader, part.sheet, part.header_row, sorted(ambiguous), int(idx.max()) + 1
+            )
+        except Exception:  # noqa: BLE001 - then the text is read as it is
+            return data
+        for i in ambiguous:
+            numbers[i] = set(idx.filter(masks[i].gather(idx)).to_list())
+    out = []
+    for i, (kind, _rows) in ambiguous.items():
+        mask = data["_soat_i"].is_in(sorted(numbers.get(i, ())))
+        c = pl.col(f"c{i}")
+        m = pl.lit(mask)
+        if kind == "citizen_id":
+            out.append(
+                pl.when(m & c.str.strip_chars().str.contains(r"^\d{10,11}$"))
+                .then(c.str.strip_chars().str.zfill(12))
+                .otherwise(c)
+                .alias(f"c{i}")
+            )
+        elif kind in ("int", "number"):
+            out.append(
+                pl.when(m & c.str.strip_chars().str.contains(VN_THOUSANDS_RE))
+                .then(c.str.strip_chars().str.replace(".", ",", literal=True))
+                .otherwise(c)
+                .alias(f"c{i}")
+            )
+        else:
+            col = data[f"c{i}"].str.strip_chars()
+            longest = col.filter(col.str.contains(r"^\d+$")).str.len_chars().max()
+            short = data.filter(mask & col.str.contains(r"^\d+$") & (col.str.len_chars() < longest))
+            if short.height:
+                first = int(short["_soat_i"][0]) + part.header_row + 1
+                staging.warn(
+                    f"{short.height} ô là ô kiểu số, ngắn hơn các mã khác ({longest} chữ số; "
+                    f"ví dụ dòng {first}: '{short[f'c{i}'][0]}'): Excel bỏ mất số 0 ở đầu của "
+                    "ô số; hãy định dạng cột là Văn bản (Text) và nhập lại các mã này",
+                    source=part.source,
+                    sheet=part.sheet,
+                    row=first,
+                    column=part.headers.headers[i],
+                )
+    return data.with_columns(out) if out else data
+
+
+def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None:
+    """'tcvn3'/'vni' when text cells of the sheet are typed in that legacy font encoding
+    (loaders.legacy; the conversion is done in SQL), with a warning; None otherwise (also
+    when suspect cells read as neither: a warning names the column)."""
+    import polars as pl
+
+    from loaders import legacy
+
+    hm = part.headers
+    t = TABLES[part.table]
+    samples: list[str] = []
+    columns: list[str] = []
+    text = [i for i, name in hm.mapping.items() if t.column(name).kind not in NO_NFC_KINDS]
+    if not text:
+        return None
+    # each text column joined into one string (C speed), searched once; only a column with
+    # a suspect character is looked at cell by cell (in polars)
+    import numpy as np
+
+    joined = data.select(pl.col(f"c{i}").str.join("\n") for i in text).row(0)
+    for i, whole in zip(text, joined, strict=True):
+        # the scan's byte test (Latin-1 symbols and letters Vietnamese never has), at numpy
+        # speed; a regex over the column's text took 0.3 s per 100 000 students
+        if not whole or not _legacy_bytes(np.frombuffer(whole.encode(), dtype=np.uint8), True):
+            continue
+        col = data[f"c{i}"]
+        sus = col.filter(
+            col.str.contains(legacy.SUSPECT_RE).fill_null(False)
+            & ~col.str.contains(legacy.WIDE_RE).fill_null(False)
+        )
+        if sus.len():
+            columns.append(hm.headers[i])
+            samples += sus.unique(maintain_order=True).head(200).to_list()
+    if not samples:
+        return None
+    kind = legacy.decide(samples)
+    if kind is None:
+        staging.warn(
+            f"cột {', '.join(repr(c) for c in columns)} có chữ không đọc được như tiếng Việt "
+            f"Unicode (ví dụ '{samples[0]}'): có thể gõ bằng bảng mã cũ; đã giữ nguyên",
+            source=part.source,
+            sheet=part.sheet,
+        )
+        return None
+    part.legacy = kind
+    conv = legacy.from_tcvn3 if kind == "tcvn3" else legacy.from_vni
+    _legacy_warning(
+        staging,
+        part,
+        "cột " + ", ".join(repr(c) for c in columns),
+        f"'{samples[0]}' → '{conv(samples[0])}'",
+    )
+    return kind
 
 
 # ---------------------------------------------------------------- SQL
@@ -725,6 +1351,9 @@ def list_sql_tables(engine, schema: str | None) -> list[str]:
 
 
 def cleanup(staging: Staging) -> None:
+    from loaders import workbook
+
+    workbook.forget_xml()
     con = staging.con
     for view in staging.views:
         con.unregister(view)

@@ -14,7 +14,14 @@ import os
 import sys
 import traceback
 
-from soat.errors import Interrupted, SoatError, UsageError, is_interrupt, known_condition
+from soat.errors import (
+    Interrupted,
+    SoatError,
+    UsageError,
+    is_interrupt,
+    known_condition,
+    noting_ctrl_c,
+)
 
 COMMANDS = (
     "load",
@@ -109,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
     try:
-        return int(args.func(args) or 0)
+        with noting_ctrl_c():
+            return int(args.func(args) or 0)
     except SoatError as exc:
         print(f"soat: {exc}", file=sys.stderr)
         return 1

@@ -13,7 +13,10 @@ $trend_same_year: soat.history) and the check's own `[params]` (thresholds, in i
 Before the checks the runner executes queries/prelude/*.sql in name order, lane by lane (temporary
 tables shared by the checks); after them queries/derived/*.sql (metrics and other derived
 tables). A check whose `requires` tables are absent from the snapshot is recorded
-"not_run"; a check whose SQL fails is recorded "failed" and the others go on.
+"not_run", and so is a check one of whose `reads` columns ("table.column") the snapshot's
+table was loaded without (snapshot_tables.columns; detail "thiếu cột …" naming the headers
+accepted for it): a check never passes on data it could not see. A check whose SQL fails
+is recorded "failed" and the others go on.
 
 The checks run on WORKERS connections at once (one per core): most of them are small
 queries DuckDB runs on one thread, so two at a time keep both cores busy. A prelude
@@ -312,11 +315,52 @@ def create_field_labels(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(f"INSERT INTO {WORK_DB}.main.field_labels VALUES (?, ?)", list(labels.items()))
 
 
+class Present(set):
+    """The tables of a snapshot (a set of names), with the canonical columns each was
+    found with (`columns`; a table whose list is empty or unknown counts as having all)."""
+
+    columns: dict[str, set[str]]
+
+    def missing(self, check: Check) -> list[tuple[str, str]]:
+        """(table, column) of the columns the check reads that its table lacks. A column
+        with a default (status) is never missing: the loader fills it."""
+        from loaders.contract import TABLES
+
+        out = []
+        for r in check.reads:
+            table, _, column = r.partition(".")
+            have = self.columns.get(table)
+            if not column or not have or column in have or table not in TABLES:
+                continue
+            if TABLES[table].column(column).default is None:
+                out.append((table, column))
+        return out
+
+
+def tables_and_columns(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> Present:
+    present = Present(tables_present(con, snapshot_id))
+    present.columns = {
+        t: set(cols or [])
+        for t, cols in con.execute(
+            """SELECT table_name, flatten(list(columns)) FROM snapshot_tables
+               WHERE snapshot_id = $s GROUP BY ALL""",
+            {"s": snapshot_id},
+        ).fetchall()
+    }
+    return present
+
+
 def _run_one(con: duckdb.DuckDBPyConnection, check: Check, params: dict, present) -> CheckResult:
     t0 = time.perf_counter()
     absent = [t for t in check.requires if t not in present]
     if absent:
         return CheckResult(check.id, "not_run", 0, 0.0, "không có dữ liệu: " + ", ".join(absent))
+    missing = present.missing(check) if isinstance(present, Present) else []
+    if missing:  # a column it reads is not in the source: not run, never "ran, 0 findings"
+        from loaders.contract import missing_column_text
+
+        text = "; ".join(missing_column_text(t, c) for t, c in missing)
+        return CheckResult(check.id, "not_run", 0, 0.0, text)
     sql = WRAP.format(sql=check.sql.strip().rstrip(";"))
     p = {
         **params,
@@ -419,7 +463,7 @@ def run_checks(
     `change` and `since`, findings_resolved, finding_changes)."""
     checks = list(discover() if checks is None else checks)
     params = snapshot_params(con, snapshot_id)
-    present = tables_present(con, snapshot_id)
+    present = tables_and_columns(con, snapshot_id)
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {WORK_DB}")
     work_path = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = $n", {"n": WORK_DB}

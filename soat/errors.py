@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
+import signal
+import threading
 
 
 class SoatError(Exception):
@@ -42,10 +45,36 @@ class Interrupted(Exception):
     """The user stopped a command (Ctrl-C): the CLI prints the message and exits 130."""
 
 
+_CTRL_C = threading.Event()
+
+
+@contextlib.contextmanager
+def noting_ctrl_c():
+    """While the block runs (in the main thread), remember that Ctrl-C was pressed. Ctrl-C
+    surfaces in many shapes: Python's KeyboardInterrupt, DuckDB's interrupted query, and —
+    when it lands inside an import — a later "cannot load module more than once per
+    process"; whatever a stopped command then raises is told as the stop it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        _CTRL_C.set()
+        signal.default_int_handler(signum, frame)  # KeyboardInterrupt, as without us
+
+    _CTRL_C.clear()
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def is_interrupt(exc: BaseException) -> bool:
-    """Ctrl-C, however it surfaced: Python's KeyboardInterrupt, or DuckDB's answer to it
-    while a query ran (an InterruptException, or a RuntimeError 'Query interrupted')."""
-    if isinstance(exc, KeyboardInterrupt):
+    """Ctrl-C, however it surfaced: Python's KeyboardInterrupt, DuckDB's answer to it while
+    a query ran (an InterruptException, or a RuntimeError 'Query interrupted'), or any
+    failure after Ctrl-C was pressed during `noting_ctrl_c`."""
+    if isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set():
         return True
     import duckdb
 

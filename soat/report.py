@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.table import Table
 
@@ -19,11 +21,21 @@ def seconds_text(seconds: float) -> str:
 
 
 def status_text(status: str, detail: str | None) -> str:
-    """'đã chạy'; 'không chạy (không có dữ liệu: classes)'; 'lỗi: <DuckDB's message>'."""
+    """'đã chạy'; 'không chạy (không có dữ liệu: classes)'; 'không chạy (thiếu cột Số định
+    danh cá nhân, bảng Học sinh)' (the headers accepted for a missing column are in the load
+    summary above, once); 'lỗi: <DuckDB's message>'."""
     text = STATUS_VI.get(status, status)
     if not detail or status == "ran":
         return text
-    return f"{text} ({detail})" if status == "not_run" else f"{text}: {detail}"
+    if status == "not_run":
+        if detail.startswith("thiếu cột "):
+            parts = detail[len("thiếu cột ") :].split("; thiếu cột ")
+            detail = "; ".join(
+                "thiếu cột " + re.sub(r" \(bảng ([^;]*); tiêu đề chấp nhận: .*\)$", r", bảng \1", p)
+                for p in parts
+            )
+        return f"{text} ({detail})"
+    return f"{text}: {detail}"
 
 
 def print_check_summary(results, seconds: float, console: Console | None = None) -> None:

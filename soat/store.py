@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
     load_seconds  DOUBLE,
     row_counts    MAP(VARCHAR, BIGINT),
     rejected      BIGINT,
-    checked_at    TIMESTAMP     -- set when the catalogue has run; readers show checked snapshots
+    checked_at    TIMESTAMP,    -- set when the catalogue has run; readers show checked snapshots
+    source_digest VARCHAR       -- of the bytes loaded (loaders.digest): same source, same digest
 );
 CREATE TABLE IF NOT EXISTS snapshot_tables (
     snapshot_id   INTEGER,
@@ -261,6 +262,8 @@ def db_path(cli_value: str | None = None) -> str:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SYSTEM_DDL)
+    # a store made before source_digest existed
+    con.execute("ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS source_digest VARCHAR")
     con.execute(DERIVED_DDL)
     for name in TABLES:
         con.execute(data_table_ddl(name))

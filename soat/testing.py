@@ -69,9 +69,15 @@ def build_snapshot(
                 {"s": sid},
             )
             con.unregister("_rows")
-        con.execute(
-            "INSERT INTO snapshot_tables VALUES ($s, $t, $src, NULL, 1, $n, 0, [], [])",
-            {"s": sid, "t": table_name, "src": f"{table_name}.csv", "n": len(rows)},
+        con.execute(  # every column is there (empty where a row does not give it)
+            "INSERT INTO snapshot_tables VALUES ($s, $t, $src, NULL, 1, $n, 0, $cols, [])",
+            {
+                "s": sid,
+                "t": table_name,
+                "src": f"{table_name}.csv",
+                "n": len(rows),
+                "cols": list(TABLES[table_name].column_names),
+            },
         )
     con.execute(
         """INSERT INTO snapshots (snapshot_id, name, source, source_kind, school_year, as_of,

@@ -24,3 +24,16 @@ def test_summary_reads_as_vietnamese():
     assert "không chạy (không có dữ liệu: classes)" in text  # said once, not twice
     assert status_text("failed", "Binder Error: x") == "lỗi: Binder Error: x"
     assert status_text("ran", None) == "đã chạy"
+
+
+def test_a_check_not_run_for_a_missing_column_says_which():
+    from loaders.contract import missing_column_text
+
+    detail = missing_column_text("students", "citizen_id")
+    assert detail.startswith("thiếu cột Số định danh cá nhân (bảng Học sinh; tiêu đề chấp nhận:")
+    assert "Số CCCD/Mã định danh" in detail
+    both = detail + "; " + missing_column_text("students", "gender")
+    assert status_text("not_run", both) == (
+        "không chạy (thiếu cột Số định danh cá nhân, bảng Học sinh; "
+        "thiếu cột Giới tính, bảng Học sinh)"
+    )

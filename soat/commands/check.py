@@ -38,8 +38,8 @@ def run(args) -> int:
             with writer.draft(copy_of=sid) as draft:
                 results = run_checks(draft.con, sid, history=draft.history)
                 draft.publish()
-    except (KeyboardInterrupt, RuntimeError) as exc:
-        if not is_interrupt(exc):
+    except BaseException as exc:
+        if isinstance(exc, SystemExit | SoatError) or not is_interrupt(exc):
             raise
         raise Interrupted("đã dừng (Ctrl-C): kết quả kiểm tra cũ của bản chụp giữ nguyên") from exc
     print_check_summary(results, time.perf_counter() - t0)

@@ -10,7 +10,7 @@ import sys
 import time
 
 from soat.cli import add_db_option
-from soat.errors import Interrupted, UsageError, is_interrupt
+from soat.errors import Interrupted, SoatError, UsageError, is_interrupt
 
 SHOW_REJECTS = 20
 
@@ -82,7 +82,15 @@ def load_and_check(draft, source, year, as_of, name, console):
 
     sid = draft.snapshot_id
     if not sys.stdout.isatty():
-        result = load_source(draft.con, source, year=year, as_of=as_of, name=name, snapshot_id=sid)
+        result = load_source(
+            draft.con,
+            source,
+            year=year,
+            as_of=as_of,
+            name=name,
+            snapshot_id=sid,
+            history=draft.history,
+        )
         return result, run_checks(draft.con, sid, history=draft.history)
     with Progress(
         SpinnerColumn(),
@@ -100,6 +108,7 @@ def load_and_check(draft, source, year, as_of, name, console):
             as_of=as_of,
             name=name,
             snapshot_id=sid,
+            history=draft.history,
             progress=lambda msg: bar.update(task, description=msg),
         )
         bar.update(task, description="chạy bộ kiểm tra")
@@ -151,8 +160,8 @@ def interrupted_load():
     own exception, which is the same event."""
     try:
         yield
-    except (KeyboardInterrupt, RuntimeError) as exc:
-        if not is_interrupt(exc):
+    except BaseException as exc:
+        if isinstance(exc, SystemExit | SoatError) or not is_interrupt(exc):
             raise
         raise Interrupted(
             "đã dừng (Ctrl-C) khi đang nạp: bản chụp mới không được ghi, "
@@ -170,6 +179,7 @@ def _table_label(name: str) -> str:
 
 
 def print_load_summary(con, result, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from soat.report import number, seconds_text
@@ -178,6 +188,12 @@ def print_load_summary(con, result, console) -> None:
         f"Bản chụp {result.snapshot_id}: năm học {result.school_year}, "
         f"ngày chốt {result.as_of:%d/%m/%Y}, đọc trong {seconds_text(result.seconds)}"
     )
+    if getattr(result, "identical_to", None) is not None:
+        console.print(
+            f"[yellow]! Dữ liệu nạp giống hệt bản chụp {result.identical_to} (cùng nội dung "
+            "các tệp nguồn): bản chụp mới không có gì thay đổi.[/yellow]",
+            highlight=False,
+        )
     table = Table(title="Số dòng đã nạp")
     table.add_column("Bảng")
     table.add_column("Nguồn")
@@ -202,32 +218,38 @@ def print_load_summary(con, result, console) -> None:
                 )
                 if x
             )
-            console.print(f"[yellow]! {where}: {m.message}[/yellow]", highlight=False)
-    rejects = con.execute(
-        """SELECT source, sheet, "row", "column", value, reason, row_dropped FROM rejects
-           WHERE snapshot_id = $s ORDER BY table_name, source, "row", "column" """,
+            text = f"{where}: {m.message}" if where else m.message
+            console.print(f"[yellow]! {escape(text)}[/yellow]", highlight=False)
+    # one line per problem: the rejects of one file, sheet, column and reason together
+    groups = con.execute(
+        """SELECT source, sheet, "column", reason, row_dropped, count(*) AS n,
+                  list("row" ORDER BY "row") FILTER (WHERE "row" IS NOT NULL)[:5] AS rows,
+                  arg_min(value, "row") AS value
+           FROM rejects WHERE snapshot_id = $s
+           GROUP BY ALL ORDER BY n DESC, source, sheet, "column", reason""",
         {"s": result.snapshot_id},
     ).fetchall()
-    if rejects:
-        dropped = sum(1 for r in rejects if r[6])
+    if groups:
+        total = sum(g[5] for g in groups)
+        dropped = sum(g[5] for g in groups if g[4])
         console.print(
-            f"{number(len(rejects))} giá trị/dòng không đọc được ({number(dropped)} dòng bị loại):"
+            f"{number(total)} giá trị/dòng không đọc được ({number(dropped)} dòng bị loại):"
         )
-        for src, sheet, row, col, value, reason, is_dropped in rejects[:SHOW_REJECTS]:
+        for src, sheet, col, reason, is_dropped, n, rows, value in groups[:SHOW_REJECTS]:
+            rows = rows or []
+            at = None
+            if n == 1 and rows:
+                at = f"dòng {rows[0]}"
+            elif rows:
+                at = "dòng " + ", ".join(str(r) for r in rows) + (" …" if n > len(rows) else "")
             where = ", ".join(
-                x
-                for x in (
-                    src,
-                    sheet and f"sheet '{sheet}'",
-                    row and f"dòng {row}",
-                    col and f"cột '{col}'",
-                )
-                if x
+                x for x in (src, sheet and f"sheet '{sheet}'", at, col and f"cột '{col}'") if x
             )
             what = "dòng bị loại" if is_dropped else "giá trị để trống"
+            count = f"{number(n)} {'dòng' if is_dropped else 'giá trị'}: " if n > 1 else ""
             shown = (value or "")[:60]
             console.print(
-                f"  {where}: {reason} — '{shown}' ({what})", highlight=False, markup=False
+                f"  {where}: {count}{reason} — '{shown}' ({what})", highlight=False, markup=False
             )
-        if len(rejects) > SHOW_REJECTS:
-            console.print(f"  … và {number(len(rejects) - SHOW_REJECTS)} dòng khác")
+        if len(groups) > SHOW_REJECTS:
+            console.print(f"  … và {number(len(groups) - SHOW_REJECTS)} vấn đề khác")

@@ -509,3 +509,29 @@ def test_new_account_with_unknown_codes_is_warned_and_listed(duck, app_db):
     next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
     assert [shown(s.value) for s in at.success] == ["Đã tạo tài khoản truong_s1"]
     assert not at.warning  # S1 is a school of the snapshot
+
+
+def test_a_check_without_its_column_is_listed_as_not_run(duck, app_db):
+    """A students file without its citizen-ID column: the Dữ liệu page's check listing says
+    the ID checks did not run and which column is missing, never 'ran, 0 findings'."""
+    schools = (
+        "Mã trường,Tên trường,Mã đơn vị quản lý,Cấp học,Phần mềm QLNT,Hiệu trưởng,"
+        "Đạt chuẩn quốc gia,Kiểm định chất lượng,Kết nối internet\n"
+        "S9,Trường Tiểu học Mới,79760,TH,SMAS,Nguyễn Văn A,Mức 1,Cấp độ 1,Có\n"
+    )
+    students = "Mã học sinh,Mã trường,Họ và tên,Ngày sinh\nHS1,S9,Lê An,02/03/2018\n"
+    at = open_page(logged_in("admin"), "pages/du_lieu.py")
+    at.file_uploader(key="upload_files").set_value(
+        [
+            ("truong.csv", schools.encode(), "text/csv"),
+            ("hoc_sinh.csv", students.encode(), "text/csv"),
+        ]
+    )
+    next(b for b in at.button if b.label == "Nạp dữ liệu").click().run(timeout=120)
+    no_exception(at)
+    at.run()
+    no_exception(at)
+    runs = next(d.value for d in at.dataframe if "Mã kiểm tra" in d.value.columns)
+    row = runs.set_index("Mã kiểm tra").loc["student.id_format"]
+    assert row["Trạng thái"] == "Không chạy"
+    assert row["Ghi chú"].startswith("thiếu cột Số định danh cá nhân")

@@ -78,17 +78,29 @@ def test_row_numbers_with_and_without_skipped_lines(con, tmp_path):
     d = folder(tmp_path / "a", {"students.csv": [STUDENT_HEAD, *student_rows(3)]})
     r = load(con, d)
     assert sorted(g["_row"] for g in rows(con, "students", r.snapshot_id)) == [2, 3, 4]
-    # an empty line and a short line: rows after them keep their line numbers
+    # an empty line and a line with too many fields: rows after them keep their line numbers
     d = tmp_path / "b"
     d.mkdir()
     (d / "schools.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n")
     lines = [",".join(STUDENT_HEAD)] + [",".join(r) for r in student_rows(3)]
     lines.insert(2, "")
-    lines.insert(4, "HSx,S1")
+    lines.insert(4, "HSx,S1,a,b,c,d,e")
     (d / "students.csv").write_text("\n".join(lines) + "\n")
     r = load(con, d)
     assert sorted(g["_row"] for g in rows(con, "students", r.snapshot_id)) == [2, 4, 6]
     assert [x["row"] for x in rejects(con, r.snapshot_id)] == [5]
+    # a short line is read with its last fields empty (the file read again, padded)
+    lines[4] = "HSx,S1"
+    (d / "students.csv").write_text("\n".join(lines) + "\n")
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["_row"], g["student_code"], g["full_name"]) for g in got] == [
+        (2, "HS1", "Học sinh 1"),
+        (4, "HS2", "Học sinh 2"),
+        (5, "HSx", None),
+        (6, "HS3", "Học sinh 3"),
+    ]
+    assert rejects(con, r.snapshot_id) == []
 
 
 def test_frame_is_nfc():
@@ -132,7 +144,7 @@ def test_all_empty_rows_are_dropped_and_later_rows_keep_their_line(con, tmp_path
     # cells (dropped afterwards) must still count, like a rejected line.
     lines = [",".join(STUDENT_HEAD)] + [",".join(r) for r in student_rows(3)]
     lines.insert(2, ",,, n/a ,")  # every cell empty once cleaned
-    lines.insert(4, "HSx,S1")  # too few fields: rejected
+    lines.insert(4, "HSx,S1,a,b,c,d")  # too many fields: rejected
     d = tmp_path / "e"
     d.mkdir()
     (d / "schools.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n")

@@ -65,7 +65,11 @@ def test_many_rejects_are_truncated(tmp_path, capsys):
     d = folder(tmp_path, {"students.csv": rows_})
     assert main(["load", str(d), "--db", str(tmp_path / "store")]) == 0
     out = capsys.readouterr().out
-    assert "… và 10 dòng khác" in out
+    # one line for the one problem: file, rows, column, how many, the reason
+    assert (
+        "students.csv, dòng 2, 3, 4, 5, 6 …, cột 'Ngày sinh': 30 giá trị: không đọc được ngày"
+        in out
+    )
 
 
 def test_exit_codes(tmp_path, capsys):

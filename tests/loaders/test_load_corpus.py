@@ -4,6 +4,7 @@ either the good rows are loaded, or (fatal) nothing is written and earlier snaps
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -209,13 +210,38 @@ def _check_unknown_names(con, r):
 
 def _build_two_files(tmp_path):
     d = folder(tmp_path, {"hoc_sinh.csv": [STUDENT_HEAD, *GOOD]})
-    write_xlsx(d / "students.xlsx", {"S": [STUDENT_HEAD, *GOOD[:1]]})
+    write_xlsx(d / "students.xlsx", {"S": [STUDENT_HEAD, ["HS9", "S2", "Chín", "", ""]]})
     return d
 
 
 def _check_two_files(con, r):
-    assert r.rows["students"] == 3
-    _warning(con, r.snapshot_id, "students.xlsx", "đã được đọc từ hoc_sinh.csv")
+    """Two files of one table are two pieces of it: appended, each row keeping its file."""
+    got = rows(con, "students", r.snapshot_id, "_source, _sheet, _row, student_code")
+    assert sorted((g["_source"], g["_sheet"], g["_row"], g["student_code"]) for g in got) == [
+        ("hoc_sinh.csv", None, 2, "HS1"),
+        ("hoc_sinh.csv", None, 3, "HS2"),
+        ("hoc_sinh.csv", None, 4, "HS3"),
+        ("students.xlsx", "S", 2, "HS9"),
+    ]
+    assert any("ghép từ 2 tệp/sheet" in m["message"] for m in messages(con, r.snapshot_id))
+
+
+def _build_too_few_fields(tmp_path):
+    d = folder(tmp_path, {})
+    (d / "students.csv").write_bytes(_csv([STUDENT_HEAD, GOOD[0], GOOD[1][:2], GOOD[2]]))
+    return d
+
+
+def _check_too_few_fields(con, r):
+    """A line short of its last fields is read with them empty, and the load says so."""
+    got = rows(con, "students", r.snapshot_id)
+    assert [(x["_row"], x["student_code"], x["full_name"]) for x in got] == [
+        (2, "HS1", "Học sinh 1"),
+        (3, "HS2", None),
+        (4, "HS3", "Học sinh 3"),
+    ]
+    assert rejects(con, r.snapshot_id) == []
+    _warning(con, r.snapshot_id, "students.csv", "1 dòng có ít trường hơn dòng tiêu đề (dòng 3)")
 
 
 def _build_xlsx_numeric_ids(tmp_path):
@@ -418,9 +444,7 @@ LOADING = {
     "too_many_fields": dropped_line_case(
         _csv([STUDENT_HEAD, GOOD[0], [*GOOD[1], "thừa"], GOOD[2]]), 3, "nhiều trường", [2, 4]
     ),
-    "too_few_fields": dropped_line_case(
-        _csv([STUDENT_HEAD, GOOD[0], GOOD[1][:2], GOOD[2]]), 3, "ít trường", [2, 4]
-    ),
+    "too_few_fields": (_build_too_few_fields, _check_too_few_fields),
     "too_many_fields_after_title": dropped_line_case(
         _csv([["Báo cáo"], [], STUDENT_HEAD, GOOD[0], [*GOOD[1], "x", "y"], GOOD[2]]),
         5,
@@ -548,3 +572,64 @@ def _mk(tmp_path: Path) -> Path:
 
 def test_corpus_size():
     assert len(LOADING) + len(FATAL) >= 30
+
+
+# ---- what a user reads: no traceback, no library English, no "unexpected error" ---------
+
+ENGLISH = re.compile(
+    r"Traceback|Error|Exception|Invalid|could not|Expected|Parser|state machine|"
+    r"not found|lỗi không mong đợi"
+)
+OFFICE = Path(__file__).resolve().parents[1] / "data" / "office"
+
+
+def _user_output(tmp_path, source, capsys) -> tuple[int, str]:
+    """What `soat load` prints (the load and the check summaries)."""
+    from soat.cli import main
+
+    code = main(["load", str(source), "--db", str(tmp_path / "cli.duckdb")])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def _load_output(con, source) -> tuple[int, str]:
+    """The load summary `soat load` prints, or its one-line error (no catalogue run)."""
+    import io
+
+    from rich.console import Console
+
+    from soat.commands.load import print_load_summary
+
+    try:
+        result = load(con, source)
+    except SoatError as exc:
+        return 1, str(exc)
+    buf = io.StringIO()
+    print_load_summary(con, result, Console(file=buf, width=200))
+    return 0, buf.getvalue()
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in OFFICE.iterdir()))
+def test_soat_load_of_office_files_speaks_vietnamese(tmp_path, capsys, case):
+    code, text = _user_output(tmp_path, OFFICE / case, capsys)
+    assert code == 0, text
+    bad = [line for line in text.splitlines() if ENGLISH.search(line)]
+    assert bad == [], bad
+
+
+@pytest.mark.parametrize(
+    "case",
+    [f"loading/{k}" for k in sorted(LOADING)]
+    # a connection failure keeps the driver's message as its detail (wrong password, host)
+    + [f"fatal/{k}" for k in sorted(FATAL) if k != "unreachable_sql"],
+)
+def test_the_load_summary_of_bad_input_speaks_vietnamese(con, tmp_path, case):
+    kind, name = case.split("/")
+    if kind == "loading":
+        source = LOADING[name][0](tmp_path)
+    else:
+        source, _ = FATAL[name](_mk(tmp_path))
+    code, text = _load_output(con, source)
+    assert code == (1 if kind == "fatal" else 0), text
+    bad = [line for line in text.splitlines() if ENGLISH.search(line)]
+    assert bad == [], bad

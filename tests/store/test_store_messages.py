@@ -122,3 +122,23 @@ def test_a_single_file_store_locked_by_another_process(tmp_path, capsys):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_after_ctrl_c_any_failure_is_the_stop():
+    """Ctrl-C that lands inside an import surfaces later as "cannot load module more than
+    once per process": once Ctrl-C was pressed, what the stopped command raises is told as
+    the stop (soat.errors.noting_ctrl_c), not as "lỗi không mong đợi"."""
+    import os
+    import signal
+
+    from soat.errors import is_interrupt, noting_ctrl_c
+
+    assert not is_interrupt(ImportError("cannot load module more than once per process"))
+    with pytest.raises(KeyboardInterrupt), noting_ctrl_c():
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100):  # the handler runs between bytecodes
+            pass
+    assert is_interrupt(ImportError("cannot load module more than once per process"))
+    with noting_ctrl_c():  # a new command starts afresh
+        assert not is_interrupt(ImportError("x"))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

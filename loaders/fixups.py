@@ -1,0 +1,314 @@
+"""After a part's INSERT (inside the load's transaction): what the rows just written tell
+about how they should have been read, and the part read again when it matters.
+
+The INSERT reads every file the usual way (UTF-8 and NFC, day-first dates, every line
+with all its fields). These checks cost little on that usual file, since each looks only
+at what the INSERT could not read (rejected lines, unread dates) or at what the file scan
+already counted; a file they find otherwise (rare) is read again, its rows deleted and
+inserted anew, so nothing read the wrong way stays:
+- text that is not NFC (read.scan_file) -> NFC-normalised;
+- lines short of fields (rejected "MISSING COLUMNS") -> read with their last fields empty,
+  one warning naming the lines;
+- lines rejected for bytes that are not UTF-8 in a file with no UTF-8 letter at all -> the
+  file is in a legacy 8-bit code page: transcoded (warning);
+- TCVN3/VNI text (read.scan_file counts its marks) -> converted (warning);
+- a date column whose unread values are month-first (3/25/2018) -> read month-first when
+  no value is day-first, else the values readable both ways are rejected (warning);
+- rows repeating the header (a title and header block pasted into the data) -> dropped
+  with the title rows right above them (warning).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from loaders import legacy, read
+from loaders.contract import RAW_KINDS, TABLES
+from loaders.normalise import StagedPart
+from loaders.read import Staging
+
+MD_ONLY = (
+    "list_transform([soat_dm({x})], lambda p: p[1] BETWEEN 1 AND 12 AND p[2] BETWEEN 13 AND 31)[1]"
+)
+DM_ONLY = (
+    "list_transform([soat_dm({x})], lambda p: p[1] BETWEEN 13 AND 31 AND p[2] BETWEEN 1 AND 12)[1]"
+)
+
+
+def _who(part: StagedPart, sid: int) -> dict:
+    return {
+        "snapshot_id": sid,
+        **({"source": part.source, "sheet": part.sheet} if part.shared else {}),
+    }
+
+
+def delete_rows(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int) -> None:
+    con.execute(f'DELETE FROM "{part.table}" WHERE {part.where()}', _who(part, sid))
+    if part.csv is not None:
+        con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects}"')
+        con.execute(f'DROP TABLE IF EXISTS "{part.csv.rejects_scan}"')
+
+
+def csv_reread_needs(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int, fscan
+):
+    """For a CSV part just inserted: sets what the next read must do differently (NFC,
+    padding, legacy code page or font encoding); returns (whether there is any, the scan
+    of the file the next read reads)."""
+    csv = part.csv
+    again = False
+    errors = dict(
+        con.execute(
+            f"""SELECT error_type, list(DISTINCT line ORDER BY line)
+                FROM "{csv.rejects}" GROUP BY ALL"""
+        ).fetchall()
+    )
+    short = errors.get("MISSING COLUMNS") or []
+    if short and not csv.padding:
+        csv.padding = again = True
+        csv.padded = list(short)
+    if errors.get("INVALID ENCODING") and not csv.transcoded and read.file_is_legacy(csv.path):
+        codec, lost = legacy.eight_bit(_non_ascii_sample(csv.path))
+        csv.path = read.utf8_copy(csv.path, codec, staging)
+        csv.transcoded = again = True
+        part.params["src_path"] = str(csv.path)
+        read._encoding_warning(staging, read.Encoding(codec, lost), part.source)
+        fscan = read.scan_file(csv.path)
+    if not fscan.nfc and not csv.nfc:
+        csv.nfc = again = True
+    if fscan.legacy and part.legacy is None:
+        kind, example = _legacy_kind(con, part, sid)
+        if kind:
+            part.legacy = kind
+            again = True
+            conv = legacy.from_tcvn3 if kind == "tcvn3" else legacy.from_vni
+            read._legacy_warning(staging, part, "tệp có chữ", f"'{example}' → '{conv(example)}'")
+        elif example:
+            staging.warn(
+                f"tệp có chữ không đọc được như tiếng Việt Unicode (ví dụ '{example}'): có "
+                "thể gõ bằng bảng mã cũ; đã giữ nguyên",
+                source=part.source,
+            )
+    if again:
+        part.from_sql = read.csv_from_sql(csv, nfc=csv.nfc, legacy=part.legacy)
+    return again, fscan
+
+
+def _non_ascii_sample(path, size: int = 1 << 18) -> bytes:
+    """256 KB of the file from just before its first byte beyond ASCII (the first 256 KB
+    were plain ASCII, or the INSERT would have been told the file's code page)."""
+    import re
+
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            m = re.search(rb"[\x80-\xff]", chunk)
+            if m:
+                start = max(0, m.start() - 1000)
+                tail = chunk[start:]
+                return tail[:size] if len(tail) >= size else tail + f.read(size - len(tail))
+    return b""
+
+
+def _text_columns(part: StagedPart) -> list[str]:
+    t = TABLES[part.table]
+    return [
+        name
+        for name in part.headers.columns
+        if t.column(name).kind not in read.NO_NFC_KINDS
+        and t.column(name).kind not in ("levels", "codes")
+    ]
+
+
+def _legacy_kind(con, part: StagedPart, sid: int) -> tuple[str | None, str | None]:
+    """Which legacy font encoding the part's suspect text cells are in (legacy.decide on up
+    to 200 of them per column), and an example cell."""
+    samples: list[str] = []
+    for name in _text_columns(part):
+        samples += [
+            r[0]
+            for r in con.execute(
+                f"""SELECT DISTINCT "{name}" FROM "{part.table}"
+                    WHERE {part.where()} AND regexp_matches("{name}", $sus)
+                      AND NOT regexp_matches("{name}", $wide) LIMIT 200""",
+                {**_who(part, sid), "sus": legacy.SUSPECT_RE, "wide": legacy.WIDE_RE},
+            ).fetchall()
+        ]
+    if not samples:
+        return None, None
+    return legacy.decide(samples), samples[0]
+
+
+def date_orders(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int
+) -> bool:
+    """Dates are never guessed. A date column whose values could not be read day-first
+    but can month-first (3/25/2018: English-locale Excel) is read month-first when none of
+    its values is day-first only (25/03/2018); when both kinds are there, the column
+    contradicts itself: each value is read the one way it can be, and a value readable
+    both ways as two different days (03/07/2018) is rejected. Says whether the part must
+    be read again."""
+    t = TABLES[part.table]
+    cols = [
+        n
+        for n in part.headers.columns
+        if t.column(n).kind in ("date", "timestamp") and n not in part.date_orders
+    ]
+    if not cols:
+        return False
+    # the values no format could read, first (few rows), then the month-first ones among them
+    unread = " OR ".join(f'("{n}" IS NULL AND "{n}_raw" IS NOT NULL)' for n in cols)
+    raws = ", ".join(
+        f'CASE WHEN "{n}" IS NULL THEN "{n}_raw" END AS r{k}' for k, n in enumerate(cols)
+    )
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE {MD_ONLY.format(x=f'r{k}')}), "
+            f"any_value(r{k}) FILTER (WHERE {MD_ONLY.format(x=f'r{k}')})"
+            for k in range(len(cols))
+        )
+        + f' FROM (SELECT {raws} FROM "{part.table}" WHERE {part.where()} AND ({unread}))',
+        _who(part, sid),
+    ).fetchall()[0]
+    month_first = {
+        n: (counts[2 * k], counts[2 * k + 1]) for k, n in enumerate(cols) if counts[2 * k]
+    }
+    if not month_first:
+        return False
+    index = {name: i for i, name in part.headers.mapping.items()}
+    day_first = _day_first_counts(con, part, [index[n] for n in month_first])
+    for n, (count, example) in month_first.items():
+        header = part.headers.header_of(n)
+        if day_first.get(index[n], (0, None))[0] == 0:
+            part.date_orders[n] = "mdy"
+            staging.warn(
+                f"cột '{header}' ghi ngày theo thứ tự tháng/ngày (như Excel tiếng Anh; "
+                f"{count} giá trị như '{example}' chỉ đọc được như vậy): đã đọc cả cột theo "
+                "tháng/ngày; nên sửa thành dd/mm/yyyy",
+                source=part.source,
+                sheet=part.sheet,
+                column=header,
+            )
+        else:
+            part.date_orders[n] = "mixed"
+            other = day_first[index[n]][1]
+            staging.warn(
+                f"cột '{header}' ghi lẫn ngày/tháng ('{other}') và tháng/ngày ('{example}'): "
+                "mỗi giá trị đọc theo cách duy nhất đọc được; giá trị đọc được cả hai cách "
+                "(như 03/07/2018) không rõ ngày nào nên bị loại",
+                source=part.source,
+                sheet=part.sheet,
+                column=header,
+            )
+    return True
+
+
+def _day_first_counts(con, part: StagedPart, indexes: list[int]) -> dict[int, tuple[int, str]]:
+    """(values readable day-first only, an example) per source column, counted on the
+    source again (read once more, only for a column with month-first values)."""
+    src_sql, params = part.from_sql, dict(part.params)
+    probe_tables: list[str] = []
+    if part.csv is not None:
+        from dataclasses import replace
+
+        csv = replace(
+            part.csv, rejects=f"{part.stage}_rej_dm", rejects_scan=f"{part.stage}_scan_dm"
+        )
+        probe_tables = [csv.rejects, csv.rejects_scan]
+        src_sql = read.csv_from_sql(csv, nfc=False, legacy=part.legacy)
+    cells = {i: f"soat_cell(c{i})" if i in part.lazy else f"c{i}" for i in indexes}
+    try:
+        row = con.execute(
+            "SELECT "
+            + ", ".join(
+                f"count(*) FILTER (WHERE {DM_ONLY.format(x=cells[i])}), "
+                f"any_value({cells[i]}) FILTER (WHERE {DM_ONLY.format(x=cells[i])})"
+                for i in indexes
+            )
+            + f" FROM ({src_sql})",
+            params,
+        ).fetchall()[0]
+    finally:
+        for t in probe_tables:
+            con.execute(f'DROP TABLE IF EXISTS "{t}"')
+    return {i: (row[2 * k], row[2 * k + 1]) for k, i in enumerate(indexes)}
+
+
+def repeated_headers(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int, lines: list[int]
+) -> set[int]:
+    """Drop the CSV rows on `lines` (they repeat the header) and the title rows right above
+    each (at most 5 lines up, each with at most a quarter of the columns filled); one
+    warning per block. Returns every line dropped."""
+    if not lines:
+        return set()
+    t = TABLES[part.table]
+    filled = []
+    for name in part.headers.columns:
+        col = t.column(name)
+        if col.default is not None:
+            continue
+        cond = f'"{name}" IS NOT NULL'
+        if col.kind in RAW_KINDS:
+            cond = f'({cond} AND len(CAST("{name}" AS VARCHAR)) > 0 OR "{name}_raw" IS NOT NULL)'
+        filled.append(f"CAST({cond} AS INTEGER)")
+    filled_sql = " + ".join(filled) or "0"
+    limit = max(1, part.csv.ncols // 4)
+    who = _who(part, sid)
+    dropped: set[int] = set()
+    for line in lines:
+        near = dict(
+            con.execute(
+                f"""SELECT _row, {filled_sql} FROM "{part.table}"
+                    WHERE {part.where()} AND _row BETWEEN $lo AND $hi""",
+                {**who, "lo": line - 5, "hi": line - 1},
+            ).fetchall()
+        )
+        block = [line]
+        k = line - 1
+        while k >= line - 5 and k not in dropped and near.get(k, 0) <= limit:
+            if k in near:
+                block.append(k)
+            k -= 1
+        dropped.update(block)
+        block.sort()
+        span = f"dòng {block[0]}" if len(block) == 1 else f"dòng {block[0]}–{block[-1]}"
+        staging.warn(
+            f"{span}: tiêu đề bảng lặp lại giữa dữ liệu (dòng tiêu đề"
+            + (" và tiêu đề phía trên" if len(block) > 1 else "")
+            + "), đã bỏ qua, không phải bản ghi",
+            source=part.source,
+            sheet=part.sheet,
+            row=line,
+        )
+    con.execute(
+        f'DELETE FROM "{part.table}" WHERE {part.where()} AND list_contains($rows, _row)',
+        {**who, "rows": sorted(dropped)},
+    )
+    return dropped
+
+
+def padded_warning(staging: Staging, part: StagedPart, dropped: set[int]) -> None:
+    lines = [x for x in part.csv.padded if x not in dropped]
+    if not lines:
+        return
+    shown = ", ".join(str(x) for x in lines[:10]) + (" …" if len(lines) > 10 else "")
+    staging.warn(
+        f"{len(lines)} dòng có ít trường hơn dòng tiêu đề (dòng {shown}): đã đọc, các trường "
+        "cuối bị thiếu coi là để trống",
+        source=part.source,
+        row=lines[0],
+    )
+
+
+def found_rejects(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int) -> None:
+    """Value-level rejects found while reading (.xlsx error cells, formulas without a
+    cached value): the value is empty in the snapshot, the reject says why."""
+    if part.found_rejects:
+        con.executemany(
+            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)",
+            [
+                (sid, part.table, part.source, part.sheet, row, column, value, reason)
+                for row, column, value, reason in part.found_rejects
+            ],
+        )

@@ -1,0 +1,184 @@
+"""The rules behind the office-files corpus, one by one: names of pieces, header variants
+and two-row headers, legacy encodings, sheets, CR line endings, SQL numeric IDs."""
+
+from __future__ import annotations
+
+import pytest
+from loader_helpers import SCHOOLS, STUDENT_HEAD, folder, load, messages, rows, student_rows
+
+from loaders import legacy
+from loaders.contract import TABLES, table_for_name
+from loaders.headers import find_header, two_row_header
+from soat.vocab import fold, strip_diacritics
+
+
+@pytest.mark.parametrize(
+    ("name", "exact", "piece"),
+    [
+        ("hoc_sinh", "students", "students"),
+        ("hoc_sinh_truong1", None, "students"),
+        ("hoc_sinh (2)", None, "students"),
+        ("students-45000100", None, "students"),
+        ("Học sinh trường A", None, "students"),
+        ("hocsinh2", None, "students"),
+        ("lịch sử tiếp nhận 2024", None, "submissions"),
+        ("danh sách trường THCS", None, "schools"),
+        ("hocsinhA", None, None),  # glued letters: not a suffix
+        ("truongABC", None, None),
+        ("Sheet1", None, None),
+        ("lớp học", "classes", "classes"),
+    ],
+)
+def test_table_names_with_a_suffix(name, exact, piece):
+    assert table_for_name(name) == exact
+    assert table_for_name(name, pieces=True) == piece
+
+
+def test_no_header_spelling_names_two_columns_of_a_table():
+    for t in TABLES.values():
+        seen: dict[str, str] = {}
+        for c in t.columns:
+            for h in c.all_headers:
+                for key in (fold(h), strip_diacritics(fold(h))):
+                    assert seen.setdefault(key, c.name) == c.name, (t.name, h)
+
+
+def test_a_data_row_under_the_header_is_not_a_second_header_row():
+    head = ["Mã học sinh", "Họ và tên", "Ghi chú"]
+    # a value under a known header: data
+    assert two_row_header("students", head, ["HS1", "An", "Ngày sinh"]) is None
+    # nothing known below: data (or an empty row)
+    assert two_row_header("students", head, [None, None, "x"]) is None
+    # a group title with the real headers below it
+    found = find_header(
+        "students",
+        [
+            ["DANH SÁCH"],
+            ["Mã học sinh", "Họ và tên", "Thông tin", None],
+            [None, None, "Ngày sinh", "Giới tính"],
+        ],
+    )
+    assert (found.index, found.rows, found.last) == (1, 2, 3)
+    assert found.cells == ["Mã học sinh", "Họ và tên", "Ngày sinh", "Giới tính"]
+
+
+def test_legacy_text_is_told_apart():
+    assert legacy.from_tcvn3("Së GD&§T Qu¶ng TrÞ") == "Sở GD&ĐT Quảng Trị"
+    assert legacy.from_vni("Tröôøng Tieåu hoïc Ñoàng Xoaøi") == "Trường Tiểu học Đồng Xoài"
+    assert legacy.decide(["Së GD&§T Qu¶ng TrÞ", "NguyÔn V¨n Hïng"]) == "tcvn3"
+    assert legacy.decide(["Tröôøng Tieåu hoïc", "Nguyeãn Vaên Huøng"]) == "vni"
+    assert legacy.decide(["Müller", "Gößweinstein"]) is None  # neither reads as Vietnamese
+    assert not legacy.is_suspect("Nguyễn Thị Ánh")  # Unicode text
+    assert not legacy.is_suspect("Hà")  # Latin-1 letters Vietnamese has
+
+
+def test_eight_bit_code_pages():
+    from loader_helpers import encode_cp1258
+
+    text = "Nguyễn Văn Hùng, Trường Tiểu học Hòa Bình\n"
+    assert legacy.eight_bit(encode_cp1258(text) * 3) == ("cp1258", False)
+    assert legacy.eight_bit(text.encode("cp1252", errors="replace")) == ("cp1252", True)
+    assert legacy.eight_bit("Hà Tú Lê\n".encode("cp1252")) == ("cp1252", False)
+
+
+def test_cr_only_line_endings(con, tmp_path):
+    d = folder(tmp_path, {})
+    lines = [",".join(STUDENT_HEAD)] + [",".join(r) for r in student_rows(3)]
+    (d / "hoc_sinh.csv").write_bytes(("\r".join(lines) + "\r").encode())
+    r = load(con, d)
+    assert [(g["_row"], g["student_code"]) for g in rows(con, "students", r.snapshot_id)] == [
+        (2, "HS1"),
+        (3, "HS2"),
+        (4, "HS3"),
+    ]
+
+
+def test_a_piece_whose_header_names_another_table_is_not_loaded_into_this_one(con, tmp_path):
+    d = folder(tmp_path, {"lop_6a.csv": [STUDENT_HEAD, *student_rows(2)]})
+    r = load(con, d)
+    assert "classes" not in r.rows and "lop_6a.csv" in r.skipped
+    warn = [m for m in messages(con, r.snapshot_id) if m["source"] == "lop_6a.csv"]
+    assert any("giống bảng Học sinh hơn bảng Lớp học" in m["message"] for m in warn)
+
+
+def test_a_hidden_sheet_named_after_a_table_in_a_workbook_is_named(con, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "tinh.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("trường")
+    for i, r in enumerate(SCHOOLS):
+        ws.write_row(i, 0, r)
+    hidden = wb.add_worksheet("Học sinh")
+    for i, r in enumerate([STUDENT_HEAD, *student_rows(2)]):
+        hidden.write_row(i, 0, r)
+    hidden.hide()
+    wb.close()
+    r = load(con, path)
+    assert "students" not in r.rows and "tinh.xlsx / Học sinh" in r.skipped
+    (w,) = [m for m in messages(con, r.snapshot_id) if m["sheet"] == "Học sinh"]
+    assert w["severity"] == "warning" and "sheet ẩn" in w["message"]
+
+
+def test_workbook_sheets_with_a_suffix_are_pieces(con, tmp_path):
+    from loader_helpers import write_xlsx
+
+    path = write_xlsx(
+        tmp_path / "tinh.xlsx",
+        {
+            "trường": SCHOOLS,
+            "Học sinh 1": [STUDENT_HEAD, *student_rows(2)],
+            "Học sinh 2": [STUDENT_HEAD, ["HS9", "S2", "Chín", "01/01/2015", ""]],
+        },
+    )
+    r = load(con, path)
+    got = [(g["_sheet"], g["student_code"]) for g in rows(con, "students", r.snapshot_id)]
+    assert sorted(got) == [("Học sinh 1", "HS1"), ("Học sinh 1", "HS2"), ("Học sinh 2", "HS9")]
+    tables = con.execute(
+        "SELECT sheet, rows FROM snapshot_tables WHERE table_name = 'students' ORDER BY 1"
+    ).fetchall()
+    assert tables == [("Học sinh 1", 2), ("Học sinh 2", 1)]
+
+
+def test_a_missing_column_in_one_piece_only(con, tmp_path):
+    d = folder(
+        tmp_path,
+        {
+            "hoc_sinh_1.csv": [STUDENT_HEAD, *student_rows(1)],
+            "hoc_sinh_2.csv": [STUDENT_HEAD[:4], ["HS7", "S2", "Bảy", "01/02/2015"]],
+        },
+    )
+    r = load(con, d)
+    assert r.rows["students"] == 2
+    warn = [
+        m
+        for m in messages(con, r.snapshot_id)
+        if m["message"].startswith("thiếu cột Số định danh cá nhân")
+    ]
+    assert [m["source"] for m in warn] == ["hoc_sinh_2.csv"]
+    assert "các dòng của nguồn này để trống cột đó" in warn[0]["message"]
+
+
+def test_timestamps_two_digit_years_and_month_first(con, tmp_path):
+    head = [*STUDENT_HEAD, "Ngày cập nhật"]
+    d = folder(
+        tmp_path,
+        {
+            "hoc_sinh.csv": [
+                head,
+                [*student_rows(1)[0], "09/25/2024 08:30"],
+                ["HS2", "S1", "B", "01/03/2018", "", "10/1/2024 7:05"],
+                ["HS3", "S1", "C", "01/03/2018", "", "09/09/24 08:30"],
+            ]
+        },
+    )
+    r = load(con, d)
+    import datetime as dt
+
+    got = [g["updated_at"] for g in rows(con, "students", r.snapshot_id)]
+    assert got == [dt.datetime(2024, 9, 25, 8, 30), dt.datetime(2024, 10, 1, 7, 5), None]
+    from loader_helpers import rejects
+
+    (rej,) = rejects(con, r.snapshot_id)
+    assert (rej["row"], rej["column"], rej["value"]) == (4, "Ngày cập nhật", "09/09/24 08:30")
+    assert "năm chỉ có 2 chữ số" in rej["reason"]
