@@ -340,7 +340,8 @@ class Writer:
 
 class Draft:
     """A snapshot being written: its connection (`con`), its id, and the catalog name of
-    the earlier snapshots (`history`) for the checks that compare with them."""
+    the earlier snapshots (`history`; None when there are none) for the checks that
+    compare with them."""
 
     def __init__(self, writer: Writer, snapshot_id: int, path: Path, replaces: bool):
         self.writer = writer
@@ -348,17 +349,19 @@ class Draft:
         self.path = path
         self.replaces = replaces
         self.published = False
-        self.history = HISTORY
+        earlier = [
+            (e.snapshot_id, writer.store.file_of(e))
+            for e in writer.catalog.entries
+            if e.snapshot_id != snapshot_id
+        ]
+        # nothing published yet: the draft's own database is all the history there is
+        self.history: str | None = HISTORY if earlier else None
         self.con: duckdb.DuckDBPyConnection | None = None
         try:
             self.con = store.connect(str(path))
-            earlier = [
-                (e.snapshot_id, writer.store.file_of(e))
-                for e in writer.catalog.entries
-                if e.snapshot_id != snapshot_id
-            ]
-            self.con.execute(f"ATTACH ':memory:' AS {HISTORY}")
-            attach_views(self.con, HISTORY, earlier)
+            if earlier:
+                self.con.execute(f"ATTACH ':memory:' AS {HISTORY}")
+                attach_views(self.con, HISTORY, earlier)
         except BaseException:
             self.discard()
             raise
