@@ -3,19 +3,16 @@
     python -m benchmarks.history [--students 2000000] [--repeat 3] [--workdir DIR]
 
 Generates the province and the same province a week later (`soat sample --weeks 2`,
-soat/sample/week2.py), loads the first week (`soat load`), then measures --repeat
-interleaved rounds of (each in its own process, benchmarks/step.py):
+soat/sample/week2.py), loads the first week (`soat load` into a snapshot store), then
+measures --repeat interleaved rounds of (each in its own process, benchmarks/step.py):
 
   bare_scan       the floor: DuckDB reads the second week's CSV files into tables, nothing else
   soat_load       `soat load` of the second week into a copy of the store holding the first:
                   the catalogue compares with it (trend.* checks, each finding's change and
                   since, the resolved findings, the counts)
-  soat_load_unchecked
-                  the same into a copy of that store whose first week is marked unchecked:
-                  the file is as large, but there is nothing to compare with (so this minus
-                  the previous line is the comparison's own cost, whatever the single-file
-                  store's second snapshot costs by itself)
-  soat_load_alone `soat load` of the second week into an empty store (nothing to compare with)
+  soat_load_alone `soat load` of the second week into an empty store (nothing to compare
+                  with): the difference is the comparison's own cost (each snapshot is a
+                  file of its own, so the first week's size costs the second nothing)
 
 then, once, the catalogue re-run on the two-snapshot store with its phases (`history` is
 the change computation: matching, the UPDATE of change/since, the resolved rows) and
@@ -50,6 +47,8 @@ def generate(folder: Path, students: int) -> float:
 
 
 def _remove(db: Path) -> None:
+    if db.is_dir():
+        shutil.rmtree(db)
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
 
@@ -67,35 +66,24 @@ def measure(students: int, work: Path, repeat: int, say, reuse: bool = False) ->
     else:
         gen = generate(first, students)
     say(f"{students:,} students, two weeks, generated in {gen:.1f}s")
-    base = work / "week1.duckdb"
+    base = work / "week1"
     _remove(base)
     res: dict = {"students": students, "generate": round(gen, 1)}
     res["week1"] = run_step("soat_load", first, base)
     say(f"  week 1 loaded: {res['week1']['seconds']:.2f}s")
-    two, alone, floor = work / "two.duckdb", work / "alone.duckdb", work / "floor.duckdb"
-    unchecked = work / "unchecked.duckdb"
-    samples: dict[str, list[dict]] = {
-        "bare_scan": [],
-        "soat_load": [],
-        "soat_load_unchecked": [],
-        "soat_load_alone": [],
-    }
+    two, alone, floor = work / "two", work / "alone", work / "floor.duckdb"
+    samples: dict[str, list[dict]] = {"bare_scan": [], "soat_load": [], "soat_load_alone": []}
     for i in range(repeat):
         _remove(floor)
         samples["bare_scan"].append(run_step("bare_scan", second, floor))
         _remove(two)
-        shutil.copy(base, two)
+        shutil.copytree(base, two)
         samples["soat_load"].append(run_step("soat_load", second, two))
-        _remove(unchecked)
-        shutil.copy(base, unchecked)
-        _uncheck(unchecked)
-        samples["soat_load_unchecked"].append(run_step("soat_load", second, unchecked))
         _remove(alone)
         samples["soat_load_alone"].append(run_step("soat_load", second, alone))
         say(
             f"  round {i + 1}: bare {samples['bare_scan'][-1]['seconds']:.2f}s, "
             f"soat load (with week 1) {samples['soat_load'][-1]['seconds']:.2f}s, "
-            f"(week 1 unchecked) {samples['soat_load_unchecked'][-1]['seconds']:.2f}s, "
             f"alone {samples['soat_load_alone'][-1]['seconds']:.2f}s"
         )
     res["samples"] = {k: sorted(x["seconds"] for x in v) for k, v in samples.items()}
@@ -108,26 +96,15 @@ def measure(students: int, work: Path, repeat: int, say, reuse: bool = False) ->
     res["pages"] = run_step("pages", second, two)
     say(f"  page queries: worst {res['pages']['worst']:.3f}s")
     res["counts"] = _counts(two)
-    for p in (base, two, alone, floor, unchecked):
+    for p in (base, two, alone, floor):
         _remove(p)
     return res
 
 
-def _uncheck(db: Path) -> None:
-    """The first week stays in the file but is not a checked snapshot: nothing to compare."""
-    import duckdb
-
-    con = duckdb.connect(str(db))
-    try:
-        con.execute("UPDATE snapshots SET checked_at = NULL")
-    finally:
-        con.close()
-
-
 def _counts(db: Path) -> dict:
-    import duckdb
+    from soat import store
 
-    con = duckdb.connect(str(db), read_only=True)
+    con = store.connect(str(db), read_only=True)
     try:
         sid = con.execute("SELECT max(snapshot_id) FROM snapshots").fetchall()[0][0]
         row = con.execute(
@@ -162,7 +139,6 @@ def table(res: dict) -> str:
     for k, label in (
         ("bare_scan", "bare DuckDB load of the second week"),
         ("soat_load", "`soat load` of the second week, after the first (compared)"),
-        ("soat_load_unchecked", "the same, the first week unchecked (nothing to compare)"),
         ("soat_load_alone", "`soat load` of the second week into an empty store"),
     ):
         lines.append(

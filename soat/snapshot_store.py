@@ -244,7 +244,13 @@ class SnapshotStore:
         """The write lock, held for the block. A store of the first format is migrated
         first; stale temporary files are removed."""
         if self.legacy:
-            migrate_legacy(self.path, on_wait=on_wait)
+            # the lock of a single-file store lives beside it (its directory does not exist
+            # yet); a second writer waits here, then finds the store already migrated
+            beside = self.path.with_name(self.path.name + ".lock")
+            with _write_lock(beside, wait=wait, on_wait=on_wait):
+                if self.legacy:
+                    migrate_legacy(self.path, on_wait=on_wait)
+            beside.unlink(missing_ok=True)
         self.path.mkdir(parents=True, exist_ok=True)
         with _write_lock(self.path / LOCK, wait=wait, on_wait=on_wait):
             self._remove_leftovers()
@@ -295,9 +301,7 @@ class Writer:
         for e in self.catalog.entries:
             if e.snapshot_id == snapshot_id:
                 return e
-        raise SoatError(
-            f"không có bản chụp {snapshot_id} (xem 'soat snapshots')", column="--snapshot"
-        )
+        raise SoatError(f"không có bản chụp {snapshot_id} (xem 'soat snapshots')")
 
     def newest(self) -> int | None:
         ids = self.catalog.ids()
@@ -309,8 +313,7 @@ class Writer:
         entry = self.entry(snapshot_id)
         if snapshot_id == self.newest():
             raise SoatError(
-                f"không xoá bản chụp mới nhất ({snapshot_id}); nạp bản mới trước khi xoá bản này",
-                column="ID",
+                f"không xoá bản chụp mới nhất ({snapshot_id}); nạp bản mới trước khi xoá bản này"
             )
         self._write_catalog([e for e in self.catalog.entries if e.snapshot_id != snapshot_id])
         with contextlib.suppress(FileNotFoundError):
