@@ -42,7 +42,7 @@ from loaders.normalise import (
     StagedPart,
     lazy_columns,
 )
-from soat.errors import SoatError
+from soat.errors import SoatError, is_interrupt
 from soat.vocab import EMPTY_MARKERS
 
 if TYPE_CHECKING:  # polars is imported where used (.xlsx, SQL): a CSV load needs none
@@ -851,6 +851,8 @@ def open_workbook(path: Path, label: str):
     try:
         return fastexcel.read_excel(str(path))
     except Exception as exc:  # noqa: BLE001 - calamine raises several kinds for broken files
+        if is_interrupt(exc):  # Ctrl-C inside calamine: the stop, not a broken file
+            raise
         try:
             with open(path, "rb") as f:
                 head = f.read(8)
@@ -950,7 +952,9 @@ def stage_xlsx_sheet(
         loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
         batch, errors = loaded.to_arrow_with_errors()
         full = pl.from_arrow(batch)
-    except Exception:  # noqa: BLE001 - calamine's errors vary; its English is not shown
+    except Exception as exc:  # noqa: BLE001 - calamine's errors vary; its English is not shown
+        if is_interrupt(exc):  # Ctrl-C inside calamine: the stop, not a broken sheet
+            raise
         staging.warn(
             "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại, "
             "bỏ qua",
@@ -1181,7 +1185,9 @@ def _cell_types(
             masks = workbook.number_cells(
                 reader, part.sheet, part.header_row, sorted(ambiguous), int(idx.max()) + 1
             )
-        except Exception:  # noqa: BLE001 - then the text is read as it is
+        except Exception as exc:  # noqa: BLE001 - then the text is read as it is
+            if is_interrupt(exc):
+                raise
             return data
         for i in ambiguous:
             numbers[i] = set(idx.filter(masks[i].gather(idx)).to_list())

@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         with noting_ctrl_c():
             return int(args.func(args) or 0)
     except SoatError as exc:
+        if is_interrupt(exc):  # what the stop left behind ("thiếu bảng …") is not the news
+            print("soat: đã dừng (Ctrl-C)", file=sys.stderr)
+            return 130
         print(f"soat: {exc}", file=sys.stderr)
         return 1
     except UsageError as exc:

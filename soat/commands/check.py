@@ -39,7 +39,7 @@ def run(args) -> int:
                 results = run_checks(draft.con, sid, history=draft.history)
                 draft.publish()
     except BaseException as exc:
-        if isinstance(exc, SystemExit | SoatError) or not is_interrupt(exc):
+        if isinstance(exc, SystemExit) or not is_interrupt(exc):
             raise
         raise Interrupted("đã dừng (Ctrl-C): kết quả kiểm tra cũ của bản chụp giữ nguyên") from exc
     print_check_summary(results, time.perf_counter() - t0)

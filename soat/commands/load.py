@@ -10,7 +10,7 @@ import sys
 import time
 
 from soat.cli import add_db_option
-from soat.errors import Interrupted, SoatError, UsageError, is_interrupt
+from soat.errors import Interrupted, UsageError, is_interrupt
 
 SHOW_REJECTS = 20
 
@@ -161,7 +161,9 @@ def interrupted_load():
     try:
         yield
     except BaseException as exc:
-        if isinstance(exc, SystemExit | SoatError) or not is_interrupt(exc):
+        # a stop can surface as anything, a loader's own message included (a sheet that
+        # "cannot be read" because the read was interrupted): after Ctrl-C it is the stop
+        if isinstance(exc, SystemExit) or not is_interrupt(exc):
             raise
         raise Interrupted(
             "đã dừng (Ctrl-C) khi đang nạp: bản chụp mới không được ghi, "

@@ -142,3 +142,56 @@ def test_after_ctrl_c_any_failure_is_the_stop():
     with noting_ctrl_c():  # a new command starts afresh
         assert not is_interrupt(ImportError("x"))
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_message_the_stop_left_behind_is_told_as_the_stop(tmp_path, monkeypatch, capsys):
+    """Ctrl-C inside calamine made a sheet "unreadable", so the load then missed its
+    schools table: the command raised a SoatError of its own words, and exited 1 with
+    "thiếu bảng trường" (seen in the suite). After Ctrl-C that is the stop: exit 130."""
+    import os
+    import signal
+
+    import loaders.load
+    from soat.errors import SoatError
+
+    def stopped_midway(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(100):  # the handler runs between bytecodes
+                pass
+        except KeyboardInterrupt:
+            pass  # as a library that swallows it would
+        raise SoatError("thiếu bảng trường 'schools'")
+
+    monkeypatch.setattr(loaders.load, "load_source", stopped_midway)
+    src = tmp_path / "src"
+    src.mkdir()
+    assert main(["load", str(src), "--db", str(tmp_path / "store")]) == 130
+    err = capsys.readouterr().err
+    assert "đã dừng (Ctrl-C)" in err and "thiếu bảng" not in err
+    assert not (tmp_path / "store" / "catalog.json").exists()
+
+
+def test_a_sheet_read_stopped_by_ctrl_c_is_not_a_broken_sheet(monkeypatch):
+    """The loader's broad catches around calamine (a broken sheet is skipped with a
+    warning) let the stop through instead of skipping the sheet."""
+    import os
+    import signal
+
+    from loaders import read
+    from soat.errors import noting_ctrl_c
+
+    class Reader:
+        def load_sheet(self, *a, **k):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(100):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            raise RuntimeError("calamine: interrupted")
+
+    staging = read.Staging(con=None)
+    with noting_ctrl_c(), pytest.raises(RuntimeError):
+        read.stage_xlsx_sheet(staging, Reader(), "Sheet1", "students", "hs.xlsx")
+    assert staging.messages == []
