@@ -16,8 +16,11 @@ Streamlit process's RSS and CPU time (/proc). With `--load SOURCE`, `soat load S
 on the same store once the last session has started: the sessions must go on without an
 exception, and a session started after the load must see the new snapshot.
 
-Server and Chromium share the machine, as on the 2-core test machine. The server is the
-real `soat serve` (its process group is stopped at the end).
+Server and Chromium share the machine, as on the 2-core test machine, where thirty
+browsers would otherwise take most of both cores from the server they measure: Chromium
+runs in Linux's SCHED_IDLE class (CHROMIUM_IDLE below; SOAT_LOADTEST_IDLE=0 to compete on
+equal terms). The server is the real `soat serve` (its process group is stopped at the
+end).
 """
 
 from __future__ import annotations
