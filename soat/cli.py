@@ -18,6 +18,7 @@ from soat.errors import (
     Interrupted,
     SoatError,
     UsageError,
+    forget_ctrl_c,
     is_interrupt,
     known_condition,
     noting_ctrl_c,
@@ -115,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return 2
+    try:
+        return _run(args)
+    finally:
+        forget_ctrl_c()  # a later command in this process starts afresh
+
+
+def _run(args) -> int:
     try:
         with noting_ctrl_c():
             return int(args.func(args) or 0)

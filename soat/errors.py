@@ -70,6 +70,12 @@ def noting_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
+def forget_ctrl_c() -> None:
+    """The command is over: what it noted of Ctrl-C must not colour another command run
+    later in the same process (tests; the dashboard's threads never note it)."""
+    _CTRL_C.clear()
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Ctrl-C, however it surfaced: Python's KeyboardInterrupt, DuckDB's answer to it while
     a query ran (an InterruptException, or a RuntimeError 'Query interrupted'), or any

@@ -131,7 +131,7 @@ def test_after_ctrl_c_any_failure_is_the_stop():
     import os
     import signal
 
-    from soat.errors import is_interrupt, noting_ctrl_c
+    from soat.errors import forget_ctrl_c, is_interrupt, noting_ctrl_c
 
     assert not is_interrupt(ImportError("cannot load module more than once per process"))
     with pytest.raises(KeyboardInterrupt), noting_ctrl_c():
@@ -141,6 +141,7 @@ def test_after_ctrl_c_any_failure_is_the_stop():
     assert is_interrupt(ImportError("cannot load module more than once per process"))
     with noting_ctrl_c():  # a new command starts afresh
         assert not is_interrupt(ImportError("x"))
+    forget_ctrl_c()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
@@ -152,7 +153,7 @@ def test_a_message_the_stop_left_behind_is_told_as_the_stop(tmp_path, monkeypatc
     import signal
 
     import loaders.load
-    from soat.errors import SoatError
+    from soat.errors import SoatError, is_interrupt
 
     def stopped_midway(*args, **kwargs):
         try:
@@ -170,6 +171,8 @@ def test_a_message_the_stop_left_behind_is_told_as_the_stop(tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert "đã dừng (Ctrl-C)" in err and "thiếu bảng" not in err
     assert not (tmp_path / "store" / "catalog.json").exists()
+    # the command is over: a later one in this process is not told it was stopped
+    assert not is_interrupt(SoatError("thiếu bảng trường 'schools'"))
 
 
 def test_a_sheet_read_stopped_by_ctrl_c_is_not_a_broken_sheet(monkeypatch):
@@ -179,7 +182,7 @@ def test_a_sheet_read_stopped_by_ctrl_c_is_not_a_broken_sheet(monkeypatch):
     import signal
 
     from loaders import read
-    from soat.errors import noting_ctrl_c
+    from soat.errors import forget_ctrl_c, noting_ctrl_c
 
     class Reader:
         def load_sheet(self, *a, **k):
@@ -192,6 +195,9 @@ def test_a_sheet_read_stopped_by_ctrl_c_is_not_a_broken_sheet(monkeypatch):
             raise RuntimeError("calamine: interrupted")
 
     staging = read.Staging(con=None)
-    with noting_ctrl_c(), pytest.raises(RuntimeError):
-        read.stage_xlsx_sheet(staging, Reader(), "Sheet1", "students", "hs.xlsx")
+    try:
+        with noting_ctrl_c(), pytest.raises(RuntimeError):
+            read.stage_xlsx_sheet(staging, Reader(), "Sheet1", "students", "hs.xlsx")
+    finally:
+        forget_ctrl_c()  # as soat.cli.main does when its command ends
     assert staging.messages == []
