@@ -288,29 +288,50 @@ def export_file(
     """The bytes `soat export KIND --format FMT --snapshot ID [--unit --level --period --check
     --change]` writes, run with this user's Scope on the dashboard's read-only connection,
     and the number of rows in it. The temporary file is removed before this returns."""
-    from soat.commands import export
-
-    args = argparse.Namespace(
-        kind=kind,
+    return _exported(
+        kind,
+        f"{kind}.{fmt}",
+        snapshot_id,
+        scope,
+        filters,
         format=fmt,
-        output=None,
-        db=None,
-        snapshot=snapshot_id,
-        unit=filters.unit,
-        level=filters.level,
-        period=filters.period,
         check=check,
         change=change,
         from_id=None,
-        scope=scope,
-        con=None,
+    )
+
+
+def _exported(
+    kind: str, name: str, snapshot_id: int, scope: Scope, filters: Filters, **options
+) -> tuple[bytes, int]:
+    """`soat export KIND … -o NAME` (its options as the parser would give them, `options`
+    over the defaults) run with this Scope on a cursor of the dashboard's read-only
+    connection, in a temporary folder removed before this returns: the file's bytes and
+    the number of rows the command counted."""
+    from soat.commands import export
+
+    args = argparse.Namespace(
+        **{
+            "kind": kind,
+            "format": None,
+            "output": None,
+            "db": None,
+            "snapshot": snapshot_id,
+            "unit": filters.unit,
+            "level": filters.level,
+            "period": filters.period,
+            "check": None,
+            "scope": scope,
+            "con": None,
+            **options,
+        }
     )
     with db.cursor() as cur:
         if cur is None:
             return b"", 0
         args.con = cur
         with tempfile.TemporaryDirectory(prefix="soat-dl-") as tmp:
-            args.output = str(Path(tmp) / f"{kind}.{fmt}")
+            args.output = str(Path(tmp) / name)
             export.run(args)
             return Path(args.output).read_bytes(), int(getattr(args, "rows", 0) or 0)
 
@@ -402,31 +423,9 @@ def document_file(
     -o FILE` writes (school-sheets as one .zip), with this user's Scope, on the dashboard's
     read-only connection, and the number of rows in it (the letter's appendix, the sheets'
     findings)."""
-    from soat.commands import export
-
-    args = argparse.Namespace(
-        kind=kind,
-        format=None,
-        output=None,
-        db=None,
-        snapshot=snapshot_id,
-        unit=filters.unit,
-        level=filters.level,
-        period=filters.period,
-        check=None,
-        target=None,
-        all_schools=False,
-        scope=scope,
-        con=None,
+    return _exported(
+        kind, f"{kind}{suffix}", snapshot_id, scope, filters, target=None, all_schools=False
     )
-    with db.cursor() as cur:
-        if cur is None:
-            return b"", 0
-        args.con = cur
-        with tempfile.TemporaryDirectory(prefix="soat-dl-") as tmp:
-            args.output = str(Path(tmp) / f"{kind}{suffix}")
-            export.run(args)
-            return Path(args.output).read_bytes(), int(getattr(args, "rows", 0) or 0)
 
 
 def letter_button(snapshot_id: int, scope: Scope, filters: Filters, key: str) -> None:

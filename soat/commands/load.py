@@ -75,13 +75,11 @@ def run(args) -> int:
 def load_and_check(draft, source, year, as_of, name, console):
     """Read `source` into the draft snapshot and run the catalogue on it, with a progress
     bar on a terminal. Returns (LoadResult, check results)."""
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from loaders.load import load_source
     from soat.engine import run_checks
 
     sid = draft.snapshot_id
-    if not sys.stdout.isatty():
+    with _progress_line(console) as say:
         result = load_source(
             draft.con,
             source,
@@ -90,8 +88,24 @@ def load_and_check(draft, source, year, as_of, name, console):
             name=name,
             snapshot_id=sid,
             history=draft.history,
+            progress=say,
         )
-        return result, run_checks(draft.con, sid, history=draft.history)
+        say("chạy bộ kiểm tra")
+        results = run_checks(
+            draft.con, sid, progress=lambda cid: say(f"kiểm tra {cid}"), history=draft.history
+        )
+    return result, results
+
+
+@contextlib.contextmanager
+def _progress_line(console):
+    """A spinner and bar with what is being done, on a terminal (gone when the block ends);
+    elsewhere (a pipe, a log, a timer's journal) nothing: the summary says it all."""
+    if not sys.stdout.isatty():
+        yield lambda _msg: None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -101,24 +115,7 @@ def load_and_check(draft, source, year, as_of, name, console):
         transient=True,
     ) as bar:
         task = bar.add_task("đọc nguồn dữ liệu", total=None)
-        result = load_source(
-            draft.con,
-            source,
-            year=year,
-            as_of=as_of,
-            name=name,
-            snapshot_id=sid,
-            history=draft.history,
-            progress=lambda msg: bar.update(task, description=msg),
-        )
-        bar.update(task, description="chạy bộ kiểm tra")
-        results = run_checks(
-            draft.con,
-            sid,
-            progress=lambda cid: bar.update(task, description=f"kiểm tra {cid}"),
-            history=draft.history,
-        )
-    return result, results
+        yield lambda msg: bar.update(task, description=msg)
 
 
 def print_change_line(con, snapshot_id: int, console) -> None:
