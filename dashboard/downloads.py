@@ -8,7 +8,9 @@ dashboard.components.followup) goes through `guarded_button`:
   run by Streamlit on a worker thread), and only if the session that drew the button is
   still valid then (not logged out, not expired, the account not disabled): checked
   before and after the file is built. A refused click builds nothing, is audited as
-  `export_refused`, and the page reruns to the login form;
+  `export_refused`, and the page reruns to the login form (when that rerun reaches the
+  server before the click's file request, the button is gone with the page and Streamlit
+  drops its callable: nothing to build, nothing to refuse);
 - each file built is audited (`export`: kind, filters, scope, format, row count); a
   failing audit write refuses the file;
 - the file Streamlit then holds in memory for the browser (`/media/<hash>`) is served at

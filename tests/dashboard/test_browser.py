@@ -349,6 +349,12 @@ def test_downloads_end_with_the_session_and_leave_no_address(server, page):
         expect(pg.get_by_text("Phiên làm việc đã kết thúc").first).to_be_visible()
         app_db = server["env"]["SOAT_APP_DB"]
         assert len(audit.read(user=user, action="export", app_db=app_db)) == 1
-        assert audit.read(user=user, action="export_refused", app_db=app_db)
+        # The click sends the file request and the rerun at once. When the request reaches
+        # the server first, build() refuses and audits it; when the rerun wins, it draws the
+        # login form instead of the button and Streamlit drops the button's callable, so
+        # there is nothing left to run (seen both ways here). Either way: no file, no export
+        # row; the refusal itself is held to its audit in tests/access/.
+        for row in audit.read(user=user, action="export_refused", app_db=app_db):
+            assert row["detail"]["reason"].startswith("session_ended"), row
     finally:
         ctx.close()
