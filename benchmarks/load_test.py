@@ -16,9 +16,11 @@ Streamlit process's RSS and CPU time and the Chromium processes' CPU time (/proc
 the p95 of all views, the p95 of the views started once every session had logged in is
 reported: a fresh browser session costs Chromium ≈ 4–5 CPU seconds (Streamlit's and
 Plotly's JavaScript fetched and compiled, the login, the first page), so on two shared
-cores the ramp-up's logins crowd out the pages of the sessions already in. With `--load SOURCE`, `soat load SOURCE` runs
-on the same store once the last session has started: the sessions must go on without an
-exception, and a session started after the load must see the new snapshot.
+cores the ramp-up's logins crowd out the pages of the sessions already in.
+
+With `--load SOURCE`, `soat load SOURCE` runs on the same store once the last session has
+started: the sessions must go on without an exception, and a session started after the
+load must see the new snapshot.
 
 Server and Chromium share the machine, as on the 2-core test machine, where thirty
 browsers would otherwise take most of both cores from the server they measure: Chromium
@@ -73,12 +75,6 @@ class Run:
 
     def summary(self) -> dict:
         pages = sorted(self.page_seconds)
-
-        def pct(p: float) -> float | None:
-            if not pages:
-                return None
-            return pages[min(len(pages) - 1, int(round(p * (len(pages) - 1))))]
-
         # the views that started once every session had logged in: the steady state, after
         # the login storm (each fresh browser session costs Chromium several CPU seconds)
         settled = (
@@ -90,13 +86,9 @@ class Run:
             "sessions": self.sessions,
             "views": len(pages),
             "page_median": round(statistics.median(pages), 3) if pages else None,
-            "page_p95": round(pct(0.95), 3) if pages else None,
+            "page_p95": _p95(pages),
             "settled_views": len(settled),
-            "settled_p95": (
-                round(settled[min(len(settled) - 1, int(round(0.95 * (len(settled) - 1))))], 3)
-                if settled
-                else None
-            ),
+            "settled_p95": _p95(settled),
             "page_max": round(pages[-1], 3) if pages else None,
             "login_median": (
                 round(statistics.median(self.login_seconds), 3) if self.login_seconds else None
@@ -116,6 +108,13 @@ class Run:
             "wall_seconds": round(self.wall_seconds, 1),
             "load": self.load,
         }
+
+
+def _p95(ordered: list[float]) -> float | None:
+    """The 95th percentile of sorted values (the nearest rank), or None for none."""
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))], 3)
 
 
 # ---- the server --------------------------------------------------------------------------

@@ -54,6 +54,9 @@ def assert_healthy(run: load_test.Run, views: int) -> None:
     assert s["views"] == views, s
     assert s["page_max"] <= PAGE_BOUND, s
     assert s["health_failures"] == 0 and s["health_max"] < load_test.HEALTH_TIMEOUT, s
+    # the last session's views all start once every session is in; the browsers' CPU is seen
+    assert s["settled_views"] >= len(load_test.PAGES) - 1 and s["settled_p95"] <= PAGE_BOUND, s
+    assert s["browser_cpu_cores"] > 0, s
 
 
 def test_a_dozen_sessions_browse_every_page_while_a_load_publishes(sample_store):
