@@ -39,4 +39,4 @@ bench-quick: venv
 	$(BIN)/python -m benchmarks.run --students 100000 --xlsx-students 10000 --no-record
 
 clean:
-	rm -rf $(VENV) data/store data/soat.duckdb data/soat.duckdb.wal data/app.sqlite tests/artifacts
+	rm -rf $(VENV) data/store data/soat.duckdb data/soat.duckdb.wal data/app.sqlite data/app.sqlite-wal data/app.sqlite-shm tests/artifacts

@@ -245,6 +245,9 @@ def resolution_bars(df: pl.DataFrame) -> go.Figure:
                 "side": "right",
                 "rangemode": "tozero",
                 "showgrid": False,
+                # Plotly's default for an overlaying axis is "sync": ticks at the left
+                # axis's gridlines, so unround numbers (36, 72, 109…); it draws no grid
+                "tickmode": "auto",
                 "tickformat": ",d",
             },
             "legend": {"orientation": "h", "y": -0.2},
@@ -290,6 +293,9 @@ def open_age_bars(df: pl.DataFrame, buckets) -> go.Figure:
                 "side": "right",
                 "rangemode": "tozero",
                 "showgrid": False,
+                # Plotly's default for an overlaying axis is "sync": ticks at the left
+                # axis's gridlines, so unround numbers (36, 72, 109…); it draws no grid
+                "tickmode": "auto",
                 "tickformat": ",d",
             },
             "legend": {"orientation": "h", "y": -0.2},

@@ -42,3 +42,46 @@ def test_compliance_by_unit_without_levels_is_an_empty_chart():
     ).with_columns(compliant_schools=pl.lit(1), schools=pl.lit(2))
     (bar,) = charts.compliance_by_unit(df, []).data
     assert [list(v) for v in bar.y] == [[], []]
+
+
+def _two_snapshots(**columns) -> pl.DataFrame:
+    import datetime as dt
+
+    return pl.DataFrame(
+        {
+            "snapshot_id": [1, 2],
+            "as_of": [dt.date(2025, 6, 12), dt.date(2025, 6, 19)],
+            **columns,
+        }
+    )
+
+
+def test_resolution_bars_new_and_resolved_beside_the_open_count():
+    df = _two_snapshots(new=[None, 26], resolved=[None, 13], open=[172, 185])
+    fig = charts.resolution_bars(df)
+    new, resolved, still_open = fig.data
+    assert (new.name, resolved.name, still_open.name) == ("Mới phát sinh", "Đã khắc phục", "Còn mở")
+    assert list(new.x) == ["#1 · 12/06/2025", "#2 · 19/06/2025"]
+    assert list(new.y) == [None, 26] and list(resolved.y) == [None, 13]
+    assert list(still_open.y) == [172, 185] and still_open.yaxis == "y2"
+    # the open count's own axis ticks at round numbers (Plotly's default for an axis over
+    # another, "sync", put them at the left axis's gridlines: 36, 72, 109 …)
+    assert fig.layout.yaxis2.overlaying == "y" and fig.layout.yaxis2.tickmode == "auto"
+
+
+def test_open_age_bars_stack_the_ages_with_the_median_age():
+    from dashboard.query import AGE_BUCKETS
+
+    df = _two_snapshots(
+        age_new=[172, 26],
+        age_month=[0, 159],
+        age_quarter=[0, 0],
+        age_older=[0, 0],
+        median_age=[0, 7],
+    )
+    fig = charts.open_age_bars(df, AGE_BUCKETS)
+    *bars, median = fig.data
+    assert [b.name for b in bars] == [label for _, label, *_ in AGE_BUCKETS]
+    assert fig.layout.barmode == "stack" and list(bars[1].y) == [0, 159]
+    assert median.yaxis == "y2" and list(median.y) == [0, 7]
+    assert fig.layout.yaxis2.tickmode == "auto"
