@@ -38,7 +38,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,8 +46,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.page_timing import _RENDERED_JS, ARGS, CHROMIUM, PAGES, ROOT, _stop
-from soat.commands import serve
+from benchmarks import page_timing
+from benchmarks.page_timing import _RENDERED_JS, ARGS, CHROMIUM, PAGES, ROOT
 
 PASSWORD = "mat-khau-tai-thu-nghiem-2026"
 PAGE_TIMEOUT = 120.0  # seconds: a page slower than this is an error, not a sample
@@ -162,23 +161,10 @@ def accounts(app_db: str, db: str, n: int) -> list[str]:
 
 @contextlib.contextmanager
 def served(db: str, env: dict, log: Path):
-    """`soat serve` on a free port: (url, the Streamlit process's pid)."""
-    port = serve.free_port()
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "soat", "serve", "--port", str(port), "--address", "127.0.0.1"],
-            env={**env, "SOAT_DB": str(Path(db).resolve())},
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: streamlit goes with it
-        )
-        try:
-            if not serve.wait_healthy(port, proc, timeout=120):
-                raise RuntimeError(log.read_text(errors="replace")[-3000:])
-            yield f"http://127.0.0.1:{port}", _streamlit_pid(proc.pid)
-        finally:
-            _stop(proc)
+    """`soat serve` on a free port (benchmarks.page_timing.served): (url, the Streamlit
+    process's pid)."""
+    with page_timing.served(db, env, log) as (url, serve_pid):
+        yield url, _streamlit_pid(serve_pid)
 
 
 def _streamlit_pid(serve_pid: int) -> int:

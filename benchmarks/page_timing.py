@@ -90,7 +90,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def _server(db: str, env: dict, log: Path):
+def served(db: str, env: dict, log: Path):
+    """`soat serve` of `db` on a free port, its output appended to `log`: (its url, the
+    pid of `soat serve`, the leader of its process group, stopped at the end)."""
     port = serve.free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
@@ -104,7 +106,7 @@ def _server(db: str, env: dict, log: Path):
         try:
             if not serve.wait_healthy(port, proc, timeout=120):
                 raise RuntimeError(log.read_text(errors="replace")[-3000:])
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", proc.pid
         finally:
             _stop(proc)
 
@@ -206,7 +208,7 @@ def time_pages(db: str, rounds: int = 2, warm: int = 3, progress=None) -> dict:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             try:
                 for r in range(rounds):
-                    with _server(db, env, log) as url:
+                    with served(db, env, log) as (url, _pid):
                         ctx = browser.new_context(
                             viewport={"width": 1440, "height": 1600}, locale="vi-VN"
                         )
