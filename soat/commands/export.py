@@ -204,7 +204,6 @@ def comparison(con, snap: dict, change: str | None, from_id: int | None) -> dict
 
 
 def run(args) -> int:
-    from soat.db import scalar
     from soat.exports.xlsx import title_text, write_xlsx
     from soat.scope import Scope
     from soat.snapshot_store import read_connection
@@ -228,23 +227,7 @@ def run(args) -> int:
     try:
         snap = checked_snapshot(con, args.snapshot)
         sid = snap["snapshot_id"]
-        unit_label = None
-        if args.unit:
-            name = scalar(
-                con,
-                "SELECT any_value(unit_name) FROM units WHERE snapshot_id = $s AND unit_code = $u",
-                {"s": sid, "u": args.unit},
-            )
-            known = scalar(
-                con,
-                "SELECT count(*) FROM unit_closure WHERE snapshot_id = $s AND ancestor_code = $u",
-                {"s": sid, "u": args.unit},
-            )
-            if not known:
-                raise SoatError(
-                    f"không có đơn vị '{args.unit}' trong bản chụp {sid}", column="--unit"
-                )
-            unit_label = f"{args.unit} {name}" if name else args.unit
+        unit_label = _unit_label(con, sid, args.unit)
         if args.check:
             known_check(args.check)
         unit_label = scope_label(con, sid, scope, unit_label)
