@@ -23,6 +23,19 @@ AS_OF = dt.date(2024, 10, 15)
 YEAR = "2024-2025"
 
 
+def cli(*argv: str) -> tuple[int, str, str]:
+    """`soat ARGV…` in this process: (exit status, what it printed, what it told on stderr)."""
+    import contextlib
+    import io
+
+    from soat.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
 def _frame(table_name: str, rows: list[dict]) -> pl.DataFrame:
     table = TABLES[table_name]
     known = set(table.column_names) | {f"{c.name}_raw" for c in table.columns}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import socket
 from pathlib import Path
@@ -11,16 +9,12 @@ from pathlib import Path
 import pytest
 
 from soat import accounts, appdb
-from soat.cli import main
+from soat.testing import cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "province"
 
 
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
+run = cli  # `soat ARGV…` in this process: (status, stdout, stderr)
 
 
 @pytest.fixture

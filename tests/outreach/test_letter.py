@@ -24,24 +24,11 @@ from soat.cli import main
 from soat.exports import letter
 from soat.exports.late import STATUS_VI, period_label
 from soat.scope import Scope
+from soat.testing import cli
 from soat.vocab import DATA_TYPES
 from tests.conftest import require
 
-from .fixtures import AS_OF, REFERENCE, build_file
-
-
-@pytest.fixture
-def duck(tmp_path, sqlite_db):
-    path = tmp_path / "soat.duckdb"
-    build_file(str(path))
-    return path
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
+from .fixtures import AS_OF, REFERENCE
 
 
 def late_rows(db, *args: str) -> list[dict]:

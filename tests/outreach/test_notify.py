@@ -5,7 +5,6 @@ no log, no audit row, no message."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import logging
@@ -17,8 +16,8 @@ from sqlalchemy import select, update
 
 from soat import accounts, audit, store
 from soat.appdb import audit_log, notifications
-from soat.cli import main
 from soat.notify import ledger
+from soat.testing import cli
 
 from . import smtp_server as smtp
 from .fixtures import build_file
@@ -71,13 +70,6 @@ def server(monkeypatch):
     monkeypatch.delenv("SOAT_NOTIFY_INTERVAL_DAYS", raising=False)
     yield inbox
     controller.stop()
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 def expected_keys(db, schools: set[str], level: str | None) -> set[str]:

@@ -4,18 +4,16 @@ STARTTLS are refused before anything is sent."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import ssl
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from soat import accounts
-from soat.cli import main
 from soat.errors import SoatError
 from soat.notify import settings
 from soat.notify.mailer import SmtpTransport
+from soat.testing import cli
 
 from . import smtp_server as smtp
 from .fixtures import build_file
@@ -43,13 +41,6 @@ def server_context(cert) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(*map(str, cert))
     return ctx
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_starttls_with_the_servers_ca(duck, cert, monkeypatch):

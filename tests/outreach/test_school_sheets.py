@@ -3,35 +3,19 @@ school's rows of `soat export findings` and its late and missing items of `soat 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import zipfile
 
-import pytest
 from openpyxl import load_workbook
 
 from soat import audit, store
-from soat.cli import main
 from soat.exports import school_sheets
 from soat.scope import Scope
+from soat.testing import cli
 
-from .fixtures import QUAN_1, SCHOOLS, build_file
+from .fixtures import QUAN_1, SCHOOLS
 
 WHERE = "Sửa ở đâu"
-
-
-@pytest.fixture
-def duck(tmp_path, sqlite_db):
-    path = tmp_path / "soat.duckdb"
-    build_file(str(path))
-    return path
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 def sheet_rows(data: bytes, sheet: str) -> tuple[str, list[str], list[tuple]]:
