@@ -39,3 +39,19 @@ def texts(at: AppTest) -> str:
 
 def frames(at: AppTest) -> list:
     return [d.value for d in at.dataframe]
+
+
+def spy_download_buttons(monkeypatch) -> dict:
+    """From now on, the `data` given to every st.download_button, by key (the dashboard's
+    are callables that build the file when clicked: call one to click it)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen: dict = {}
+    original = DeltaGenerator.download_button
+
+    def spy(self, label, data, *a, **kw):
+        seen[kw.get("key")] = data
+        return original(self, label, data, *a, **kw)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return seen

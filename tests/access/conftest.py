@@ -70,19 +70,10 @@ def db(request, tmp_path, monkeypatch):
 
 @pytest.fixture
 def captured_downloads(monkeypatch):
-    """The `data` given to every st.download_button, by key (the dashboard's are callables
-    that build the file when clicked: call one to click it)."""
-    from streamlit.delta_generator import DeltaGenerator
-
+    """The `data` given to every st.download_button, by key (apptest_helpers.
+    spy_download_buttons); a refused download answers at once."""
     from dashboard import downloads
+    from tests.access.apptest_helpers import spy_download_buttons
 
     monkeypatch.setattr(downloads, "REFUSED_DELAY", 0)
-    seen: dict = {}
-    original = DeltaGenerator.download_button
-
-    def spy(self, label, data, *a, **kw):
-        seen[kw.get("key")] = data
-        return original(self, label, data, *a, **kw)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return seen
+    return spy_download_buttons(monkeypatch)

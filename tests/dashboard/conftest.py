@@ -72,3 +72,11 @@ def empty_duck(tmp_path, monkeypatch) -> Path:
     province.empty_store(str(path))
     monkeypatch.setenv("SOAT_DB", str(path))
     return path
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """The `data` given to every st.download_button, by key."""
+    from tests.access.apptest_helpers import spy_download_buttons
+
+    return spy_download_buttons(monkeypatch)

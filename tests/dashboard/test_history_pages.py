@@ -12,7 +12,6 @@ import dash_province as province
 import polars as pl
 import pytest
 from dash_helpers import logged_in
-from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import query as q
 from dashboard.query import Filters
@@ -177,19 +176,6 @@ def test_toggle_is_off_without_a_previous_snapshot(duck3, app_db):
     at.switch_page("pages/sai_lech.py").run()
     no_exception(at)
     assert at.toggle(key="d_new_only").disabled
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    seen: dict = {}
-    original = DeltaGenerator.download_button
-
-    def spy(self, label, data, *a, **kw):
-        seen[kw.get("key")] = data
-        return original(self, label, data, *a, **kw)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return seen
 
 
 def test_school_page_marks_and_new_only_download(duck3, app_db, captured):

@@ -14,27 +14,12 @@ import pytest
 from dash_helpers import APP, PASSWORD, logged_in
 from docx import Document
 from openpyxl import load_workbook
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from soat import accounts, audit
 from soat.cli import main
 from tests.access.apptest_helpers import login, texts
 from tests.outreach import smtp_server as smtp
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """The `data` given to every st.download_button, by key."""
-    seen: dict = {}
-    original = DeltaGenerator.download_button
-
-    def spy(self, label, data, *a, **kw):
-        seen[kw.get("key")] = data
-        return original(self, label, data, *a, **kw)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return seen
 
 
 def open_page(at, page: str):

@@ -9,7 +9,6 @@ import dash_province as province
 import polars as pl
 import pytest
 from dash_helpers import APP, logged_in
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from dashboard.query import Filters
@@ -218,20 +217,6 @@ def test_school_page(duck, app_db):
     assert any("Tình trạng" in f.columns and "Chưa nộp" in set(f["Tình trạng"]) for f in frames)
     assert any("Nội dung cần sửa" in f.columns for f in frames)
     assert {b.label for b in at.get("download_button")} >= {"⬇ Tải Excel (.xlsx)", "⬇ Tải CSV"}
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """The `data` given to every st.download_button, by key."""
-    seen: dict = {}
-    original = DeltaGenerator.download_button
-
-    def spy(self, label, data, *a, **kw):
-        seen[kw.get("key")] = data
-        return original(self, label, data, *a, **kw)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return seen
 
 
 def _cli_export(db, kind: str, fmt: str, *args: str) -> bytes:
