@@ -61,6 +61,39 @@ def test_fast_scan_across_block_edges(tmp_path, block, monkeypatch):
     assert read._scan_fast(tmp_path / "cut.csv") is None
 
 
+def _safe_by_definition(block: bytes, carry: bool) -> bool:
+    """_fast_safe's rule, byte by byte: every byte below 0xCC, or 0xE1 followed by
+    0xB8-0xBB (a 0xE1 ending the block is the caller's; `carry`: the first byte follows one)."""
+    if carry and not 0xB8 <= block[0] <= 0xBB:
+        return False
+    for i, b in enumerate(block):
+        if b < 0xCC:
+            continue
+        if b != 0xE1:
+            return False
+        if i + 1 < len(block) and not 0xB8 <= block[i + 1] <= 0xBB:
+            return False
+    return True
+
+
+def test_fast_byte_test_is_its_definition():
+    """The vectorised byte test against the rule written byte by byte, on random blocks of
+    the bytes that matter (0xE1 and its allowed and refused followers, other high bytes)."""
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+    alphabet = np.array(
+        [0x41, 0x0A, 0xC3, 0xB7, 0xB8, 0xBB, 0xBC, 0xCB, 0xCC, 0xE1, 0xFF], np.uint8
+    )
+    for _ in range(5000):
+        a = rng.choice(alphabet, size=int(rng.integers(1, 10)))
+        for carry in (False, True):
+            assert read._fast_safe(a, carry) == _safe_by_definition(a.tobytes(), carry), (
+                a.tobytes(),
+                carry,
+            )
+
+
 def test_nfd_deep_in_a_large_file_is_stored_nfc(con, tmp_path, monkeypatch):
     monkeypatch.setattr(read, "SCAN_CHUNK", 256)  # the NFD row lands in a later chunk
     name = unicodedata.normalize("NFD", "Nguyễn Thị Ánh")
