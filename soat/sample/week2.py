@@ -119,7 +119,9 @@ def trend_findings(before, after) -> list[tuple[str, str, str, str, str | None, 
     previous = {c.strip() for s in after.schools for c in s.previous_codes}
     for sc, s in sorted(was.items()):
         if s.active and sc not in now and sc not in previous:
-            out.append(("trend.school_vanished", sc, "school_code", sc, None, "trường biến mất"))
+            # once per level of a multi-level school (one level: the runner fills it in)
+            for lv in sorted(set(s.levels)) if len(set(s.levels)) > 1 else [None]:
+                out.append(("trend.school_vanished", sc, "school_code", sc, lv, "trường biến mất"))
     p = params["trend.class_count_change"]
     cb, ca = _class_counts(before), _class_counts(after)
     for sc, g in sorted(set(cb) | set(ca)):

@@ -339,3 +339,28 @@ def test_class_count_change_counts_a_class_code_once(con):
     after = classes_of(1)
     after["classes"] += [klass(class_code="1A", declared_size=0)] * 2  # repeated rows
     assert two_snapshots(con, classes_of(1), after, "trend.class_count_change") == []
+
+
+def test_a_vanished_multi_level_school_is_seen_by_each_levels_officer(con):
+    """A TH-THCS school that vanishes: one finding per level it had, so an officer scoped to
+    THCS sees it (a school-wide finding passes a level scope through the school's levels in
+    the same snapshot, which a vanished school no longer has)."""
+    from soat.scope import Scope, scope_sql
+
+    hits = two_snapshots(con, two_schools(levels=["TH", "THCS"]), sized(1), "trend.school_vanished")
+    assert hits == [("S2", "TH", "school_code", "S2"), ("S2", "THCS", "school_code", "S2")]
+    sid = con.execute("SELECT max(snapshot_id) FROM findings").fetchall()[0][0]
+    for levels, seen in ((("THCS",), ["THCS"]), (("TH",), ["TH"]), (("THPT",), [])):
+        scope = Scope(levels=levels, role="province_staff", user="s")
+        got = con.execute(
+            f"""SELECT f.level FROM findings f
+                WHERE f.snapshot_id = $snapshot_id AND f.check_id = 'trend.school_vanished'
+                  AND {scope_sql("f")}""",
+            {**scope.params(), "snapshot_id": sid},
+        ).fetchall()
+        assert [r[0] for r in got] == seen, levels
+
+
+def test_a_vanished_school_without_levels_gives_one_finding(con):
+    hits = two_snapshots(con, two_schools(levels=[]), sized(1), "trend.school_vanished")
+    assert hits == [("S2", None, "school_code", "S2")]
