@@ -1,7 +1,12 @@
-"""`soat check [--snapshot ID]`: re-run the catalogue on a snapshot (default: the newest).
+"""`soat check [--snapshot ID] [--and-later]`: re-run the catalogue on a snapshot (default:
+the newest).
 
 The snapshot's file is copied, checked again and published in place of the old one by a
 rename (soat.snapshot_store): readers keep the old findings until they next open the store.
+A later snapshot compared its findings with this one's (new, persisting, since, resolved:
+soat.history), so re-checking an older snapshot leaves those as they were, and the command
+says so; `--and-later` re-checks every later snapshot too, in order (each `since` chains
+from the snapshot before it).
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ def register(sub) -> None:
     add_db_option(p)
     p.add_argument("--snapshot", type=int, help="mã bản chụp (mặc định: mới nhất)")
     p.add_argument(
+        "--and-later",
+        dest="and_later",
+        action="store_true",
+        help="kiểm tra lại cả các bản chụp sau nó (để cột mới/còn tồn tại/đã khắc phục khớp)",
+    )
+    p.add_argument(
         "--no-wait", action="store_true", help="không chờ khi kho đang được ghi: báo bận và thoát"
     )
     p.set_defaults(func=run)
@@ -29,18 +40,35 @@ def run(args) -> int:
 
     target = SnapshotStore.open(args.db)
     t0 = time.perf_counter()
+    done: list[int] = []
     try:
         with target.writing(wait=not args.no_wait, on_wait=print) as writer:
             sid = args.snapshot or writer.newest()
             if sid is None:
                 raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
             writer.entry(sid)  # an unknown id is named before anything is copied
-            with writer.draft(copy_of=sid) as draft:
-                results = run_checks(draft.con, sid, history=draft.history)
-                draft.publish()
+            later = sorted(i for i in writer.catalog.ids() if i > sid)
+            for one in [sid, *later] if args.and_later else [sid]:
+                with writer.draft(copy_of=one) as draft:
+                    checked = run_checks(draft.con, one, history=draft.history)
+                    draft.publish()
+                done.append(one)
+                if one == sid:
+                    results = checked  # the summary is the asked snapshot's
+                else:
+                    print(f"Đã kiểm tra lại bản chụp {one} (so với kết quả mới của bản trước nó).")
     except BaseException as exc:
         if isinstance(exc, SystemExit) or not is_interrupt(exc):
             raise
-        raise Interrupted("đã dừng (Ctrl-C): kết quả kiểm tra cũ của bản chụp giữ nguyên") from exc
+        again = f"; đã kiểm tra lại bản chụp {', '.join(map(str, done))}" if done else ""
+        raise Interrupted(
+            f"đã dừng (Ctrl-C): bản chụp đang kiểm tra giữ kết quả cũ{again}"
+        ) from exc
     print_check_summary(results, time.perf_counter() - t0)
+    if later and not args.and_later:
+        print(
+            f"! Các bản chụp sau ({', '.join(map(str, later))}) đã so sánh phát hiện với kết quả "
+            f"cũ của bản chụp {sid}: cột mới/còn tồn tại/đã khắc phục của chúng chưa đổi. "
+            f"Chạy 'soat check --snapshot {sid} --and-later' để kiểm tra lại cả chúng."
+        )
     return 0
