@@ -89,6 +89,21 @@ def is_interrupt(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"
 
 
+@contextlib.contextmanager
+def stopped_as(message):
+    """Ctrl-C inside the block becomes Interrupted(message()) — what the command left as it
+    was — whatever it surfaced as: a stop can surface as anything, a loader's own message
+    included (a sheet that "cannot be read" because the read was interrupted), and DuckDB
+    reports an interrupted query as its own exception. `message` is called then, so it can
+    say how far the command got. Any other failure passes unchanged."""
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, SystemExit) or not is_interrupt(exc):
+            raise
+        raise Interrupted(message()) from exc
+
+
 _QUOTED_PATH = re.compile(r'"(/[^"]+|[A-Za-z]:\\[^"]+)"')
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from soat.cli import add_db_option
-from soat.errors import Interrupted, SoatError, is_interrupt
+from soat.errors import SoatError, stopped_as
 
 
 def register(sub) -> None:
@@ -41,29 +41,26 @@ def run(args) -> int:
     target = SnapshotStore.open(args.db)
     t0 = time.perf_counter()
     done: list[int] = []
-    try:
-        with target.writing(wait=not args.no_wait, on_wait=print) as writer:
-            sid = args.snapshot or writer.newest()
-            if sid is None:
-                raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
-            writer.entry(sid)  # an unknown id is named before anything is copied
-            later = sorted(i for i in writer.catalog.ids() if i > sid)
-            for one in [sid, *later] if args.and_later else [sid]:
-                with writer.draft(copy_of=one) as draft:
-                    checked = run_checks(draft.con, one, history=draft.history)
-                    draft.publish()
-                done.append(one)
-                if one == sid:
-                    results = checked  # the summary is the asked snapshot's
-                else:
-                    print(f"Đã kiểm tra lại bản chụp {one} (so với kết quả mới của bản trước nó).")
-    except BaseException as exc:
-        if isinstance(exc, SystemExit) or not is_interrupt(exc):
-            raise
+
+    def stopped() -> str:
         again = f"; đã kiểm tra lại bản chụp {', '.join(map(str, done))}" if done else ""
-        raise Interrupted(
-            f"đã dừng (Ctrl-C): bản chụp đang kiểm tra giữ kết quả cũ{again}"
-        ) from exc
+        return f"đã dừng (Ctrl-C): bản chụp đang kiểm tra giữ kết quả cũ{again}"
+
+    with stopped_as(stopped), target.writing(wait=not args.no_wait, on_wait=print) as writer:
+        sid = args.snapshot or writer.newest()
+        if sid is None:
+            raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
+        writer.entry(sid)  # an unknown id is named before anything is copied
+        later = sorted(i for i in writer.catalog.ids() if i > sid)
+        for one in [sid, *later] if args.and_later else [sid]:
+            with writer.draft(copy_of=one) as draft:
+                checked = run_checks(draft.con, one, history=draft.history)
+                draft.publish()
+            done.append(one)
+            if one == sid:
+                results = checked  # the summary is the asked snapshot's
+            else:
+                print(f"Đã kiểm tra lại bản chụp {one} (so với kết quả mới của bản trước nó).")
     print_check_summary(results, time.perf_counter() - t0)
     if later and not args.and_later:
         print(

@@ -10,7 +10,7 @@ import sys
 import time
 
 from soat.cli import add_db_option
-from soat.errors import Interrupted, UsageError, is_interrupt
+from soat.errors import UsageError, stopped_as
 
 SHOW_REJECTS = 20
 
@@ -150,22 +150,15 @@ def print_summary_tail(results, result, t0: float, console) -> None:
     console.print(f"Tổng thời gian: {seconds_text(time.perf_counter() - t0)}")
 
 
-@contextlib.contextmanager
 def interrupted_load():
     """Ctrl-C (or SIGTERM) while a snapshot is written: the draft is discarded by the
-    store; the user reads that nothing changed. DuckDB reports an interrupted query as its
-    own exception, which is the same event."""
-    try:
-        yield
-    except BaseException as exc:
-        # a stop can surface as anything, a loader's own message included (a sheet that
-        # "cannot be read" because the read was interrupted): after Ctrl-C it is the stop
-        if isinstance(exc, SystemExit) or not is_interrupt(exc):
-            raise
-        raise Interrupted(
+    store; the user reads that nothing changed."""
+    return stopped_as(
+        lambda: (
             "đã dừng (Ctrl-C) khi đang nạp: bản chụp mới không được ghi, "
             "các bản chụp đã có giữ nguyên"
-        ) from exc
+        )
+    )
 
 
 def _table_label(name: str) -> str:
