@@ -213,6 +213,21 @@ NEW_COLOR, RESOLVED_COLOR, OPEN_COLOR = "#c62828", "#2e7d32", "#546e7a"
 AGE_COLORS = ("#64b5f6", "#ffb74d", "#ef6c00", "#b71c1c")
 
 
+def _right_axis(title: str) -> dict:
+    """A line's own axis on the right of a bar chart (counts, whole numbers from 0). Ticks
+    at round numbers: Plotly's default for an overlaying axis is "sync", ticks at the left
+    axis's gridlines, so unround numbers (36, 72, 109…); it draws no grid of its own."""
+    return {
+        "title": {"text": title},
+        "overlaying": "y",
+        "side": "right",
+        "rangemode": "tozero",
+        "showgrid": False,
+        "tickmode": "auto",
+        "tickformat": ",d",
+    }
+
+
 def resolution_bars(df: pl.DataFrame) -> go.Figure:
     """Per snapshot: findings new since the previous snapshot and findings resolved (bars),
     and the findings open (a line on the right axis). A snapshot compared with none has no
@@ -239,17 +254,7 @@ def resolution_bars(df: pl.DataFrame) -> go.Figure:
             "barmode": "group",
             "xaxis": {"type": "category"},
             "yaxis": {"title": {"text": "Số phát hiện"}, "rangemode": "tozero", "tickformat": ",d"},
-            "yaxis2": {
-                "title": {"text": "Còn mở"},
-                "overlaying": "y",
-                "side": "right",
-                "rangemode": "tozero",
-                "showgrid": False,
-                # Plotly's default for an overlaying axis is "sync": ticks at the left
-                # axis's gridlines, so unround numbers (36, 72, 109…); it draws no grid
-                "tickmode": "auto",
-                "tickformat": ",d",
-            },
+            "yaxis2": _right_axis("Còn mở"),
             "legend": {"orientation": "h", "y": -0.2},
         },
     )
@@ -287,17 +292,7 @@ def open_age_bars(df: pl.DataFrame, buckets) -> go.Figure:
                 "rangemode": "tozero",
                 "tickformat": ",d",
             },
-            "yaxis2": {
-                "title": {"text": "Ngày"},
-                "overlaying": "y",
-                "side": "right",
-                "rangemode": "tozero",
-                "showgrid": False,
-                # Plotly's default for an overlaying axis is "sync": ticks at the left
-                # axis's gridlines, so unround numbers (36, 72, 109…); it draws no grid
-                "tickmode": "auto",
-                "tickformat": ",d",
-            },
+            "yaxis2": _right_axis("Ngày"),
             "legend": {"orientation": "h", "y": -0.2},
         },
     )
