@@ -182,25 +182,26 @@ def _proc_sample(pid: int) -> tuple[float, float]:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             rss = int(line.split()[1]) / 1024
+    return rss, _cpu_seconds(pid)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU seconds so far (/proc/PID/stat, after its name)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return rss, (int(fields[11]) + int(fields[12])) / ticks
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _chromium_cpu() -> dict[int, float]:
     """CPU seconds so far of every Chromium process (browser, renderers, utilities)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     out = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            if "chrom" not in Path(f"/proc/{pid}/comm").read_text():
-                continue
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if "chrom" in Path(f"/proc/{pid}/comm").read_text():
+                out[int(pid)] = _cpu_seconds(int(pid))
         except OSError:
             continue
-        out[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
     return out
 
 
