@@ -347,9 +347,9 @@ def _skip_bom(f) -> None:
 
 def _scan_fast(path: Path) -> FileScan | None:
     """The file's line count when every byte passes _fast_safe, else None. numpy over 1 MB
-    blocks read into one buffer (cache-sized, no copies): ≈ 0.8 s CPU per 400 MB on this
-    round's machine, the byte test 0.5 of it; it runs beside the file's INSERT on a 2-core
-    machine, so its CPU is the load's."""
+    blocks read into one buffer (cache-sized, no copies): ≈ 0.5 s CPU per 400 MB, the byte
+    test ≈ 0.23 of it (measured on round 8's last Intel Xeon machine); it runs beside the
+    file's INSERT on a 2-core machine, so its CPU is the load's."""
     import numpy as np  # on the load's scan thread, beside the first INSERT (≈ 0.1 s)
 
     buf = np.empty(FAST_BLOCK, dtype=np.uint8)
