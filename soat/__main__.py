@@ -1,3 +1,3 @@
-from soat.cli import main
+from soat.cli import run
 
-raise SystemExit(main())
+run()

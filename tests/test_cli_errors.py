@@ -56,3 +56,39 @@ def test_help_and_usage_errors_read_as_vietnamese(capsys):
     with pytest.raises(SystemExit):
         main(["load"])
     assert "thiếu tham số bắt buộc: source" in capsys.readouterr().err
+
+
+def test_a_stop_ends_the_process_with_130_even_when_ctrl_c_landed_in_generated_code(tmp_path):
+    """Ctrl-C that escapes code run from text (exec, as dataclasses build their methods)
+    makes CPython end a `python -m` process by SIGINT at exit, whatever status it was
+    given. The `soat` process ends with the 130 it documents all the same: here the
+    command raises the stop inside exec, as a Ctrl-C landing in a lazy import does by
+    chance (2 of 120 stopped loads on a busy machine)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "stopped_soat.py").write_text(
+        "import argparse\n"
+        "from soat import cli\n"
+        "def stopped(args):\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "def parser():\n"
+        "    p = argparse.ArgumentParser()\n"
+        "    p.set_defaults(func=stopped)\n"
+        "    return p\n"
+        "cli.build_parser = parser\n"
+        "cli.run()\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "stopped_soat"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"},
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip() == "soat: đã dừng (Ctrl-C)"
