@@ -130,8 +130,8 @@ def run() -> None:
     instead end by SIGINT (status -2 to the caller): CPython marks a KeyboardInterrupt
     that escaped any exec()/eval() of source text as "unhandled" even after our handler
     caught it, and the end of a `-m` run obeys that mark (bpo-1054041, gh-128130). A
-    Ctrl-C lands in such code when it interrupts a dataclass or namedtuple being built in
-    a lazy import: on a busy machine, 2 of 120 stopped loads, and CI failed on one."""
+    Ctrl-C can land in such code (dataclasses and namedtuples build their methods that way,
+    during lazy imports): on a busy machine, 2 of 120 stopped loads, and CI failed on one."""
     status = main()
     if status == 130:
         for stream in (sys.stdout, sys.stderr):

@@ -62,8 +62,8 @@ def test_a_stop_ends_the_process_with_130_even_when_ctrl_c_landed_in_generated_c
     """Ctrl-C that escapes code run from text (exec, as dataclasses build their methods)
     makes CPython end a `python -m` process by SIGINT at exit, whatever status it was
     given. The `soat` process ends with the 130 it documents all the same: here the
-    command raises the stop inside exec, as a Ctrl-C landing in a lazy import does by
-    chance (2 of 120 stopped loads on a busy machine)."""
+    command raises the stop inside exec, where a real Ctrl-C lands by chance (2 of 120
+    stopped loads on a busy machine)."""
     import os
     import subprocess
     import sys
