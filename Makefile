@@ -29,7 +29,7 @@ serve: venv
 # The load tests (marker `alone`) run after the rest, alone on the machine: beside the other
 # worker's tests their browsers starve. Exit 5 = the arguments selected none of them.
 test: venv  ## the whole suite: unit, SQL-database loaders, AppTest pages, browser
-	$(BIN)/python -m compileall -q $(SOURCES) tests >/dev/null
+	$(BIN)/python -m compileall -q $(SOURCES) >/dev/null
 	$(BIN)/python -m pytest -q -n 2 -m "not alone" $(PYTEST_ARGS); s=$$?; [ $$s -eq 0 ] || [ $$s -eq 5 ]
 	$(BIN)/python -m pytest -q -m alone $(PYTEST_ARGS); s=$$?; [ $$s -eq 0 ] || [ $$s -eq 5 ]
 
