@@ -57,7 +57,7 @@ WITH st AS (
                     + s.empty_birth_date::INTEGER + s.empty_gender::INTEGER
                     + s.empty_ethnicity::INTEGER + s.empty_citizen_id::INTEGER
                     + s.empty_permanent_address::INTEGER)) AS filled,
-           count(*) FILTER (WHERE s.id_verified = 'Đã xác thực') AS verified,
+           count(*) FILTER (WHERE s.verified) AS verified,
            count(*) FILTER (WHERE e.record_key IS NULL) AS valid
     FROM p_students s
     LEFT JOIN (SELECT DISTINCT school_code, record_key FROM m_errkeys

@@ -124,10 +124,18 @@ WHERE t.snapshot_id = $snapshot_id
 CREATE OR REPLACE TEMP TABLE p_students AS
 SELECT coalesce(s.student_code, 'dòng ' || s._row) AS record_key,
        s.student_code IS NOT NULL AS has_code,
-       s.school_code, s.class_code,
+       s.school_code,
+       -- the class code only where it is not a class of the school (student.class_unknown
+       -- shows it), empty_class_code says whether it was filled
+       CASE WHEN k.class_code IS NULL THEN s.class_code END AS class_code,
        s.birth_date,
        CASE WHEN s.birth_date IS NULL THEN s.birth_date_raw END AS birth_date_raw,
-       s.gender, s.citizen_id, s.id_verified,
+       s.gender, s.citizen_id,
+       -- the identity check's answer, and its text only where it is not "verified" (the
+       -- value student.unverified shows): a 2 M-row copy of a 14-byte text saved
+       s.id_verified IS NOT DISTINCT FROM 'Đã xác thực' AS verified,
+       CASE WHEN s.id_verified IS DISTINCT FROM 'Đã xác thực' THEN s.id_verified END
+           AS id_verified,
        year(s.birth_date) AS birth_year,
        $year_start - year(s.birth_date) AS age,
        k.grade,

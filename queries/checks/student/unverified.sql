@@ -2,4 +2,4 @@
 SELECT record_key, school_code, level AS level,
        'id_verified' AS field, id_verified AS value, NULL AS detail, NULL AS period
 FROM p_students
-WHERE id_verified IS DISTINCT FROM 'Đã xác thực'
+WHERE NOT verified
