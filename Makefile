@@ -8,6 +8,7 @@ PYTEST_ARGS ?=
 # benchmark, so that no run compiles the sources where PYTHONDONTWRITEBYTECODE is set (this
 # machine: every `soat` process compiled ~30 modules, ≈ 0.04-0.06 s).
 SOURCES := soat loaders dashboard benchmarks
+COMPILE := $(BIN)/python -m compileall -q $(SOURCES) >/dev/null
 
 .PHONY: venv demo serve test lint format bench bench-quick clean
 
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/python -m compileall -q $(SOURCES) >/dev/null
+	$(COMPILE)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,7 +30,7 @@ serve: venv
 # The load tests (marker `alone`) run after the rest, alone on the machine: beside the other
 # worker's tests their browsers starve. Exit 5 = the arguments selected none of them.
 test: venv  ## the whole suite: unit, SQL-database loaders, AppTest pages, browser
-	$(BIN)/python -m compileall -q $(SOURCES) >/dev/null
+	$(COMPILE)
 	$(BIN)/python -m pytest -q -n 2 -m "not alone" $(PYTEST_ARGS); s=$$?; [ $$s -eq 0 ] || [ $$s -eq 5 ]
 	$(BIN)/python -m pytest -q -m alone $(PYTEST_ARGS); s=$$?; [ $$s -eq 0 ] || [ $$s -eq 5 ]
 
@@ -42,11 +43,11 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 bench: venv  ## measured figures, appended to BENCHMARKS.md (default 2 M students)
-	$(BIN)/python -m compileall -q $(SOURCES) >/dev/null
+	$(COMPILE)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 bench-quick: venv
-	$(BIN)/python -m compileall -q $(SOURCES) >/dev/null
+	$(COMPILE)
 	$(BIN)/python -m benchmarks.run --students 100000 --xlsx-students 10000 --no-record
 
 clean:

@@ -3,7 +3,7 @@
 --   p_schools    one row per school code (first row wins), with `active`
 --   p_class_key  one row per (school, class code) of the snapshot's year, with grade/level
 --   p_students   active students of the year (narrow), with age, grade, level, class/school
---                found, id_state, bad_<field> values and empty_<field> flags
+--                found, id_state, verified, bad_<field> values and empty_<field> flags
 --   p_school_counts  active students, staff, teachers per school code
 --   p_class_students  active students per class (class_idx)
 --   p_classes    every class row of the year, with level and counted active students
