@@ -303,7 +303,7 @@ def unit_change_bars(df: pl.DataFrame) -> go.Figure:
     """Per managing unit: new and resolved findings against the previous snapshot
     (horizontal grouped bars, at most 30 units with any, the most new at the top)."""
     d = df.filter((pl.col("new") > 0) | (pl.col("resolved") > 0)).head(30).reverse()
-    y = d["unit_name"].to_list()
+    y = d.select(labels.plain_expr("unit_name"))["unit_name"].to_list()
     fig = go.Figure(
         [
             go.Bar(

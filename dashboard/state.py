@@ -85,7 +85,7 @@ def sidebar(scope: Scope) -> Context:
         if gone is not None:
             st.warning(f"Bản chụp #{gone} đã bị xoá khỏi kho; đang xem bản chụp #{sid}.")
         elif sid != ids[0]:
-            st.caption(f"Có bản chụp mới hơn: {_snapshot_label(rows[ids[0]])}")
+            st.caption(f"Có bản chụp mới hơn: {labels.md(_snapshot_label(rows[ids[0]]))}")
         periods = [ALL, *query.periods(sid, scope)]
         _pick("f_period", "period", periods, ALL)
         period = st.selectbox(

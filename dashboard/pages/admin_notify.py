@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import db, query
+from dashboard import db, labels, query
 from dashboard.auth import require_admin
 from dashboard.components.grid import dataframe
 from soat import accounts, notify
@@ -21,16 +21,11 @@ from soat.notify import settings
 ALL = "__all__"
 
 
-def plain(text: str) -> str:
-    """Text for st.success/st.error, which read markdown: addresses and names stay as typed."""
-    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~$" else c for c in text)
-
-
 scope = require_admin()
 st.title("Thư nhắc")
 
 for kind, text in st.session_state.pop("notify_flash", []):
-    getattr(st, kind)(plain(text))
+    getattr(st, kind)(labels.md(text))
 
 # ---- settings --------------------------------------------------------------------------
 try:
@@ -42,7 +37,7 @@ try:
     interval = settings.interval_days()
     base = settings.base_url()
 except SoatError as exc:
-    st.error(plain(str(exc)))
+    st.error(labels.md(str(exc)))
     st.stop()
 rows = [
     ("Máy chủ thư", smtp.describe() if smtp else "chưa dùng được (xem dưới)"),
@@ -52,7 +47,7 @@ rows = [
 ]
 dataframe(pl.DataFrame(rows, schema=["Thiết lập", "Giá trị"], orient="row"), hide_index=True)
 if smtp_error:
-    st.info(plain(f"Máy chủ thư: {smtp_error}"))
+    st.info(labels.md(f"Máy chủ thư: {smtp_error}"))
 
 # ---- the digests -----------------------------------------------------------------------
 snaps = query.snapshots()
@@ -72,7 +67,7 @@ unit = st.selectbox(
 )
 unit = None if unit == ALL else unit
 as_of = f", số liệu ngày {latest['as_of']:%d/%m/%Y}" if latest.get("as_of") else ""
-st.caption(plain(f"Bản chụp đã kiểm tra mới nhất: #{sid} {latest.get('name') or ''}{as_of}"))
+st.caption(labels.md(f"Bản chụp đã kiểm tra mới nhất: #{sid} {latest.get('name') or ''}{as_of}"))
 
 
 def compose() -> tuple[list, list[str]]:
@@ -183,7 +178,7 @@ with st.form("notify_email", clear_on_submit=True):
         try:
             accounts.set_email(who, address, by=scope.user)
         except SoatError as exc:
-            st.error(plain(str(exc)))
+            st.error(labels.md(str(exc)))
         else:
             st.session_state.pop("notify_preview", None)
             done = "Đã lưu" if address.strip() else "Đã bỏ"

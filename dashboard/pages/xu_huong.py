@@ -61,7 +61,7 @@ else:
     )
     st.caption(
         f"Bản chụp #{sid} so với bản chụp #{cs['previous_id']} "
-        f"(ngày {cs['previous_as_of']:%d/%m/%Y}), {where}. Chọn một đơn vị ở thanh bên để "
+        f"(ngày {cs['previous_as_of']:%d/%m/%Y}), {labels.md(where)}. Chọn một đơn vị ở thanh bên để "
         "xem riêng đơn vị đó."
     )
 if rt.height:

@@ -496,6 +496,18 @@ def compose(
 # ---- layout ------------------------------------------------------------------------------
 
 
+# Characters XML 1.0 cannot hold (python-docx refuses them: "All strings must be XML
+# compatible"): C0 controls other than tab and line breaks, e.g. the vertical tab a cell
+# pasted from Word carries. The loader keeps them as they were typed; the letter shows a
+# space in their place (docs/outreach.md).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text) -> str:
+    """`text` as a .docx run can hold it: see _NOT_XML."""
+    return _NOT_XML.sub(" ", str(text))
+
+
 def _font(run, size: float, bold: bool = False, italic: bool = False) -> None:
     run.font.name = FONT
     run.font.size = Pt(size)
@@ -535,7 +547,7 @@ def _para(
     if left is not None:
         fmt.left_indent = left
     if text:
-        _font(p.add_run(text), size, bold, italic)
+        _font(p.add_run(_xml(text)), size, bold, italic)
     return p
 
 
@@ -570,7 +582,7 @@ def _cell_text(cell, text: str, size: float, **kw):
     fmt.space_after = Pt(kw.get("after", 0))
     fmt.space_before = Pt(kw.get("before", 0))
     fmt.line_spacing = 1.0
-    _font(first.add_run(text), size, kw.get("bold", False), kw.get("italic", False))
+    _font(first.add_run(_xml(text)), size, kw.get("bold", False), kw.get("italic", False))
     return first
 
 
@@ -713,7 +725,7 @@ def _fill_rows(table, headers: list[str], values: list[list[str]]) -> None:
     for row in values:
         new = copy.deepcopy(tr)
         for t, v in zip(new.iter(qn("w:t")), row, strict=True):
-            t.text = str(v)
+            t.text = _xml(v)
             t.set(qn("xml:space"), "preserve")
         tbl.append(new)
     tbl.remove(tr)
@@ -772,7 +784,7 @@ def build(
     if len(addressees) == 1:
         p = _para(doc, "", 14, before=18, after=6)
         _font(p.add_run("Kính gửi: "), 14)
-        _font(p.add_run(addressees[0] + "."), 14)
+        _font(p.add_run(_xml(addressees[0] + ".")), 14)
     else:
         _para(doc, "Kính gửi:", 14, before=18, after=0, left=Cm(3.0), align=WD_ALIGN_PARAGRAPH.LEFT)
         for i, a in enumerate(addressees):

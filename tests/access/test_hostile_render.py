@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from soat import accounts, appdb, store
+from soat import testing as T
 
 from . import hostile
 
@@ -247,3 +248,71 @@ def test_accounts_page_messages(env):
     next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
     assert at.error
     assert "tài khoản '_nghieng_' đã tồn tại" in rendered_text(markdown_sources(at))
+
+
+@pytest.fixture
+def changed_env(tmp_path, sqlite_db, monkeypatch):
+    """The hostile province twice, the first snapshot with one more bad citizen ID in S1
+    (unit LINK_U) and in S2 (unit "<b>đơn vị</b>"): the second resolves them, so Xu hướng
+    draws its per-unit chart and its caption names the unit chosen; the second snapshot's
+    name is LINK_S."""
+    path = tmp_path / "soat.duckdb"
+    con = store.connect(str(path))
+    first = hostile.tables()
+    for school in ("S1", "S2"):
+        extra = dict(next(s for s in first["students"] if s["school_code"] == school))
+        extra.update(student_code=f"HS_EXTRA_{school}", citizen_id="0793180099")
+        first["students"].append(extra)
+    for tables in (first, hostile.tables()):
+        sid = T.run(con, tables, name=hostile.LINK_S)
+        con.execute("UPDATE snapshots SET checked_at = now() WHERE snapshot_id = $s", {"s": sid})
+    con.close()
+    monkeypatch.setenv("SOAT_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    with sqlite_db.begin() as conn:
+        conn.execute(
+            appdb.users.insert().values(
+                username=HOSTILE_USER,
+                password_hash=accounts.hash_password(PW),
+                role="province_admin",
+                disabled=False,
+                failed_attempts=0,
+                created_at=appdb.utcnow(),
+            )
+        )
+    yield
+    from dashboard import db
+
+    db.close()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _open_link(page: str, query: dict) -> AppTest:
+    """The page opened from a link with `query`: the sidebar reads the URL on the
+    session's first run."""
+    at = _app()
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_trends_unit_caption_and_chart(changed_env):
+    at = _open_link("pages/xu_huong.py", {"unit": "79760"})
+    # the caption "… so với bản chụp #1 (…), <unit>." and the per-unit chart's categories
+    check(at, expect_text=[hostile.LINK_U], expect_plot=[hostile.LINK_U], caption=False)
+    assert any("evil.example/u" in t for t in plotly_texts(at))
+    units = [hostile.LINK_U, hostile.MARKUP_UNITS["79761"]]
+    check(_open("pages/xu_huong.py"), expect_plot=units, caption=False)
+
+
+def test_older_snapshot_names_the_newer_one_as_text(changed_env):
+    at = _open_link("pages/tong_quan.py", {"snapshot": "1"})
+    sources = markdown_sources(at)
+    newer = [s for s in sources if s.startswith("Có bản chụp mới hơn")]
+    assert newer, sources
+    assert hostile.LINK_S in rendered_text(newer)

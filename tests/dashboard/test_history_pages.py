@@ -211,7 +211,8 @@ def test_trends_page_shows_resolution_and_age(duck3, app_db):
     assert bars["Mới phát sinh"]["y"][-1] == NEW_S1 + 1
     assert bars["Đã khắc phục"]["y"][1] == 61
     units = {t["name"]: t for t in charts["trend_units"]["data"]}
-    assert set(units["Mới phát sinh"]["y"]) == {"Phòng GD&ĐT Quận 1", "Phòng GD&ĐT Quận 2"}
+    # names as Plotly text: '&' as an entity (labels.plain), drawn as '&'
+    assert set(units["Mới phát sinh"]["y"]) == {"Phòng GD&amp;ĐT Quận 1", "Phòng GD&amp;ĐT Quận 2"}
     # a district officer sees its own units only
     at = logged_in("quan2_th")
     at.run()
@@ -219,4 +220,4 @@ def test_trends_page_shows_resolution_and_age(duck3, app_db):
     no_exception(at)
     charts = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key}
     units = {t["name"]: t for t in charts["trend_units"]["data"]}
-    assert units["Mới phát sinh"]["y"] == ["Phòng GD&ĐT Quận 2"]
+    assert units["Mới phát sinh"]["y"] == ["Phòng GD&amp;ĐT Quận 2"]

@@ -365,3 +365,35 @@ def test_target_accepts_the_name_without_diacritics(duck, tmp_path):
         main(["export", "letter", "--db", str(duck), "--target", "xx", "-o", str(out)])
     assert exc.value.code == 2
     assert "tham số --target: 'xx' không hợp lệ: chọn Sở hoặc Bộ" in err.getvalue()
+
+
+def test_control_characters_from_data_become_spaces(tmp_path, sqlite_db):
+    """A name pasted from Word keeps its vertical tab (U+000B) in the snapshot; XML 1.0
+    cannot hold it, and the letter (appendix, addressee, issuer) shows a space instead
+    of failing the whole selection."""
+    from soat import testing as T
+
+    from .fixtures import tables
+
+    t = tables()
+    for s in t["schools"]:
+        if s["school_code"] == "S1":
+            s["school_name"] = "Trường Tiểu học\x0bLê Lợi"
+    for u in t["units"]:
+        if u["unit_code"] == "79760":
+            u["unit_name"] = "Phòng GD&ĐT\x0cQuận 1"
+    path = tmp_path / "ctl.duckdb"
+    con = store.connect(str(path))
+    T.run(con, t, as_of=AS_OF)
+    con.close()
+    out = tmp_path / "ctl.docx"
+    code, _out, err = cli("export", "letter", "--db", str(path), "--unit", "79760", "-o", str(out))
+    assert code == 0, err
+    doc = Document(str(out))
+    text = all_text(doc)
+    assert "Trường Tiểu học Lê Lợi" in text
+    assert "\x0b" not in text and "\x0c" not in text
+    con = store.connect(str(path), read_only=True)
+    kept = con.execute("SELECT school_name FROM schools WHERE school_code = 'S1'").fetchall()
+    con.close()
+    assert kept == [("Trường Tiểu học\x0bLê Lợi",)]  # the snapshot keeps what was typed
