@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import bcrypt
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 
 from soat import audit
 from soat.appdb import AppDB, get_app_db, sessions, users, utcnow
@@ -474,6 +474,28 @@ def set_password(
     audit.record("user_passwd", by, {"target": username}, app_db=db)
 
 
+def _count_failure(conn, username: str, now: datetime) -> tuple[int, datetime | None]:
+    """Add one to the account's failed attempts in the database (`failed_attempts + 1`,
+    not a value computed from an earlier read: attempts sent at once, each session in its
+    own thread, would all write the same count and never reach the lock-out), unless a
+    concurrent attempt has locked the account meanwhile; then read back the count and the
+    lock, inside the caller's transaction. PostgreSQL's row lock holds the concurrent
+    attempts' UPDATEs until this one commits, then re-evaluates their WHERE on the new
+    row; SQLite takes its write lock at the UPDATE."""
+    conn.execute(
+        update(users)
+        .where(
+            users.c.username == username,
+            or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
+        )
+        .values(failed_attempts=func.coalesce(users.c.failed_attempts, 0) + 1)
+    )
+    row = conn.execute(
+        select(users.c.failed_attempts, users.c.locked_until).where(users.c.username == username)
+    ).one()
+    return row[0] or 0, row[1]
+
+
 def authenticate(
     username: str, password: str, app_db: AppDB | str | None = None, now: datetime | None = None
 ) -> User:
@@ -497,17 +519,22 @@ def authenticate(
             if r["locked_until"] is not None and r["locked_until"] > now:
                 outcome = ("login_locked", {"until": r["locked_until"]})
             elif not right:
-                failed = (r["failed_attempts"] or 0) + 1
-                values: dict = {"failed_attempts": failed}
+                failed, locked = _count_failure(conn, username, now)
                 reason = "wrong_password"
-                if failed >= MAX_FAILED:
-                    values = {
-                        "failed_attempts": 0,
-                        "locked_until": now + timedelta(minutes=LOCK_MINUTES),
-                    }
-                    reason = "wrong_password_locked"
-                conn.execute(update(users).where(users.c.username == username).values(**values))
-                outcome = ("login_failed", {"reason": reason, "attempt": failed})
+                if locked is not None and locked > now:  # a concurrent attempt locked it
+                    outcome = ("login_locked", {"until": locked})
+                else:
+                    if failed >= MAX_FAILED:
+                        conn.execute(
+                            update(users)
+                            .where(users.c.username == username)
+                            .values(
+                                failed_attempts=0,
+                                locked_until=now + timedelta(minutes=LOCK_MINUTES),
+                            )
+                        )
+                        reason = "wrong_password_locked"
+                    outcome = ("login_failed", {"reason": reason, "attempt": failed})
             elif r["disabled"]:
                 outcome = ("login_failed", {"reason": "disabled"})
             else:

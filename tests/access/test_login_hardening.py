@@ -71,6 +71,48 @@ def test_every_failed_login_answers_alike_after_the_same_bcrypt_work(db, bcrypt_
     assert audit.read(user="nghi", action="login_failed")[0]["detail"]["reason"] == "disabled"
 
 
+def test_wrong_passwords_sent_at_once_all_count(db, monkeypatch):
+    """Every dashboard session runs in its own thread: wrong passwords sent at the same
+    moment must each count towards the lock-out (they once read the same count and all
+    wrote count + 1), on SQLite and on PostgreSQL."""
+    import threading
+
+    monkeypatch.setenv("SOAT_BCRYPT_ROUNDS", "6")  # each check ≈ 5 ms: the reads overlap
+    accounts.create_user("nan_nhan", PW, "province_admin")
+    accounts.warm_dummy_hash()
+    n = 3 * accounts.MAX_FAILED
+    start = threading.Barrier(n)
+    errors: list[str] = []
+
+    def attempt(i: int) -> None:
+        start.wait()
+        try:
+            accounts.authenticate("nan_nhan", f"doan-sai-lan-thu-{i}")
+        except accounts.AuthError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    user = accounts.get_user("nan_nhan")
+    assert user.locked_until is not None and user.locked_until > appdb.utcnow()
+    failed = audit.read(user="nan_nhan", action="login_failed")
+    locked = audit.read(user="nan_nhan", action="login_locked")
+    assert len(failed) + len(locked) == n  # every attempt audited
+    # the attempts before the lock were numbered 1 … MAX_FAILED, each once
+    assert sorted(e["detail"]["attempt"] for e in failed) == list(
+        range(1, accounts.MAX_FAILED + 1)
+    )
+    assert len(audit.read(user="nan_nhan", action="user_locked")) == 1
+    with pytest.raises(accounts.AuthError):
+        accounts.authenticate("nan_nhan", PW)  # the right password waits for the lock too
+
+
 def test_an_admin_sees_a_lock_and_lifts_it(db, capsys):
     now = appdb.utcnow()
     accounts.create_user("khoa", PW, "school", school="S1")
