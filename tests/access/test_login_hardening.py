@@ -105,9 +105,7 @@ def test_wrong_passwords_sent_at_once_all_count(db, monkeypatch):
     locked = audit.read(user="nan_nhan", action="login_locked")
     assert len(failed) + len(locked) == n  # every attempt audited
     # the attempts before the lock were numbered 1 … MAX_FAILED, each once
-    assert sorted(e["detail"]["attempt"] for e in failed) == list(
-        range(1, accounts.MAX_FAILED + 1)
-    )
+    assert sorted(e["detail"]["attempt"] for e in failed) == list(range(1, accounts.MAX_FAILED + 1))
     assert len(audit.read(user="nan_nhan", action="user_locked")) == 1
     with pytest.raises(accounts.AuthError):
         accounts.authenticate("nan_nhan", PW)  # the right password waits for the lock too
