@@ -134,9 +134,21 @@ def to_csv(df: pl.DataFrame) -> bytes:
 
 
 def to_xlsx(df: pl.DataFrame) -> bytes:
+    """The follow-up record as .xlsx, through the writer of every export
+    (soat.exports.xlsx: every cell a value; a text that looks like a formula or an address
+    — a school's name, a note typed in the panel — stays text, never a formula or a link)."""
+    from soat import vntime
+    from soat.appdb import utcnow
+    from soat.exports import xlsx
+
     buf = io.BytesIO()
-    _vietnamese(df).write_excel(
-        buf, worksheet="Theo dõi", autofit=True, freeze_panes=(1, 0), autofilter=True
+    today = vntime.vn(utcnow()).strftime("%d/%m/%Y")
+    xlsx.write_xlsx(
+        df.select(list(followups.EXPORT_HEADERS)),
+        buf,
+        title=f"Biên bản theo dõi khắc phục — lập ngày {today}",
+        headers=followups.EXPORT_HEADERS,
+        sheet="Theo dõi",
     )
     return buf.getvalue()
 

@@ -97,3 +97,30 @@ def test_download_is_scoped_and_audited(env, captured_downloads):
     assert len(ev) == before + 1 and ev[0]["username"] == "canbo_a" and ev[0]["rows"] == 0
     assert ev[0]["detail"]["kind"] == "followups" and ev[0]["detail"]["format"] == "csv"
     assert ev[0]["detail"]["scope"] == {"role": "unit_officer", "units": ["79760"]}
+
+
+def test_xlsx_keeps_addresses_and_formulas_as_text():
+    """A school's name or a note that looks like an address or a formula is a plain text
+    cell in the follow-up .xlsx (polars' write_excel once made it a live link)."""
+    import io
+    import zipfile
+
+    import polars as pl
+
+    from dashboard.components.followup import to_xlsx
+
+    row = dict.fromkeys(followups.EXPORT_HEADERS, "x")
+    row.update(
+        school_name="http://evil.example/phishing",
+        note='=HYPERLINK("http://evil.example","bấm")',
+        by_user="mailto:a@b.example",
+    )
+    data = to_xlsx(pl.DataFrame([row]))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        strings = z.read("xl/sharedStrings.xml").decode()
+        names = z.namelist()
+    assert "<hyperlink" not in sheet and "<f>" not in sheet
+    assert not any("rels" in n and "sheet1" in n for n in names)
+    assert "http://evil.example/phishing" in strings and "=HYPERLINK" in strings
+    assert "Biên bản theo dõi khắc phục" in strings and "Ghi chú" in strings
