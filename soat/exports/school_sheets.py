@@ -219,15 +219,34 @@ def workbook_bytes(sheet: SchoolSheet, snapshot: dict) -> bytes:
     return buf.getvalue()
 
 
+# names Windows keeps for devices, whatever the extension ("CON.xlsx" cannot be created)
+_RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+
+
 def sheet_file_name(code: str, name: str | None) -> str:
-    """'S1_Truong_Tieu_hoc_Le_Loi.xlsx': the code and the name without diacritics, safe
-    on every file system."""
+    """'S1_Truong_Tieu_hoc_Le_Loi.xlsx': the code (its first 40 characters) and the name
+    (its first 60) without diacritics, safe on every file system: letters, digits and
+    '_' only, at most 106 characters, never a Windows device name."""
 
     def safe(text: str) -> str:
         return re.sub(r"[^A-Za-z0-9]+", "_", strip_diacritics(text)).strip("_")
 
-    stem = "_".join(p for p in (safe(code) or "truong", safe(name or "")[:60]) if p)
+    stem = "_".join(p for p in (safe(code)[:40].strip("_") or "truong", safe(name or "")[:60]) if p)
+    if _RESERVED.fullmatch(stem):
+        stem = f"truong_{stem}"
     return f"{stem}.xlsx"
+
+
+def _unique(name: str, seen: set[str], i: int) -> str:
+    """`name`, or `<stem>_<i>.xlsx` (then `_<i>_2`, …) when a file of that name (in any
+    case) is already written: two codes that differ only by unsafe characters ("S-", "S.")
+    must not overwrite each other's workbook."""
+    stem, k = Path(name).stem, 1
+    while name.lower() in seen:
+        name = f"{stem}_{i}.xlsx" if k == 1 else f"{stem}_{i}_{k}.xlsx"
+        k += 1
+    seen.add(name.lower())
+    return name
 
 
 def write(
@@ -249,10 +268,7 @@ def write(
         output.mkdir(parents=True, exist_ok=True)
     try:
         for i, sheet in enumerate(sheets, start=1):
-            name = sheet.file_name
-            if name.lower() in seen:  # two codes that differ only by unsafe characters
-                name = f"{Path(name).stem}_{i}.xlsx"
-            seen.add(name.lower())
+            name = _unique(sheet.file_name, seen, i)
             data = workbook_bytes(sheet, snapshot)
             if as_zip:
                 target.writestr(name, data)

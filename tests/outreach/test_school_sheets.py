@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from openpyxl import load_workbook
 
 from soat import audit, store
@@ -155,3 +156,33 @@ def test_file_names_are_safe():
         "S1_Truong_Mam_non_Dong_Xoai.xlsx"
     )
     assert school_sheets.sheet_file_name("../x", None) == "x.xlsx"
+    # a 300-digit code (one bad row) stays within file systems' 255-byte names
+    long_name = school_sheets.sheet_file_name("7" * 300, "Trường " * 50)
+    assert len(long_name) <= 106 and long_name.startswith("7" * 40 + "_Truong")
+    # Windows' device names cannot be files, whatever the extension
+    for code in ("CON", "aux", "Lpt1", "nul"):
+        assert school_sheets.sheet_file_name(code, None) == f"truong_{code}.xlsx"
+    assert school_sheets.sheet_file_name("CON", "Trường A") == "CON_Truong_A.xlsx"
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_schools_whose_names_collide_each_get_their_file(duck, tmp_path, as_zip):
+    """Codes and names that differ only by unsafe characters, one of them colliding with
+    the renamed file of another ('S_T_3'): every school keeps its own workbook."""
+    import dataclasses
+
+    con = store.connect(str(duck), read_only=True)
+    try:
+        base = school_sheets.build(con, 1, Scope.admin())[0]
+    finally:
+        con.close()
+    pairs = [("S", "T 3"), ("S-", "T"), ("S.", "T"), ("s", "t")]
+    sheets = [dataclasses.replace(base, school_code=c, school_name=n) for c, n in pairs]
+    out = tmp_path / ("phieu.zip" if as_zip else "phieu")
+    names = school_sheets.write(sheets, {"snapshot_id": 1}, out)
+    assert len({n.lower() for n in names}) == len(pairs), names
+    if as_zip:
+        with zipfile.ZipFile(out) as z:
+            assert sorted(z.namelist()) == sorted(names)
+    else:
+        assert sorted(p.name for p in out.iterdir()) == sorted(names)
