@@ -7,6 +7,8 @@ import re
 from rich.console import Console
 from rich.table import Table
 
+from soat import terminal
+
 STATUS_VI = {"ran": "đã chạy", "not_run": "không chạy", "failed": "lỗi"}
 
 
@@ -39,7 +41,7 @@ def status_text(status: str, detail: str | None) -> str:
 
 
 def print_check_summary(results, seconds: float, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or terminal.console()
     table = Table(title="Kết quả kiểm tra", show_lines=False)
     table.add_column("Mã kiểm tra")
     table.add_column("Trạng thái")

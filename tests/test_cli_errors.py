@@ -92,3 +92,24 @@ def test_a_stop_ends_the_process_with_130_even_when_ctrl_c_landed_in_generated_c
     )
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip() == "soat: đã dừng (Ctrl-C)"
+
+
+def test_names_from_data_print_as_they_are(tmp_path, capsys):
+    """Rich reads `[…]` as markup and `:name:` as an emoji: a snapshot named
+    'Tháng 10 [/x] [bấm] :red_circle:' once made `soat snapshots` raise (a closing tag with
+    no opening one) or lose '[bấm]'; the console of every command prints text as it is."""
+    from soat import store, terminal
+    from soat.cli import main
+    from soat.testing import run, valid_province
+
+    db = tmp_path / "s.duckdb"
+    con = store.connect(str(db))
+    name = "Tháng 10 [/x] [bấm] :red_circle:"
+    run(con, valid_province(), name=name)
+    con.close()
+    capsys.readouterr()
+    assert main(["snapshots", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert name in out
+    terminal.console().print("Trường [/b]86000005 [bold]x[/bold]")
+    assert "Trường [/b]86000005 [bold]x[/bold]" in capsys.readouterr().out

@@ -9,6 +9,7 @@ import re
 import sys
 import time
 
+from soat import terminal
 from soat.cli import add_db_option
 from soat.errors import UsageError, stopped_as
 
@@ -49,14 +50,12 @@ def parse_year(value: str | None) -> str | None:
 
 
 def run(args) -> int:
-    from rich.console import Console
 
     from soat.snapshot_store import SnapshotStore
 
     as_of = parse_as_of(args.as_of)
     year = parse_year(args.year)
-    # a pipe or file gets wide lines (no wrapping inside table cells)
-    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console = terminal.console()
     target = SnapshotStore.open(args.db, create=True)
     t0 = time.perf_counter()
     with (
@@ -108,7 +107,7 @@ def _progress_line(console):
 
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TimeElapsedColumn(),
         console=console,
@@ -185,6 +184,7 @@ def print_load_summary(con, result, console) -> None:
             f"[yellow]! Dữ liệu nạp giống hệt bản chụp {result.identical_to} (cùng nội dung "
             "các tệp nguồn): bản chụp mới không có gì thay đổi.[/yellow]",
             highlight=False,
+            markup=True,
         )
     table = Table(title="Số dòng đã nạp")
     table.add_column("Bảng")
@@ -211,7 +211,7 @@ def print_load_summary(con, result, console) -> None:
                 if x
             )
             text = f"{where}: {m.message}" if where else m.message
-            console.print(f"[yellow]! {escape(text)}[/yellow]", highlight=False)
+            console.print(f"[yellow]! {escape(text)}[/yellow]", highlight=False, markup=True)
     # one line per problem: the rejects of one file, sheet, column and reason together
     groups = con.execute(
         """SELECT source, sheet, "column", reason, row_dropped, count(*) AS n,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from soat import terminal
 from soat.cli import add_db_option
 from soat.errors import UsageError
 
@@ -40,7 +41,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from soat import notify
@@ -66,7 +66,7 @@ def run(args) -> int:
     finally:
         con.close()
 
-    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console = terminal.console()
     for w in warnings:
         print(f"soat: cảnh báo: {w}", file=sys.stderr)
     if not digests:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 
+from soat import terminal
 from soat.cli import add_db_option
 from soat.errors import SoatError
 
@@ -30,10 +31,7 @@ def register(sub) -> None:
 
 
 def _console():
-    from rich.console import Console
-
-    # a pipe or file gets wide lines (no wrapping inside table cells)
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    return terminal.console()
 
 
 def megabytes(n: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import sys
 
+from soat import terminal
 from soat.cli import add_db_option
 from soat.errors import SoatError, UsageError
 
@@ -192,12 +193,11 @@ def run_edit(args) -> int:
 def run_list(args) -> int:
     """The accounts as a table in Vietnamese; each role with its code for --role, the
     creation time in Vietnam's time (stored as UTC)."""
-    from rich.console import Console
     from rich.table import Table
 
     from soat import accounts, vntime
 
-    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console = terminal.console()
     rows = accounts.list_users(app_db=args.app_db)
     if not rows:
         console.print("Chưa có tài khoản nào.")

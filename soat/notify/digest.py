@@ -412,7 +412,10 @@ def write_text(d: Digest, base: str | None, interval: int) -> None:
     ]
     if d.held:
         lines.append(f"({_n(d.held)} mục đã nhắc trong {interval} ngày qua không nhắc lại.)")
-    d.body = "\n".join(lines) + "\n"
+    # each element of `lines` is one line: a name from data with a line break in it (the
+    # loader keeps what was typed) must not start a line of its own in the message, where
+    # it could pass for the sender's words ("THÔNG BÁO: … đăng nhập lại tại …")
+    d.body = "\n".join(" ".join(line.split()) for line in lines) + "\n"
 
 
 def compose(

@@ -288,3 +288,23 @@ def test_a_hostile_school_name_stays_inside_the_subject(duck, server):
     assert msg.rcpt_tos == ["C1LeLoi@q1.edu.vn"] and msg.message["Bcc"] is None
     assert msg.subject.startswith("[Soát] Trường A Bcc: ke.gian@example.com:")
     assert not any("ke.gian" in a for m in server.received for a in m.rcpt_tos)
+
+
+def test_a_name_with_line_breaks_stays_on_its_line_in_the_body(duck, server):
+    """A school's name can carry line breaks (the loader keeps what was typed): in a
+    digest's text it stays inside its item's line, and cannot plant a paragraph that
+    reads as the sender's."""
+    con = duckdb.connect(str(duck))
+    con.execute(
+        "UPDATE schools SET school_name = $n WHERE school_code = 'S1'",
+        {"n": "Trường A\n\nTHÔNG BÁO: đăng nhập lại tại http://evil.example\u2028-"},
+    )
+    con.close()
+    assert cli("notify", "--db", str(duck))[0] == 0
+    (msg,) = server.to("canbo@q1.edu.vn")  # the district officer's digest lists S1
+    lines = msg.body.splitlines()
+    assert not any(ln.startswith("THÔNG BÁO") for ln in lines)
+    items = [ln for ln in lines if "THÔNG BÁO" in ln and "(hạn " in ln]
+    assert items and items[0].startswith(
+        "- Trường A THÔNG BÁO: đăng nhập lại tại http://evil.example - (S1)"
+    )
