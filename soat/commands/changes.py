@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from soat.changes import CHANGE_VI, changes, checked_snapshots, summary
+    from soat.changes import CHANGE_VI, changes, checked_snapshots, previous_snapshot, summary
     from soat.snapshot_store import read_connection
 
     con = read_connection(args.db)
@@ -34,9 +34,25 @@ def run(args) -> int:
     from soat.exports import csv as csv_file
 
     csv_file.write(df, sys.stdout, bom=False)  # cells that could start a formula neutralised
+    to_id = args.to_id if args.to_id is not None else max(checked)
+    from_id = args.from_id if args.from_id is not None else previous_snapshot(con, to_id)
+    _audit(df.height, from_id, to_id, args.all)
     counts = summary(df)
     print(
         "; ".join(f"{CHANGE_VI[k]}: {v}" for k, v in counts.items() if v or k != "unchanged"),
         file=sys.stderr,
     )
     return 0
+
+
+def _audit(rows: int, from_id: int | None, to_id: int, unchanged: bool) -> None:
+    """Every export is audited, this list too (which snapshots, how many rows); an audit
+    log that cannot be written is a warning: the list is already out."""
+    from soat import audit
+    from soat.scope import Scope
+
+    filters = {"from": from_id, "to": to_id, "all": True if unchanged else None}
+    try:
+        audit.log_export(Scope.admin(), "changes", filters, rows=rows, fmt="csv")
+    except Exception as exc:  # noqa: BLE001
+        print(f"soat: cảnh báo: không ghi được nhật ký truy cập: {exc}", file=sys.stderr)

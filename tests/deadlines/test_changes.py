@@ -87,7 +87,12 @@ def test_no_snapshot_gives_an_empty_frame(con):
     assert changes(con).columns == COLUMNS
 
 
-def test_soat_changes_command(tmp_path, capsys):
+def test_soat_changes_command(tmp_path, capsys, monkeypatch, request):
+    from soat import appdb, audit
+
+    monkeypatch.setenv("SOAT_APP_DB", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    appdb.reset_cache()
+    request.addfinalizer(appdb.reset_cache)
     db = str(tmp_path / "soat.duckdb")
     con = store.connect(db)
     s1, s2 = two_snapshots(con)
@@ -97,5 +102,9 @@ def test_soat_changes_command(tmp_path, capsys):
     assert out.splitlines()[0] == ",".join(COLUMNS)
     assert len(out.splitlines()) == 12
     assert "Vẫn chưa nộp: 4" in err
+    (ev,) = audit.read(action="export")  # every export is audited, this list too
+    assert ev["rows"] == 11 and ev["detail"]["kind"] == "changes"
+    assert ev["detail"]["filters"] == {"from": s1, "to": s2} and ev["detail"]["format"] == "csv"
     assert main(["changes", "--db", db, "--from", "99"]) == 1
     assert main(["changes", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert len(audit.read(action="export")) == 1  # refusals export nothing
