@@ -152,6 +152,7 @@ def logout(scope: Scope | None = None) -> None:
         if user is not None:
             audit.record("logout", user.username)
     st.session_state.pop(SCOPE_KEY, None)
+    st.session_state.pop(PERSONAL_SEEN_KEY, None)  # the next user's views are theirs
 
 
 def logout_button() -> None:
@@ -168,10 +169,16 @@ def logout_button() -> None:
             st.rerun()
 
 
+PERSONAL_SEEN_KEY = "_soat_personal_seen"
+
+
 def note_personal_view(scope: Scope, what: str, frame=None, filters: dict | None = None) -> None:
     """Audit a page showing personal data in clear (`view_personal`). Only for unmasked
-    scopes, only when the frame has a personal field (a `field` column naming one, or a
-    personal column), and once per (page, filters) per session so reruns do not flood the log."""
+    scopes, only when the frame has a personal field (a `field` column naming one, a
+    personal column, or a boolean `personal` column true on a row: rejected cells of a
+    personal column), and once per (user, page, filters) per session so reruns do not
+    flood the log: `filters` must hold everything that chose the rows (the sidebar's too),
+    or a view of other rows would go unaudited."""
     if not getattr(scope, "unmasked", False) or frame is None:
         return
     from soat.scope import PERSONAL_FIELDS
@@ -181,10 +188,12 @@ def note_personal_view(scope: Scope, what: str, frame=None, filters: dict | None
         personal = any(c in PERSONAL_FIELDS for c in cols)
         if not personal and "field" in cols and len(frame):
             personal = any(v in PERSONAL_FIELDS for v in frame["field"].to_list())
+        if not personal and "personal" in cols and len(frame):
+            personal = bool(frame["personal"].any())
         if not personal:
             return
-        key = repr((what, sorted((filters or {}).items())))
-        seen = st.session_state.setdefault("_soat_personal_seen", set())
+        key = repr((scope.user, what, sorted((filters or {}).items(), key=str)))
+        seen = st.session_state.setdefault(PERSONAL_SEEN_KEY, set())
         if key in seen:
             return
         seen.add(key)

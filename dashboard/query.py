@@ -26,7 +26,9 @@ import streamlit as st
 from dashboard import db
 from soat.engine import params_for
 from soat.scope import (
+    HEADER_KEY_SQL,
     Scope,
+    masked_load_message_sql,
     masked_reject_value_sql,
     masked_value_sql,
     personal_header_keys,
@@ -797,6 +799,9 @@ def unit_changes(scope: Scope, filters: Filters) -> pl.DataFrame:
 # totals) have no reliable school: the SQL returns them only to a province-wide Scope
 # ($scope_all_units and no school); None (no scope given) sees none of them.
 _PROVINCE_WIDE = "$scope_all_units AND $scope_school IS NULL"
+# Rows of the source (rejected rows, load messages) have no reliable level either: a
+# scope limited to some levels, even province-wide, sees none of them.
+_PROVINCE_WIDE_ROWS = "$scope_all_units AND $scope_all_levels AND $scope_school IS NULL"
 
 
 def _scope_params(scope: Scope | None) -> dict:
@@ -832,12 +837,14 @@ def rejects(
 ) -> pl.DataFrame:
     """Rejected rows with file, sheet and row; the value masked for personal columns.
 
-    Rejected rows have no reliable school, so only a province-wide scope sees them."""
+    Rejected rows have no reliable school or level, so only a scope of every unit and
+    every level sees them."""
     sql = f"""
     SELECT r.table_name, r.source, r.sheet, r."row", r."column",
-           {masked_reject_value_sql('r."column"', "r.value")} AS value, r.reason, r.row_dropped
+           {masked_reject_value_sql('r."column"', "r.value")} AS value, r.reason, r.row_dropped,
+           list_contains($personal_keys, {HEADER_KEY_SQL.format(col='r."column"')}) AS personal
     FROM rejects r
-    WHERE r.snapshot_id = $snapshot_id AND $scope_all_units AND $scope_school IS NULL
+    WHERE r.snapshot_id = $snapshot_id AND {_PROVINCE_WIDE_ROWS}
     ORDER BY r.table_name, r.source, r.sheet, r."row", r."column"
     LIMIT $limit OFFSET $offset
     """
@@ -846,17 +853,22 @@ def rejects(
 
 
 def count_rejects(snapshot_id: int, scope: Scope) -> int:
-    sql = """SELECT count(*) AS n FROM rejects r
-             WHERE r.snapshot_id = $snapshot_id AND $scope_all_units AND $scope_school IS NULL"""
+    sql = f"""SELECT count(*) AS n FROM rejects r
+              WHERE r.snapshot_id = $snapshot_id AND {_PROVINCE_WIDE_ROWS}"""
     df = _frame(sql, _p(snapshot_id, scope))
     return int(df["n"][0]) if df.height else 0
 
 
 def load_messages(snapshot_id: int, scope: Scope) -> pl.DataFrame:
-    sql = """SELECT severity, source, sheet, "row", "column", message FROM load_messages
-             WHERE snapshot_id = $snapshot_id AND $scope_all_units AND $scope_school IS NULL
-             ORDER BY source, sheet, "row" LIMIT 1000"""
-    return _frame(sql, _p(snapshot_id, scope))
+    """The load's warnings and notes, for a province-wide scope. A message about a personal
+    column quotes examples of its values (a birth date in two orders, a code Excel cut
+    short): for a masked scope every quoted text but the column's own name becomes '***'."""
+    sql = f"""SELECT severity, source, sheet, "row", "column",
+                     {masked_load_message_sql('"column"', "message")} AS message
+              FROM load_messages
+              WHERE snapshot_id = $snapshot_id AND {_PROVINCE_WIDE_ROWS}
+              ORDER BY source, sheet, "row" LIMIT 1000"""
+    return _frame(sql, {**_p(snapshot_id, scope), "personal_keys": list(personal_header_keys())})
 
 
 def check_runs(snapshot_id: int, scope: Scope | None = None) -> pl.DataFrame:

@@ -82,7 +82,8 @@ def csv_reread_needs(
             part.legacy = kind
             again = True
             conv = legacy.from_tcvn3 if kind == "tcvn3" else legacy.from_vni
-            read._legacy_warning(staging, part, "tệp có chữ", f"'{example}' → '{conv(example)}'")
+            shown = f"'{example}' → '{conv(example)}'" if example else ""
+            read._legacy_warning(staging, part, "tệp có chữ", shown)
         elif example:
             staging.warn(
                 f"tệp có chữ không đọc được như tiếng Việt Unicode (ví dụ '{example}'): có "
@@ -121,10 +122,14 @@ def _text_columns(part: StagedPart) -> list[str]:
 
 def _legacy_kind(con, part: StagedPart, sid: int) -> tuple[str | None, str | None]:
     """Which legacy font encoding the part's suspect text cells are in (legacy.decide on up
-    to 200 of them per column), and an example cell."""
+    to 200 of them per column), and an example cell: never one of a personal field (an
+    address), which the load message would show to roles that see personal data masked."""
+    from soat.scope import PERSONAL_FIELDS
+
     samples: list[str] = []
+    example = None
     for name in _text_columns(part):
-        samples += [
+        found = [
             r[0]
             for r in con.execute(
                 f"""SELECT DISTINCT "{name}" FROM "{part.table}"
@@ -133,9 +138,12 @@ def _legacy_kind(con, part: StagedPart, sid: int) -> tuple[str | None, str | Non
                 {**_who(part, sid), "sus": legacy.SUSPECT_RE, "wide": legacy.WIDE_RE},
             ).fetchall()
         ]
+        samples += found
+        if found and example is None and name not in PERSONAL_FIELDS:
+            example = found[0]
     if not samples:
         return None, None
-    return legacy.decide(samples), samples[0]
+    return legacy.decide(samples), example
 
 
 def date_orders(

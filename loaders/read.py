@@ -1243,8 +1243,11 @@ def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None
 
     hm = part.headers
     t = TABLES[part.table]
+    from soat.scope import PERSONAL_FIELDS
+
     samples: list[str] = []
     columns: list[str] = []
+    example = None  # a load message is read by roles that see personal data masked
     text = [i for i, name in hm.mapping.items() if t.column(name).kind not in NO_NFC_KINDS]
     if not text:
         return None
@@ -1265,14 +1268,18 @@ def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None
         )
         if sus.len():
             columns.append(hm.headers[i])
-            samples += sus.unique(maintain_order=True).head(200).to_list()
+            found = sus.unique(maintain_order=True).head(200).to_list()
+            samples += found
+            if example is None and hm.mapping[i] not in PERSONAL_FIELDS:
+                example = found[0]  # never a personal field's (an address)
     if not samples:
         return None
     kind = legacy.decide(samples)
     if kind is None:
         staging.warn(
             f"cột {', '.join(repr(c) for c in columns)} có chữ không đọc được như tiếng Việt "
-            f"Unicode (ví dụ '{samples[0]}'): có thể gõ bằng bảng mã cũ; đã giữ nguyên",
+            + (f"Unicode (ví dụ '{example}')" if example else "Unicode")
+            + ": có thể gõ bằng bảng mã cũ; đã giữ nguyên",
             source=part.source,
             sheet=part.sheet,
         )
@@ -1283,7 +1290,7 @@ def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None
         staging,
         part,
         "cột " + ", ".join(repr(c) for c in columns),
-        f"'{samples[0]}' → '{conv(samples[0])}'",
+        f"'{example}' → '{conv(example)}'" if example else "",
     )
     return kind
 

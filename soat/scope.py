@@ -174,6 +174,24 @@ HEADER_KEY_SQL = (
 )
 
 
+def masked_load_message_sql(column_col: str, message_col: str) -> str:
+    """A load message as a scope may read it (params $unmasked, $personal_keys): the
+    loader quotes examples of a column's values in single quotes ("cột 'Ngày sinh' ghi lẫn
+    ngày/tháng ('31/02/2015') và tháng/ngày ('04/19/2016')"); when the column is a personal
+    field and the scope masked, every quoted text but the column's own name becomes '***'.
+    The name is set aside as chr(1) while the quotes are replaced."""
+    key = HEADER_KEY_SQL.format(col=column_col)
+    name = f"'''' || {column_col} || ''''"
+    cut = (
+        f"replace(regexp_replace(replace({message_col}, {name}, chr(1)), "
+        f"'''[^'']*''', '''***''', 'g'), chr(1), {name})"
+    )
+    return (
+        f"CASE WHEN $unmasked OR {column_col} IS NULL OR {message_col} IS NULL "
+        f"OR NOT list_contains($personal_keys, {key}) THEN {message_col} ELSE {cut} END"
+    )
+
+
 def masked_reject_value_sql(column_col: str, value_col: str) -> str:
     """Mask a rejected value whose source column is a personal field (param $personal_keys,
     from personal_header_keys()) unless $unmasked: the whole value becomes '***'."""

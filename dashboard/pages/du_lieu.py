@@ -9,12 +9,15 @@ import polars as pl
 import streamlit as st
 
 from dashboard import labels, query, state, upload
+from dashboard.auth import note_personal_view
 from dashboard.components.grid import dataframe
 from soat import accounts
 
 ctx = state.context()
 scope = ctx.scope
 province_wide = scope.units is None and scope.school is None
+# rejected rows and load messages have no reliable school or level (query._PROVINCE_WIDE_ROWS)
+every_level = province_wide and scope.levels is None
 
 st.title("Dữ liệu")
 
@@ -70,8 +73,13 @@ else:
             hide_index=True,
         )
         total = query.count_rejects(sid, scope)
-        st.subheader(f"Dòng bị loại ({labels.number(total)})")
-        if total == 0:
+        st.subheader(f"Dòng bị loại ({labels.number(total)})" if every_level else "Dòng bị loại")
+        if not every_level:
+            st.caption(
+                "Các dòng bị loại và thông báo khi nạp không gắn được với một cấp học: chỉ hiển "
+                "thị cho tài khoản cấp Sở xem mọi cấp học."
+            )
+        elif total == 0:
             st.caption("Không có dòng hoặc giá trị nào bị loại.")
         else:
             pages = max(1, math.ceil(total / query.PAGE_SIZE))
@@ -86,6 +94,8 @@ else:
                 - 1
             )
             rejected = query.rejects(sid, scope, page)
+            # an admin sees rejected personal values (a birth date, an ID) in clear: audited
+            note_personal_view(scope, "du_lieu.rejects", rejected, {"snapshot": sid, "page": page})
             dataframe(
                 labels.for_display(
                     rejected.select(

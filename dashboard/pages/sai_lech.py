@@ -287,7 +287,7 @@ else:
         scope,
         "sai_lech.records",
         recs,
-        {"snapshot": sid, "school": school, "check": check, "page": page},
+        {"snapshot": sid, "school": school, "check": check, "page": page, **f.params()},
     )
     dataframe(
         recs.select(

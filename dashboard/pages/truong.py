@@ -175,7 +175,10 @@ else:
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown
 
     note_personal_view(
-        scope, "truong.findings", recs, {"snapshot": sid, "school": code, "page": page}
+        scope,
+        "truong.findings",
+        recs,
+        {"snapshot": sid, "school": code, "page": page, **fl.params()},
     )
     dataframe(
         recs.select(

@@ -42,3 +42,33 @@ def test_masked_view_is_not_audited(sqlite_db):
     at = login(AppTest.from_string(APP, default_timeout=30).run(), "canbo", PW)
     assert not at.exception
     assert audit.read(action="view_personal") == []
+
+
+APP_WITH_LOGOUT = """
+import polars as pl
+import streamlit as st
+from dashboard.auth import logout_button, require_login, note_personal_view
+scope = require_login()
+logout_button()
+rej = pl.DataFrame({"column": ["Ngày sinh"], "value": ["31/02/2015"], "personal": [True]})
+note_personal_view(scope, "test.rejects", rej, {"page": 0})
+st.write("ok")
+"""
+
+
+def test_personal_rows_flagged_and_each_user_audited(sqlite_db):
+    """A frame flagged `personal` (rejected cells of a personal column) is audited; after
+    a logout the next user on the same browser tab is audited for the same view."""
+    accounts.create_user("quantri", PW, "province_admin")
+    accounts.create_user("quantri_hai", PW, "province_admin")
+    at = login(AppTest.from_string(APP_WITH_LOGOUT, default_timeout=30).run(), "quantri", PW)
+    assert not at.exception
+    at.run()
+    assert [e["username"] for e in audit.read(action="view_personal")] == ["quantri"]
+    next(b for b in at.button if b.label == "Đăng xuất").click().run()
+    at = login(at, "quantri_hai", PW)
+    assert not at.exception
+    assert [e["username"] for e in audit.read(action="view_personal")] == [
+        "quantri_hai",
+        "quantri",
+    ]

@@ -423,6 +423,37 @@ def test_14_legacy_font_text_is_converted_with_a_warning(con, case, table, colum
         assert rows(con, table, r.snapshot_id)[1]["gender"] == "Nữ"
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_14_a_legacy_warning_never_quotes_an_address(con, tmp_path, kind):
+    """Load messages are read by roles that see personal data masked: the example of a
+    legacy-font cell is taken from a column that is not personal (here the name, though
+    the address comes first), and a file whose only legacy cells are addresses is
+    converted and warned about without an example."""
+    head = ["Mã học sinh", "Mã trường", "Địa chỉ thường trú", "Họ và tên", "Ngày sinh"]
+    data = [
+        ["HS1", "S1", "Sè 5 ®­êng Lª Lîi", "NguyÔn V¨n An", "02/03/2018"],
+        ["HS2", "S1", "Th«n §«ng, x· Hßa B×nh", "TrÇn ThÞ B×nh", "15/07/2018"],
+    ]
+    for only_addresses in (False, True):
+        d = tmp_path / f"{kind}_{only_addresses}"
+        d.mkdir()
+        office_corpus._schools(d)
+        body = [r[:3] + (["Nguyễn An", r[4]] if only_addresses else r[3:]) for r in data]
+        if kind == "csv":
+            (d / "hoc_sinh.csv").write_text(office_corpus._csv([head, *body]), encoding="utf-8")
+        else:
+            wb = office_corpus._workbook(d / "hoc_sinh.xlsx")
+            office_corpus._rows(wb.add_worksheet("HS"), [head, *body])
+            wb.close()
+        r = load(con, d)
+        got = rows(con, "students", r.snapshot_id)
+        assert got[0]["permanent_address"] == "Số 5 đường Lê Lợi"  # converted
+        (w,) = _warnings(con, r.snapshot_id, "bảng mã TCVN3")
+        assert "Lê Lợi" not in w["message"] and "Sè 5" not in w["message"]
+        if not only_addresses:
+            assert "'NguyÔn V¨n An' → 'Nguyễn Văn An'" in w["message"]
+
+
 # ---- the same source twice --------------------------------------------------------------
 
 
