@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import mmap
 import re
 import tempfile
@@ -523,39 +524,56 @@ def utf8_copy(path: Path, codec: str, staging: Staging) -> Path:
     return out
 
 
-def _sniff_header(table: str, lines: list[str]) -> tuple[HeaderFound, str, str | None] | None:
-    """(header, separator, legacy font encoding) of the header line(s), or None. A header
-    typed in a legacy font (TCVN3, VNI) is found on the lines converted."""
+def _records(text: str, sep: str, limit: int) -> list[tuple[list[str], int]]:
+    """The first `limit` CSV records of `text` (quote-aware, as DuckDB reads them), each
+    with the physical line it ends on (1-based): a title cell with a line break in it
+    ("DANH SÁCH HỌC SINH⏎Năm học 2024-2025") is one record over two lines."""
+    out: list[tuple[list[str], int]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        for cells in reader:
+            out.append((cells, reader.line_num))
+            if len(out) >= limit:
+                break
+    except csv.Error:  # a quote left open in the sniffed head: what was read stands
+        pass
+    return out
+
+
+def _sniff_header(table: str, text: str) -> tuple[HeaderFound, str, str | None, int] | None:
+    """(header, separator, legacy font encoding, the physical line the header ends on) of
+    the header record(s), or None. `HeaderFound` counts CSV records (what DuckDB's `skip`
+    counts: a record can span lines, and a header cell can hold a line break typed with
+    Alt+Enter); the line is for the row numbers the user sees. A header typed in a legacy
+    font (TCVN3, VNI) is found on the lines converted."""
     from loaders import legacy
 
-    original = lines[: HEADER_SCAN_ROWS + 1]
+    lines = text.splitlines(keepends=True)
     for kind in (None, "tcvn3", "vni"):
-        lines = original
+        t = text
         if kind:
             conv = legacy.from_tcvn3 if kind == "tcvn3" else legacy.from_vni
-            lines = [conv(line) if legacy.is_suspect(line) else line for line in original]
-        for i, line in enumerate(lines[:HEADER_SCAN_ROWS]):
+            t = "".join(conv(line) if legacy.is_suspect(line) else line for line in lines)
+        parsed = {sep: _records(t, sep, HEADER_SCAN_ROWS + 1) for sep in SEPARATORS}
+        for i in range(HEADER_SCAN_ROWS):
             best = None
             for sep in SEPARATORS:
-                try:
-                    cells = next(csv.reader([line], delimiter=sep))
-                except (csv.Error, StopIteration):
+                recs = parsed[sep]
+                if i >= len(recs):
                     continue
+                cells = recs[i][0]
                 k = count_known(table, cells)
                 if k >= 2 and (best is None or k > best[0]):
                     best = (k, sep, cells)
             if best:
                 _, sep, cells = best
+                recs = parsed[sep]
                 found = HeaderFound(i, 1, cells)
-                if i + 1 < len(lines):
-                    try:
-                        lower = next(csv.reader([lines[i + 1]], delimiter=sep))
-                    except (csv.Error, StopIteration):
-                        lower = []
-                    both = two_row_header(table, cells, lower)
+                if i + 1 < len(recs):
+                    both = two_row_header(table, cells, recs[i + 1][0])
                     if both is not None:
                         found = HeaderFound(i, 2, both)
-                return found, sep, kind
+                return found, sep, kind, recs[found.last - 1][1]
     return None
 
 
@@ -598,17 +616,16 @@ def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPar
         with open(read_path, "rb") as f:
             head = f.read(SNIFF_BYTES)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    lines = text.splitlines()
     if len(head) >= SNIFF_BYTES:
-        lines = lines[:-1]  # the last line may be cut
-    found = _sniff_header(table, lines)
+        text = text[: text.rfind("\n") + 1]  # the last line may be cut
+    found = _sniff_header(table, text)
     if found is None:
-        other = next((t for t in TABLES if t != table and _sniff_header(t, lines)), None)
+        other = next((t for t in TABLES if t != table and _sniff_header(t, text)), None)
         staging.warn(_no_header(table, other), source=label)
         return None
-    header, sep, kind = found
+    header, sep, kind, header_line = found
     _encoding_warning(staging, enc, label)
-    return _csv_part(staging, table, label, read_path, header, sep, kind)
+    return _csv_part(staging, table, label, read_path, header, sep, kind, header_line)
 
 
 def _no_header(table: str, other: str | None) -> str:
@@ -657,9 +674,11 @@ def _csv_part(
     header: HeaderFound,
     sep: str,
     kind: str | None,
+    header_line: int,
 ) -> StagedPart:
+    """`header` counts records (DuckDB skips `header.last` of them); `header_line` is the
+    physical line the header ends on, which the rows' line numbers count from."""
     cells = header.cells
-    header_line = header.last
     hm = map_headers(table, cells)
     n = len(cells)
     stage = staging.new_stage()
@@ -683,7 +702,7 @@ def _csv_part(
         headers=hm,
         params={
             "src_path": str(read_path),
-            "src_skip": header_line,
+            "src_skip": header.last,
             "src_delim": sep,
             **_probe_params(csv.probe),
         },

@@ -81,6 +81,41 @@ def test_eight_bit_code_pages():
     assert legacy.eight_bit("Hà Tú Lê\n".encode("cp1252")) == ("cp1252", False)
 
 
+def _csv_text(records: list[list[str]]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(records)
+    return buf.getvalue()
+
+
+def test_a_title_cell_with_a_line_break_above_the_header(con, tmp_path):
+    """A title typed over two lines in one cell ("DANH SÁCH HỌC SINH⏎Năm học …") is one
+    CSV record over two lines: the header is the second record, and no pupil is lost to
+    a skip counted in lines (the first pupil once vanished without a word). Row numbers
+    are the lines the officer sees."""
+    title = [["DANH SÁCH HỌC SINH\nNăm học 2024-2025"]]
+    d = folder(tmp_path, {"hoc_sinh.csv": _csv_text(title + [STUDENT_HEAD] + student_rows(3))})
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["_row"], g["student_code"]) for g in got] == [(4, "HS1"), (5, "HS2"), (6, "HS3")]
+    assert r.rows["students"] == 3 and r.rejected == 0
+
+
+def test_a_header_cell_with_a_line_break(con, tmp_path):
+    """Excel's Alt+Enter in a header cell ("Ngày sinh⏎(dd/mm/yyyy)"): the header is one
+    record; every row loads (they were all rejected as having too many fields)."""
+    head = [*STUDENT_HEAD]
+    head[3] = "Ngày sinh\n(dd/mm/yyyy)"
+    d = folder(tmp_path, {"hoc_sinh.csv": _csv_text([head] + student_rows(3))})
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["_row"], g["student_code"]) for g in got] == [(3, "HS1"), (4, "HS2"), (5, "HS3")]
+    assert [str(g["birth_date"]) for g in got] == ["2018-03-01", "2018-03-02", "2018-03-03"]
+    assert r.rejected == 0
+
+
 def test_cr_only_line_endings(con, tmp_path):
     d = folder(tmp_path, {})
     lines = [",".join(STUDENT_HEAD)] + [",".join(r) for r in student_rows(3)]
