@@ -15,7 +15,9 @@ inserted anew, so nothing read the wrong way stays:
 - a date column whose unread values are month-first (3/25/2018) -> read month-first when
   no value is day-first, else the values readable both ways are rejected (warning);
 - rows repeating the header (a title and header block pasted into the data) -> dropped
-  with the title rows right above them (warning).
+  with the title rows right above them (warning);
+- a column with no header, or a second column with an unknown header already seen, that
+  holds values -> kept in _extra under a made-up key (warning, made_up_columns).
 """
 
 from __future__ import annotations
@@ -319,4 +321,43 @@ def found_rejects(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int) ->
                 (sid, part.table, part.source, part.sheet, row, column, value, reason)
                 for row, column, value, reason in part.found_rejects
             ],
+        )
+
+
+def made_up_columns(con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int):
+    """The part's columns kept under a made-up _extra key (headers.map_headers: an empty
+    header, a repeated unknown header): one warning for each that holds values, saying how
+    many and where they are kept; one that holds none is not listed as kept (a trailing
+    separator, an empty column beside the table). One scan of the part's _extra."""
+    made = sorted(part.headers.made_up)
+    if not made:
+        return
+    keys = [part.headers.extra[i] for i in made]
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE nullif(trim(_extra[$k{j}]), '') IS NOT NULL)"
+            for j in range(len(keys))
+        )
+        + f' FROM "{part.table}" WHERE {part.where()}',
+        {**_who(part, sid), **{f"k{j}": k for j, k in enumerate(keys)}},
+    ).fetchall()[0]
+    part.empty_made_up = set()
+    for i, key, n in zip(made, keys, counts, strict=True):
+        if not n:
+            part.empty_made_up.add(i)
+            continue
+        letter = key.rsplit("(cột ", 1)[1].rstrip(")")
+        if part.headers.made_up[i] == "unnamed":
+            what = f"cột {letter} không có tiêu đề nhưng có dữ liệu ({n} ô)"
+        else:
+            what = f"tiêu đề '{part.headers.headers[i]}' lặp lại ở cột {letter} ({n} ô có dữ liệu)"
+        staging.warn(
+            f"{what}: đã giữ trong cột thêm '{key}' (_extra), không thuộc cột nào của hợp "
+            "đồng dữ liệu; hãy đặt tiêu đề riêng cho cột này (có thể là ô tiêu đề bị gộp "
+            "qua hai cột)",
+            source=part.source,
+            sheet=part.sheet,
+            row=part.header_row,
+            column=key,
         )

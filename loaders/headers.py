@@ -137,6 +137,9 @@ class HeaderMap:
     mapping: dict[int, str] = field(default_factory=dict)  # source index -> canonical name
     extra: dict[int, str] = field(default_factory=dict)  # source index -> header kept in _extra
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (canon, kept, dropped)
+    # source index -> why its _extra key is made up: "unnamed" (an empty header) or
+    # "repeated" (an unknown header a column to its left already has)
+    made_up: dict[int, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -150,19 +153,26 @@ class HeaderMap:
 
 
 def map_headers(table_name: str, cells: list) -> HeaderMap:
-    """Map header cells: first match wins on duplicates; unknown named columns go to _extra;
-    columns with an empty header are ignored."""
+    """Map header cells: first match wins on duplicates; unknown named columns go to _extra.
+    A column with an empty header (a header merged over two columns, a column added without
+    a title) and a second column with the same unknown header are kept in _extra too, under
+    a made-up key naming the column ("(cột F)", "Ghi chú (cột G)"): their values are never
+    dropped unseen (the loader warns when they hold any, loaders.fixups.made_up_columns)."""
     headers = [" ".join(str(c).split()) if c is not None else "" for c in cells]
     hm = HeaderMap(headers=headers)
     seen: dict[str, int] = {}
     extra_seen: set[str] = set()
     for i, h in enumerate(headers):
         if not h:
+            hm.extra[i] = f"(cột {excel_column_letter(i)})"
+            hm.made_up[i] = "unnamed"
             continue
         canon = match_header(table_name, h)
         if canon is None:
             if fold(h) in extra_seen:
-                continue  # a repeated unknown header: keep the first in _extra
+                hm.extra[i] = f"{h} (cột {excel_column_letter(i)})"
+                hm.made_up[i] = "repeated"
+                continue
             extra_seen.add(fold(h))
             hm.extra[i] = h
         elif canon in seen:

@@ -95,7 +95,7 @@ def _add_part(staging: Staging, part) -> None:
             row=part.header_row,
             column=dropped,
         )
-    extra = list(part.headers.extra.values())
+    extra = [h for i, h in part.headers.extra.items() if i not in part.headers.made_up]
     if extra:
         staging.info(
             "cột không thuộc hợp đồng dữ liệu, giữ lại trong _extra: " + ", ".join(extra),
@@ -644,7 +644,9 @@ def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: in
         part.digest = digest.frame_digest(con, part)
 
 
-def _count_and_reject_values(con: duckdb.DuckDBPyConnection, part, sid: int, rows: dict) -> None:
+def _count_and_reject_values(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: int, rows: dict
+) -> None:
     who = {
         "snapshot_id": sid,
         **({"source": part.source, "sheet": part.sheet} if part.shared else {}),
@@ -654,6 +656,7 @@ def _count_and_reject_values(con: duckdb.DuckDBPyConnection, part, sid: int, row
     ]
     rows[part.table] = rows.get(part.table, 0) + n
     part.rows = n
+    fixups.made_up_columns(con, staging, part, sid)
     for rsql, rparams in normalise.value_rejects_sql(part):
         con.execute(rsql, {"snapshot_id": sid, **rparams})
     fixups.found_rejects(con, part, sid)
@@ -678,7 +681,7 @@ def _write_snapshot(
             try:
                 for part, scan in zip(staging.parts, scans, strict=True):
                     _insert_part(con, staging, part, sid, scan)
-                    _count_and_reject_values(con, part, sid, rows)
+                    _count_and_reject_values(con, staging, part, sid, rows)
             except BaseException:
                 for scan in scans:
                     if scan is not None:
@@ -714,7 +717,9 @@ def _write_snapshot(
                     "n": part.rows,
                     "r": part.rejected,
                     "cols": part.headers.columns,
-                    "extra": list(part.headers.extra.values()),
+                    "extra": [
+                        h for i, h in part.headers.extra.items() if i not in part.empty_made_up
+                    ],
                 },
             )
         if staging.messages:

@@ -359,6 +359,9 @@ class StagedPart:
     # (row, column as headed, value, reason)
     found_rejects: list[tuple[int, str, str | None, str]] = field(default_factory=list)
     digest: str = ""  # of the source's bytes (or rows), for loaders.digest
+    # made-up _extra keys (headers.HeaderMap.made_up) whose column held no value: not
+    # listed as kept columns (loaders.fixups.made_up_columns)
+    empty_made_up: set[int] = field(default_factory=set)
     named_by: str = "name"  # how the table was told: name | piece (name + suffix) | folder
 
     _staged: tuple | None = field(default=None, repr=False)

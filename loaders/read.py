@@ -952,6 +952,11 @@ def _xlsx_header(table: str, rows: list[list]) -> tuple[HeaderFound, str | None]
     return None
 
 
+# a sheet's used range beyond this many cells is not read (workbook.dimension): calamine
+# keeps the range in memory, ≈ 32 bytes a cell; Excel's 1,048,576 rows × 60 columns fit
+MAX_SHEET_CELLS = 64_000_000
+
+
 def stage_xlsx_sheet(
     staging: Staging,
     reader,
@@ -971,7 +976,20 @@ def stage_xlsx_sheet(
     import polars as pl
 
     from loaders import workbook
+    from loaders.headers import excel_column_letter
 
+    size = workbook.dimension(path, part_xml) if path is not None else None
+    if size is not None and size[0] * size[1] > MAX_SHEET_CELLS:
+        rows_, cols_ = size
+        area = f"{rows_:,} dòng × {cols_:,} cột".replace(",", ".")
+        staging.warn(
+            f"sheet có ô dữ liệu ở tận ô {excel_column_letter(cols_ - 1)}{rows_} (vùng {area}, "
+            "quá lớn để đọc): thường là một ô thừa nằm xa bảng; hãy xoá các cột, dòng trống "
+            "bên phải và bên dưới bảng rồi lưu lại, bỏ qua",
+            source=label,
+            sheet=sheet_name,
+        )
+        return None
     try:
         loaded = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
         batch, errors = loaded.to_arrow_with_errors()
@@ -996,10 +1014,13 @@ def stage_xlsx_sheet(
         say(_no_header(table, other), source=label, sheet=sheet_name)
         return None
     header, kind = found
-    cells = header.cells
+    cells = list(header.cells)
+    while cells and _empty_cell(cells[-1]):  # the sheet's used range, not the table, ends there
+        cells.pop()
     hm = map_headers(table, cells)
     n = len(cells)
     header_row = header.last
+    _values_right_of_header(staging, full, n, header_row, label, sheet_name)
     data = full.slice(header_row)
     data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
@@ -1054,6 +1075,47 @@ def stage_xlsx_sheet(
     )
     part.lazy = lazy
     return part
+
+
+def _empty_cell(cell) -> bool:
+    return cell is None or not str(cell).strip()
+
+
+def _values_right_of_header(staging: Staging, full, n: int, header_row: int, label, sheet) -> None:
+    """Cells with values right of the header's last titled column (a note typed beside a
+    row, a stray value far off in column XFD) belong to no column: they are not loaded, and
+    one warning says how many, in which columns, from which row (never their values: they
+    may be personal)."""
+    import polars as pl
+
+    if full.width <= n:
+        return
+    below = full.slice(header_row).select(full.columns[n:])
+    filled = below.select(
+        pl.col(c).str.strip_chars().fill_null("").str.len_chars().gt(0).sum() for c in below.columns
+    ).row(0)
+    used = [(n + j, k) for j, k in enumerate(filled) if k]
+    if not used:
+        return
+    from loaders.headers import excel_column_letter as letter
+
+    count = sum(k for _, k in used)
+    first_col = used[0][0]
+    first_row = (
+        below.with_row_index("_i").filter(
+            pl.col(full.columns[first_col]).str.strip_chars().fill_null("") != ""
+        )["_i"][0]
+        + header_row
+        + 1
+    )
+    cols = letter(used[0][0]) + (f"–{letter(used[-1][0])}" if len(used) > 1 else "")
+    staging.warn(
+        f"{count} ô có dữ liệu nằm bên phải cột có tiêu đề cuối cùng (cột {cols}, không có "
+        f"tiêu đề; ô đầu tiên {letter(first_col)}{first_row}): không thuộc cột nào, không "
+        "được nạp; hãy đặt tiêu đề cho cột đó, hoặc xoá các ô thừa ngoài bảng",
+        source=label,
+        sheet=sheet,
+    )
 
 
 def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):

@@ -104,6 +104,27 @@ _NO_VALUE = re.compile(
 )
 
 
+_DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]*[0-9]*:?([A-Z]+)([0-9]+)"')
+
+
+def dimension(path: Path, part: str | None) -> tuple[int, int] | None:
+    """(last row, last column), 1-based, of a sheet's used range as its `<dimension>` says
+    (Excel keeps it, stray cells included), from the first 4 KB of the sheet's XML; None
+    when absent. calamine builds the whole range in memory before a row is read: a stray
+    value in XFD1048576 asks it for 17 billion cells, and the process aborts."""
+    if not part:
+        return None
+    try:
+        with zipfile.ZipFile(path) as z, z.open(part) as f:
+            head = f.read(4096)
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
+        return None
+    m = _DIMENSION.search(head)
+    if not m:
+        return None
+    return int(m.group(2)), column_index(m.group(1).decode()) + 1
+
+
 _XML: dict[tuple[str, str], bytes] = {}  # the last sheet XML read (one sheet at a time)
 
 

@@ -217,3 +217,79 @@ def test_timestamps_two_digit_years_and_month_first(con, tmp_path):
     (rej,) = rejects(con, r.snapshot_id)
     assert (rej["row"], rej["column"], rej["value"]) == (4, "Ngày cập nhật", "09/09/24 08:30")
     assert "năm chỉ có 2 chữ số" in rej["reason"]
+
+
+# ---- values under no header ---------------------------------------------------------------
+
+
+def _warned(con, sid, text: str) -> list[dict]:
+    return [m for m in messages(con, sid) if m["severity"] == "warning" and text in m["message"]]
+
+
+def test_a_stray_value_far_off_is_refused_clearly(con, tmp_path):
+    """A value typed in XFD1048576 made calamine ask for 17 billion cells and the process
+    abort with an English Rust trace: the sheet is refused with a warning saying what to
+    do, and the rest of the source loads."""
+    import xlsxwriter
+
+    d = folder(tmp_path, {})
+    wb = xlsxwriter.Workbook(str(d / "hoc_sinh.xlsx"))
+    ws = wb.add_worksheet("HS")
+    for i, row in enumerate([STUDENT_HEAD, *student_rows(2)]):
+        ws.write_row(i, 0, row)
+    ws.write_string(1048575, 16383, "x")
+    wb.close()
+    r = load(con, d)
+    (w,) = _warned(con, r.snapshot_id, "XFD1048576")
+    assert "quá lớn để đọc" in w["message"] and w["sheet"] == "HS"
+    assert r.rows.get("students", 0) == 0 and r.rows["schools"] == len(SCHOOLS) - 1
+
+
+def test_values_right_of_the_header_are_warned(con, tmp_path):
+    """A note typed beside a row, a value in column Z: not in any column, so not loaded,
+    and never silently (their values are not quoted: they may be personal)."""
+    body = student_rows(3)
+    body[1] = body[1] + ["", "chuyển trường 5/2025"]
+    data = [STUDENT_HEAD, *body, [None] * 25 + ["lạc chỗ"]]
+    d = folder(tmp_path, {"hoc_sinh.xlsx": data})
+    r = load(con, d)
+    assert [g["student_code"] for g in rows(con, "students", r.snapshot_id)] == [
+        "HS1",
+        "HS2",
+        "HS3",
+    ]
+    (w,) = _warned(con, r.snapshot_id, "bên phải cột có tiêu đề cuối cùng")
+    assert w["message"].startswith("2 ô có dữ liệu") and "cột G–Z" in w["message"]
+    assert "ô đầu tiên G3" in w["message"] and "chuyển trường" not in w["message"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_column_without_a_header_is_kept_and_warned(con, tmp_path, kind):
+    """'Họ và tên' merged over two columns (the given name under an empty header), and a
+    second column with the unknown header 'Ghi chú': both kept in _extra under a key
+    naming the column, with a warning; an empty column under no header (a trailing
+    separator) says nothing and is not listed."""
+    head = ["Mã học sinh", "Mã trường", "Họ và tên", "", "Ngày sinh", "Ghi chú", "Ghi chú", ""]
+    body = [
+        ["HS1", "S1", "Hoàng Mai", "Lan", "01/03/2018", "GC1", "GC2-1", ""],
+        ["HS2", "S1", "Trần", "Bình", "02/03/2018", "", "GC2-2", ""],
+    ]
+    name = f"hoc_sinh.{kind}"
+    d = folder(tmp_path, {name: [head, *body]})
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [g["full_name"] for g in got] == ["Hoàng Mai", "Trần"]
+    assert [dict(g["_extra"]).get("(cột D)") for g in got] == ["Lan", "Bình"]
+    assert [dict(g["_extra"]).get("Ghi chú (cột G)") for g in got] == ["GC2-1", "GC2-2"]
+    assert [dict(g["_extra"]).get("Ghi chú") for g in got] == ["GC1", None]
+    (unnamed,) = _warned(con, r.snapshot_id, "cột D không có tiêu đề")
+    assert "(2 ô)" in unnamed["message"] and "'(cột D)'" in unnamed["message"]
+    (again,) = _warned(con, r.snapshot_id, "tiêu đề 'Ghi chú' lặp lại ở cột G")
+    assert "2 ô có dữ liệu" in again["message"]
+    assert not _warned(con, r.snapshot_id, "cột H không có tiêu đề")
+    (extra,) = con.execute(
+        "SELECT extra_columns FROM snapshot_tables WHERE snapshot_id = $s AND table_name = "
+        "'students'",
+        {"s": r.snapshot_id},
+    ).fetchall()[0]
+    assert extra == ["(cột D)", "Ghi chú", "Ghi chú (cột G)"]
