@@ -172,6 +172,38 @@ def _same_content(path: Path, seen: dict[tuple[str, int], list[Path]], table: st
     return None
 
 
+# spreadsheet formats offices save in that are not read, and what to do about each
+OTHER_SPREADSHEETS = {
+    ".xls": "tệp Excel cũ (.xls, Excel 97–2003)",
+    ".xlsb": "tệp Excel nhị phân (.xlsb)",
+    ".ods": "tệp OpenDocument (.ods)",
+    ".numbers": "tệp Numbers",
+    ".htm": "trang HTML",
+    ".html": "trang HTML",
+}
+
+
+def _other_spreadsheet(path: Path, folder: Path) -> str | None:
+    """The warning for a file named after a table in a spreadsheet format not read (.xls,
+    .xlsb, .ods; an .xls that is really HTML, as some school software exports), else None:
+    skipped with a word naming it and saying how to resave it, not just an info line."""
+    kind = OTHER_SPREADSHEETS.get(path.suffix.lower())
+    if kind is None or _table_of(path, folder)[0] is None:
+        return None
+    if path.suffix.lower() == ".xls":
+        try:
+            with open(path, "rb") as f:
+                head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        except OSError:
+            head = b""
+        if head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff")):
+            kind = "trang HTML đặt đuôi .xls (phần mềm xuất ra dạng 'Excel' kiểu HTML)"
+    return (
+        f"không đọc được {kind}: hãy mở tệp bằng Excel (hoặc LibreOffice) và lưu lại dạng "
+        "'Excel Workbook (.xlsx)' hoặc 'CSV UTF-8', rồi nạp lại; bỏ qua"
+    )
+
+
 def _stage_folder(staging: Staging, folder: Path, progress: Progress | None) -> list[str]:
     skipped: list[str] = []
     seen: dict[tuple[str, int], list[Path]] = {}
@@ -180,7 +212,11 @@ def _stage_folder(staging: Staging, folder: Path, progress: Progress | None) -> 
         suffix = path.suffix.lower()
         if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
             skipped.append(label)
-            staging.info("bỏ qua: không phải tệp .csv hoặc .xlsx", source=label)
+            other = _other_spreadsheet(path, folder)
+            if other:  # a table's data in a format not read: the officer must resave it
+                staging.warn(other, source=label)
+            else:
+                staging.info("bỏ qua: không phải tệp .csv hoặc .xlsx", source=label)
             continue
         table, named_by = _table_of(path, folder)
         if table is None:

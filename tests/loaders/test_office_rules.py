@@ -4,7 +4,16 @@ and two-row headers, legacy encodings, sheets, CR line endings, SQL numeric IDs.
 from __future__ import annotations
 
 import pytest
-from loader_helpers import SCHOOLS, STUDENT_HEAD, folder, load, messages, rows, student_rows
+from loader_helpers import (
+    SCHOOLS,
+    STUDENT_HEAD,
+    folder,
+    load,
+    messages,
+    rows,
+    student_rows,
+    write_csv,
+)
 
 from loaders import legacy
 from loaders.contract import TABLES, table_for_name
@@ -293,3 +302,29 @@ def test_a_column_without_a_header_is_kept_and_warned(con, tmp_path, kind):
         {"s": r.snapshot_id},
     ).fetchall()[0]
     assert extra == ["(cột D)", "Ghi chú", "Ghi chú (cột G)"]
+
+
+def test_spreadsheets_in_formats_not_read_are_named(con, tmp_path):
+    """An .xls that is really HTML (some school software's 'Excel' export), an old .xls,
+    an .ods: each is a warning naming the file and how to resave it, not an info line; a
+    missing schools table says why."""
+    from soat.errors import SoatError
+
+    d = tmp_path / "export"
+    d.mkdir()
+    (d / "truong.xls").write_text("<html><table><tr><td>Mã trường</td></tr></table></html>")
+    (d / "hoc_sinh.ods").write_bytes(b"PK\x03\x04 not really")
+    (d / "ghi_chu.xls").write_bytes(b"\xd0\xcf\x11\xe0 not a table")
+    with pytest.raises(SoatError) as ev:
+        load(con, d)
+    assert "trang HTML đặt đuôi .xls" in str(ev.value) and "truong.xls" in str(ev.value)
+    (d / "truong.xls").unlink()
+    write_csv(d / "truong.csv", SCHOOLS)
+    r = load(con, d)
+    (ods,) = _warned(con, r.snapshot_id, "OpenDocument (.ods)")
+    assert (
+        ods["source"] == "hoc_sinh.ods"
+        and "lưu lại dạng 'Excel Workbook (.xlsx)'" in ods["message"]
+    )
+    info = [m for m in messages(con, r.snapshot_id) if m["source"] == "ghi_chu.xls"]
+    assert [m["severity"] for m in info] == ["info"]  # not named after a table
