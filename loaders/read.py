@@ -1026,6 +1026,8 @@ def stage_xlsx_sheet(
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
+    if path is not None:
+        data = _fill_merged(staging, data, hm, header_row, path, part_xml, label, sheet_name)
     data = data.with_row_index("_soat_i")
     stage = staging.new_stage()
     part = StagedPart(
@@ -1075,6 +1077,55 @@ def stage_xlsx_sheet(
     )
     part.lazy = lazy
     return part
+
+
+def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, label, sheet):
+    """Cells merged down a column in the data (a school code, a class, a year merged over
+    the rows it is for, very common in office sheets): Excel shows the value on every row
+    of the range, calamine gives it to the first only. Each row of the range takes the
+    first row's value, and one warning per column says how many cells and which range
+    first, rather than leaving the rows empty (once: "thiếu mã trường" on every row but
+    the first). Only the range's first column is filled (a range over several columns
+    shows one value)."""
+    import numpy as np
+    import polars as pl
+
+    from loaders import workbook
+    from loaders.headers import excel_column_letter as letter
+
+    ranges = [
+        (r1, c1, r2)
+        for r1, c1, r2, _c2 in workbook.merged_ranges(path, part_xml)
+        if r2 > r1 and r1 > header_row and c1 < data.width and (c1 in hm.mapping or c1 in hm.extra)
+    ]
+    if not ranges:
+        return data
+    by_col: dict[int, list[tuple[int, int]]] = {}
+    for r1, c1, r2 in sorted(ranges):
+        by_col.setdefault(c1, []).append((r1, r2))
+    fills = []
+    for c, spans in by_col.items():
+        src = np.arange(data.height)
+        filled = 0
+        for r1, r2 in spans:
+            a = r1 - header_row - 1  # the range's first row, as an index of `data`
+            b = min(r2 - header_row - 1, data.height - 1)
+            if b > a:
+                src[a + 1 : b + 1] = a
+                filled += b - a
+        if not filled:
+            continue
+        fills.append(data[f"c{c}"].gather(pl.Series(src)).alias(f"c{c}"))
+        r1, r2 = spans[0]
+        staging.warn(
+            f"{filled} ô của cột '{hm.headers[c]}' nằm trong vùng ô gộp (ví dụ "
+            f"{letter(c)}{r1}:{letter(c)}{r2}): mỗi dòng của vùng gộp đã lấy giá trị của ô "
+            "đầu vùng, như Excel hiển thị; nên bỏ gộp ô và ghi giá trị trên từng dòng",
+            source=label,
+            sheet=sheet,
+            column=hm.headers[c],
+        )
+    return data.with_columns(fills) if fills else data
 
 
 def _empty_cell(cell) -> bool:

@@ -125,6 +125,37 @@ def dimension(path: Path, part: str | None) -> tuple[int, int] | None:
     return int(m.group(2)), column_index(m.group(1).decode()) + 1
 
 
+_MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+
+
+def merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int]]:
+    """(first row, first column, last row, last column) of each merged range of a sheet:
+    Excel rows 1-based, columns 0-based. They follow the cells in the sheet's XML, which is
+    decompressed in 1 MB pieces (≈ 0.1 s per 100 000 rows) keeping only what follows
+    `</sheetData>`."""
+    if not part:
+        return []
+    tail = b""
+    try:
+        with zipfile.ZipFile(path) as z, z.open(part) as f:
+            carry = b""
+            while chunk := f.read(1 << 20):
+                if tail:
+                    tail += chunk
+                    continue
+                both = carry + chunk
+                at = both.find(b"</sheetData>")
+                if at >= 0:
+                    tail = both[at:]
+                carry = both[-16:]
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
+        return []
+    return [
+        (int(r1), column_index(c1.decode()), int(r2), column_index(c2.decode()))
+        for c1, r1, c2, r2 in _MERGE.findall(tail)
+    ]
+
+
 _XML: dict[tuple[str, str], bytes] = {}  # the last sheet XML read (one sheet at a time)
 
 

@@ -328,3 +328,35 @@ def test_spreadsheets_in_formats_not_read_are_named(con, tmp_path):
     )
     info = [m for m in messages(con, r.snapshot_id) if m["source"] == "ghi_chu.xls"]
     assert [m["severity"] for m in info] == ["info"]  # not named after a table
+
+
+def test_cells_merged_down_a_column_fill_their_rows(con, tmp_path):
+    """A school code merged over the rows it is for: Excel shows it on every row, calamine
+    gives it to the first only (nine pupils had no school). Every row of the range takes
+    the value, with one warning per column naming the range."""
+    import openpyxl
+
+    d = folder(tmp_path, {})
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "HS"
+    ws.append(STUDENT_HEAD)
+    for r in student_rows(4):
+        ws.append(r)
+    ws.append(["HS9", "S2", "Học sinh 9", "09/03/2018", "079318000129"])
+    for i in range(3, 6):
+        ws.cell(row=i, column=2).value = None  # what Excel leaves under a merge
+    ws.merge_cells("B2:B5")
+    ws.merge_cells("C2:D2")  # across, in one row: nothing to fill
+    wb.save(d / "hoc_sinh.xlsx")
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["_row"], g["school_code"]) for g in got] == [
+        (2, "S1"),
+        (3, "S1"),
+        (4, "S1"),
+        (5, "S1"),
+        (6, "S2"),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "vùng ô gộp")
+    assert w["message"].startswith("3 ô của cột 'Mã trường'") and "B2:B5" in w["message"]
