@@ -143,3 +143,20 @@ def test_serve_app_warms_up_and_hands_over_to_streamlit(monkeypatch):
         assert exc.code == 0
     assert seen["argv"] == ["streamlit", "run", "dashboard/app.py", "--x", "1"]
     assert "plotly.io" in sys.modules and "dashboard.query" in sys.modules
+
+
+def test_streamlit_run_from_the_root_has_the_serve_settings():
+    """`streamlit run dashboard/app.py` (from the project's root) reads .streamlit/config.toml:
+    the grids' own CSV download stays off there too, as `soat serve` turns it off."""
+    import tomllib
+    from pathlib import Path
+
+    from soat.commands import serve
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert cfg["client"]["disableDataExport"] is True
+    cmd = serve.command(8501)
+    for key, value in cfg["client"].items():
+        flag = cmd[cmd.index(f"--client.{key}") + 1]
+        assert flag == (str(value).lower() if isinstance(value, bool) else value)
