@@ -29,6 +29,10 @@ with xlsxwriter with a fixed creation date, so the bytes are the same on every r
 | 14b_tcvn3_cells | Unicode headers, TCVN3 names in an .xlsx |
 | 14c_vni | VNI (VNI-Times font) names in a UTF-8 CSV |
 | 15_excel_errors | #N/A cells, a formula without a cached value, codes in number cells |
+| 16_line_breaks_in_cells | a CSV title typed over two lines in one cell, a header cell with Alt+Enter |
+| 17_unheaded_cells | "Họ và tên" merged over two columns, a repeated "Ghi chú", a note right of the table, the school code merged down its rows |
+| 18_far_cell | a stray value in XFD1048576 of the students' sheet |
+| 19_xls_html | hoc_sinh.xls that is an HTML page (a school software's "Excel" export) |
 """
 
 from __future__ import annotations
@@ -341,6 +345,49 @@ def excel_errors(d: Path) -> None:
     wb.close()
 
 
+def line_breaks_in_cells(d: Path) -> None:
+    _schools(d)
+    head = [*HEAD]
+    head[3] = "Ngày sinh\n(dd/mm/yyyy)"
+    title = ["DANH SÁCH HỌC SINH\nNăm học 2024-2025"]
+    (d / "hoc_sinh.csv").write_text(_csv([title, head, *STUDENTS]), encoding="utf-8")
+
+
+def unheaded_cells(d: Path) -> None:
+    _schools(d)
+    wb = _workbook(d / "hoc_sinh.xlsx")
+    ws = wb.add_worksheet("HS")
+    head = ["Mã học sinh", "Mã trường", "Họ và tên", None, "Ngày sinh", "Ghi chú", "Ghi chú"]
+    _rows(ws, [head])
+    ws.merge_range("C1:D1", "Họ và tên")
+    family = {"HS1": ("Nguyễn Văn", "An"), "HS2": ("Trần Thị", "Bình")}
+    family.update({"HS3": ("Lê Hoàng", "Cường"), "HS4": ("Phạm Thị", "Dung")})
+    for i, (code, _school, _name, born, *_rest) in enumerate(STUDENTS, start=1):
+        first, given = family[code]
+        _rows(ws, [[code, None, first, given, born, f"GC{i}", f"GC{i}-2"]], i)
+    ws.merge_range("B2:B3", "S1")
+    ws.merge_range("B4:B5", "S2")
+    ws.write_string(2, 9, "chuyển trường 5/2025")  # J3, right of the table
+    wb.close()
+
+
+def far_cell(d: Path) -> None:
+    _schools(d)
+    wb = _workbook(d / "hoc_sinh.xlsx")
+    ws = wb.add_worksheet("HS")
+    _rows(ws, [HEAD, *STUDENTS])
+    ws.write_string(1048575, 16383, "x")
+    wb.close()
+
+
+def xls_html(d: Path) -> None:
+    _schools(d)
+    cells = "".join(f"<td>{h}</td>" for h in HEAD)
+    (d / "hoc_sinh.xls").write_text(
+        f"<html><body><table><tr>{cells}</tr></table></body></html>\n", encoding="utf-8"
+    )
+
+
 CASES = {
     "01_line_endings": line_endings,
     "01b_utf16_line_endings": utf16_line_endings,
@@ -363,6 +410,10 @@ CASES = {
     "14b_tcvn3_cells": tcvn3_cells,
     "14c_vni": vni,
     "15_excel_errors": excel_errors,
+    "16_line_breaks_in_cells": line_breaks_in_cells,
+    "17_unheaded_cells": unheaded_cells,
+    "18_far_cell": far_cell,
+    "19_xls_html": xls_html,
 }
 
 

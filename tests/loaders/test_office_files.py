@@ -454,6 +454,45 @@ def test_14_a_legacy_warning_never_quotes_an_address(con, tmp_path, kind):
             assert "'NguyÔn V¨n An' → 'Nguyễn Văn An'" in w["message"]
 
 
+# ---- 16–19: cells with line breaks, cells under no header, a far cell, an HTML .xls ------
+
+
+def test_16_line_breaks_in_a_title_and_a_header_cell(con):
+    r = load(con, _case("16_line_breaks_in_cells"))
+    got = rows(con, "students", r.snapshot_id, "_row, student_code, birth_date")
+    assert [(g["_row"], g["student_code"]) for g in got] == [
+        (5, "HS1"),  # the title spans lines 1–2, the header lines 3–4
+        (6, "HS2"),
+        (7, "HS3"),
+        (8, "HS4"),
+    ]
+    assert str(got[0]["birth_date"]) == "2018-03-02" and r.rejected == 0
+
+
+def test_17_cells_under_no_header_are_kept_or_warned(con):
+    r = load(con, _case("17_unheaded_cells"))
+    got = rows(con, "students", r.snapshot_id)
+    assert [g["school_code"] for g in got] == ["S1", "S1", "S2", "S2"]  # merged down
+    assert [g["full_name"] for g in got][:2] == ["Nguyễn Văn", "Trần Thị"]
+    assert [dict(g["_extra"])["(cột D)"] for g in got] == ["An", "Bình", "Cường", "Dung"]
+    assert dict(got[0]["_extra"])["Ghi chú (cột G)"] == "GC1-2"
+    for text in ("vùng ô gộp", "cột D không có tiêu đề", "'Ghi chú' lặp lại", "bên phải"):
+        assert _warnings(con, r.snapshot_id, text), text
+
+
+def test_18_a_far_cell_skips_the_sheet_with_a_warning(con):
+    r = load(con, _case("18_far_cell"))
+    assert "students" not in r.rows and r.rows["schools"] == 2
+    (w,) = _warnings(con, r.snapshot_id, "XFD1048576")
+    assert "xoá các cột, dòng trống" in w["message"]
+
+
+def test_19_an_html_xls_is_named_and_the_rest_loads(con):
+    r = load(con, _case("19_xls_html"))
+    (w,) = _warnings(con, r.snapshot_id, "trang HTML đặt đuôi .xls")
+    assert w["source"] == "hoc_sinh.xls" and r.rows["schools"] == 2
+
+
 # ---- the same source twice --------------------------------------------------------------
 
 
