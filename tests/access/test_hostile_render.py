@@ -6,6 +6,7 @@ every Plotly figure, must show them literally."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -27,16 +28,13 @@ PW = "Bi-mat-2024!"
 MD = MarkdownIt("commonmark").enable(["strikethrough", "table"])
 
 
-@pytest.fixture
-def env(tmp_path, sqlite_db, monkeypatch):
-    path = tmp_path / "soat.duckdb"
-    con = store.connect(str(path))
-    hostile.build(con, snapshots=2)
-    con.close()
+@contextlib.contextmanager
+def _served_store(path, sqlite_db, monkeypatch):
+    """The dashboard reading `path`, caches clear, and HOSTILE_USER: an account from
+    before usernames were validated, created directly in the database."""
     monkeypatch.setenv("SOAT_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
-    # an account from before usernames were validated: created directly in the database
     with sqlite_db.begin() as conn:
         conn.execute(
             appdb.users.insert().values(
@@ -48,13 +46,25 @@ def env(tmp_path, sqlite_db, monkeypatch):
                 created_at=appdb.utcnow(),
             )
         )
-    accounts.create_user("nguoi_khac", PW, "unit_officer", units=["79761"])
-    yield
-    from dashboard import db
+    try:
+        yield
+    finally:
+        from dashboard import db
 
-    db.close()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+        db.close()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+@pytest.fixture
+def env(tmp_path, sqlite_db, monkeypatch):
+    path = tmp_path / "soat.duckdb"
+    con = store.connect(str(path))
+    hostile.build(con, snapshots=2)
+    con.close()
+    with _served_store(path, sqlite_db, monkeypatch):
+        accounts.create_user("nguoi_khac", PW, "unit_officer", units=["79761"])
+        yield
 
 
 def _app() -> AppTest:
@@ -267,26 +277,8 @@ def changed_env(tmp_path, sqlite_db, monkeypatch):
         sid = T.run(con, tables, name=hostile.LINK_S)
         con.execute("UPDATE snapshots SET checked_at = now() WHERE snapshot_id = $s", {"s": sid})
     con.close()
-    monkeypatch.setenv("SOAT_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    with sqlite_db.begin() as conn:
-        conn.execute(
-            appdb.users.insert().values(
-                username=HOSTILE_USER,
-                password_hash=accounts.hash_password(PW),
-                role="province_admin",
-                disabled=False,
-                failed_attempts=0,
-                created_at=appdb.utcnow(),
-            )
-        )
-    yield
-    from dashboard import db
-
-    db.close()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with _served_store(path, sqlite_db, monkeypatch):
+        yield
 
 
 def _open_link(page: str, query: dict) -> AppTest:
