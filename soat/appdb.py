@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +39,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+
+from soat.errors import SoatError
 
 DEFAULT_URL = "sqlite:///data/app.sqlite"
 ENV_URL = "SOAT_APP_DB"
@@ -120,12 +124,78 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+# what SQLAlchemy's and the drivers' English says, in the officer's words (their text also
+# holds the SQL and its parameters: a new password's hash, an e-mail address)
+_CAUSES = (
+    ("database is locked", "đang bị một tiến trình khác giữ để ghi; thử lại sau ít phút"),
+    ("readonly database", "không có quyền ghi vào tệp cơ sở dữ liệu"),
+    ("unable to open database file", "không mở được tệp (thư mục không có hoặc không có quyền)"),
+    ("file is not a database", "tệp không phải cơ sở dữ liệu SQLite"),
+    ("no space left", "hết chỗ trống trên đĩa"),
+    ("password authentication failed", "sai tài khoản hoặc mật khẩu"),
+    ('role "', "tài khoản không tồn tại trên máy chủ"),  # FATAL: role "x" does not exist
+    ('fatal:  database "', "cơ sở dữ liệu không tồn tại trên máy chủ"),
+    ("connection refused", "không kết nối được máy chủ (địa chỉ, cổng?)"),
+    ("could not translate host name", "không tìm thấy máy chủ (tên máy?)"),
+    ("connection failed", "không kết nối được máy chủ"),
+    ("timeout", "máy chủ không trả lời"),
+)
+
+
+def busy_seconds() -> float:
+    """How long a SQLite writer waits for another one ($SOAT_APP_DB_BUSY_SECONDS, default
+    30) before the app database is "đang bị một tiến trình khác giữ"."""
+    try:
+        return max(0.0, float(os.environ.get("SOAT_APP_DB_BUSY_SECONDS", "30")))
+    except ValueError:
+        return 30.0
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class AppDBError(SoatError):
+    """The app database could not be used: a condition of the machine (locked, read-only,
+    unreachable, a malformed $SOAT_APP_DB), told in Vietnamese without the SQL."""
+
+
+@contextmanager
+def _told(url: str):
+    """SQLAlchemy's errors as AppDBError: the cause in Vietnamese, the URL without its
+    password, never the statement or its parameters (the exception chain keeps them)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)
+        text_ = f"{orig or ''} {exc if orig is None else ''}".lower()
+        why = next((vi for en, vi in _CAUSES if en in text_), None)
+        if why is None:
+            kind = type(exc).__name__
+            if kind in ("ArgumentError", "NoSuchModuleError"):
+                why = (
+                    "địa chỉ không đúng dạng SQLAlchemy (ví dụ sqlite:///data/app.sqlite, "
+                    "postgresql+psycopg://người_dùng@máy/cơ_sở_dữ_liệu)"
+                )
+            else:
+                why = f"lỗi cơ sở dữ liệu ({type(orig or exc).__name__})"
+        raise AppDBError(f"cơ sở dữ liệu ứng dụng ({_redacted(url)}, ${ENV_URL}): {why}") from exc
+
+
 class AppDB:
-    """An engine plus the (optional) schema the tables live in; tables created on first use."""
+    """An engine plus the (optional) schema the tables live in; tables created on first use.
+    Its errors are AppDBError (`_told`)."""
 
     def __init__(self, url: str | None = None, schema: str | None = None):
         self.url = url or os.environ.get(ENV_URL) or DEFAULT_URL
         self.schema = schema
+        with _told(self.url):
+            self._make_engine()
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def _make_engine(self) -> None:
+        schema = self.schema
         u = make_url(self.url)
         kw: dict = {"future": True}
         if u.get_backend_name() == "sqlite":
@@ -135,7 +205,7 @@ class AppDB:
                 kw["connect_args"] = {"check_same_thread": False}
             else:
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
-                kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
+                kw["connect_args"] = {"check_same_thread": False, "timeout": busy_seconds()}
         else:
             kw["pool_pre_ping"] = True
         engine = create_engine(self.url, **kw)
@@ -144,7 +214,7 @@ class AppDB:
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_con, _rec):  # noqa: ANN001
                 cur = dbapi_con.cursor()
-                cur.execute("PRAGMA busy_timeout = 30000")
+                cur.execute(f"PRAGMA busy_timeout = {int(busy_seconds() * 1000)}")
                 if db and db != ":memory:":
                     cur.execute("PRAGMA journal_mode = WAL")
                 cur.close()
@@ -152,8 +222,6 @@ class AppDB:
         if schema:
             engine = engine.execution_options(schema_translate_map={None: schema})
         self.engine: Engine = engine
-        self._ready = False
-        self._lock = threading.Lock()
 
     @property
     def backend(self) -> str:
@@ -162,7 +230,7 @@ class AppDB:
     def ensure(self) -> None:
         if self._ready:
             return
-        with self._lock:
+        with self._lock, _told(self.url):
             if self._ready:
                 return
             with self.engine.begin() as conn:
@@ -203,13 +271,13 @@ class AppDB:
     def begin(self):
         """A connection in one transaction (committed on success)."""
         self.ensure()
-        with self.engine.begin() as conn:
+        with _told(self.url), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def connect(self):
         self.ensure()
-        with self.engine.connect() as conn:
+        with _told(self.url), self.engine.connect() as conn:
             yield conn
 
     def drop(self) -> None:

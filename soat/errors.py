@@ -112,13 +112,21 @@ def known_condition(exc: BaseException) -> str | None:
     English: a full disk, a store file another process holds, a file the user may not
     read or write. None for anything else ("lỗi không mong đợi" is for real bugs)."""
     text = str(exc)
+    named = getattr(exc, "filename", None) if isinstance(exc, OSError) else None
     where = _QUOTED_PATH.search(text)
-    path = f" ({where.group(1)})" if where else ""
+    path = f" ({named})" if named else f" ({where.group(1)})" if where else ""
     if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in text:
         return (
-            f"hết chỗ trống trên đĩa{path}: giải phóng dung lượng (hoặc xoá bản chụp cũ "
-            "bằng 'soat snapshots prune --keep N') rồi chạy lại; các bản chụp đã có không đổi"
+            f"hết chỗ trống trên đĩa{path}: giải phóng dung lượng trên đĩa đó (nếu là đĩa của "
+            "kho dữ liệu: xoá bản chụp cũ bằng 'soat snapshots prune --keep N') rồi chạy lại; "
+            "các bản chụp đã có không đổi"
         )
+    if isinstance(exc, IsADirectoryError):
+        return f"đường dẫn{path} là một thư mục: hãy ghi cả tên tệp (ví dụ …/danh_sach.xlsx)"
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return f"đường dẫn{path} là một tệp, không phải thư mục: hãy chọn một thư mục khác"
+    if isinstance(exc, FileNotFoundError):
+        return f"không tìm thấy thư mục hoặc tệp{path}: kiểm tra đường dẫn (thư mục phải có sẵn)"
     if "Could not set lock on file" in text or "Conflicting lock is held" in text:
         return (
             f"tệp dữ liệu{path} đang được một tiến trình khác mở để ghi "
@@ -127,5 +135,5 @@ def known_condition(exc: BaseException) -> str | None:
     if (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)) or (
         "Permission denied" in text or "Read-only file system" in text
     ):
-        return f"không có quyền đọc/ghi{path}: kiểm tra quyền của thư mục dữ liệu"
+        return f"không có quyền đọc/ghi{path}: kiểm tra quyền của tệp hoặc thư mục này"
     return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from soat.cli import add_db_option
+from soat.commands.serve import port_number
 
 SAMPLE = Path("data/sample/province")
 DEMO_USER = "demo"
@@ -22,7 +23,7 @@ DEMO_PASSWORD = "xem-thu-soat-2025"
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="tạo tỉnh mẫu, nạp vào cơ sở dữ liệu và mở bảng điều khiển")
-    p.add_argument("--port", type=int, default=8501, help="cổng (mặc định 8501)")
+    p.add_argument("--port", type=port_number, default=8501, help="cổng (mặc định 8501)")
     p.add_argument("--sample", default=str(SAMPLE), help="thư mục tỉnh mẫu")
     p.add_argument("--no-serve", action="store_true", help="chỉ chuẩn bị, không chạy máy chủ")
     add_db_option(p)

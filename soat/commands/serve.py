@@ -8,6 +8,8 @@ stays until Ctrl-C or the server ends.
 
 from __future__ import annotations
 
+import argparse
+import errno
 import os
 import signal
 import socket
@@ -29,8 +31,19 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def port_number(text: str) -> int:
+    """--port: a TCP port, 1–65535 (argparse's type: anything else is a usage error)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"cổng phải là số từ 1 đến 65535, không phải '{text}'")
+    return port
+
+
 def add_arguments(p) -> None:
-    p.add_argument("--port", type=int, default=8501, help="cổng (mặc định 8501)")
+    p.add_argument("--port", type=port_number, default=8501, help="cổng (mặc định 8501)")
     p.add_argument(
         "--address",
         default=None,
@@ -41,18 +54,28 @@ def add_arguments(p) -> None:
 
 
 def port_free(port: int, address: str | None = None) -> bool:
-    """Whether the server can listen on the port. SO_REUSEADDR as the server's own socket
-    has it (Tornado sets it): without it the connections of a server just stopped, in
-    TIME_WAIT for up to a minute, made a restart of `soat serve` say the port was taken.
-    Not on Windows, where the option lets a socket take a port another one listens on."""
+    """Whether the server can listen on the port (bind_problem says why not)."""
+    return bind_problem(port, address) is None
+
+
+def bind_problem(port: int, address: str | None = None) -> str | None:
+    """Why the server could not listen on the port, in Vietnamese, or None. SO_REUSEADDR as
+    the server's own socket has it (Tornado sets it): without it the connections of a
+    server just stopped, in TIME_WAIT for up to a minute, made a restart of `soat serve`
+    say the port was taken. Not on Windows, where the option lets a socket take a port
+    another one listens on."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         if os.name != "nt":
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((address or "0.0.0.0", port))
-        except OSError:
-            return False
-    return True
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                return f"không có quyền mở cổng {port} (cổng dưới 1024 cần quyền quản trị)"
+            if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+                return f"địa chỉ '{address}' không thuộc máy này; bỏ --address hoặc sửa lại"
+            return f"cổng {port} đang được dùng; chọn cổng khác với --port"
+    return None
 
 
 def free_port() -> int:
@@ -118,11 +141,19 @@ def wait_healthy(port: int, proc: subprocess.Popen | None = None, timeout: float
 
 
 def serve(db: str, port: int = 8501, address: str | None = None, open_browser: bool = False) -> int:
-    from soat.snapshot_store import resolve
+    from soat.snapshot_store import SnapshotStore, resolve
 
     db = resolve(db)
-    if not port_free(port, address):
-        raise SoatError(f"cổng {port} đang được dùng; chọn cổng khác với --port", column="--port")
+    SnapshotStore.open(db, create=True)  # a file that is not a store: refused, as elsewhere
+    problem = bind_problem(port, address)
+    if problem:
+        raise SoatError(problem, column="--address" if "địa chỉ" in problem else "--port")
+    if not Path(db).exists():  # a typo, or a province starting afresh (upload on Dữ liệu)
+        print(
+            f"soat: chưa có kho dữ liệu ở {db}: bảng điều khiển mở trống; nạp dữ liệu bằng "
+            "'soat load' hoặc ở trang Dữ liệu",
+            file=sys.stderr,
+        )
     proc = subprocess.Popen(command(port, address), env=environment(db))
     # `kill <pid>` of this process must stop the server too: SIGTERM unwinds like Ctrl-C.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)

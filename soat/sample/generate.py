@@ -360,6 +360,11 @@ def _stratified(rng, schools: list[School], lo: float, hi: float) -> dict[str, f
     return out
 
 
+def primary_class_name(grade, j: int) -> str:
+    """The j-th (0-based) class of a primary grade: 1A … 1Z, then 1A1 … (a big school)."""
+    return f"{grade}{'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[j % 26]}{'' if j < 26 else j // 26}"
+
+
 def build_classes(rng, prov: Province, target_students: int | None) -> None:
     plan = _class_counts(np.random.default_rng(prov.seed + 1), prov.schools, 1.0)
     expected = sum(n * CLASS_SIZE[lv] for _, lv, _, n in plan)
@@ -400,7 +405,7 @@ def build_classes(rng, prov: Province, target_students: int | None) -> None:
         if lv == "MN":
             names.append(f"{MN_CLASS_NAME[g]} {j + 1}")
         elif lv in ("TH",):
-            names.append(f"{g}{'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[j % 26]}{'' if j < 26 else j // 26}")
+            names.append(primary_class_name(g, j))
         elif lv == "GDTX":
             names.append(f"{g}GDTX{j + 1}")
         else:

@@ -33,7 +33,7 @@ import numpy as np
 from soat.sample import people as P
 from soat.sample import truth as T
 from soat.sample.defects import _append, _counts, _Ids
-from soat.sample.generate import LEVEL_GRADES
+from soat.sample.generate import LEVEL_GRADES, primary_class_name
 
 WEEK = dt.timedelta(days=7)
 
@@ -388,7 +388,7 @@ def _record_changes(rng, prov, truth: list[dict], notes: dict) -> list[dict]:
     new_classes = []
     for k in range(2):
         j = len(mine) + k
-        name = f"{g}{'ABCDEFGHIJ'[j]}" if lv == "TH" else f"{g}A{j + 1}"
+        name = primary_class_name(g, j) if lv == "TH" else f"{g}A{j + 1}"
         new_classes.append(
             {
                 "class_code": f"{opened.code}-{name}",

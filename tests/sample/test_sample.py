@@ -291,3 +291,14 @@ def test_cli_usage_errors(tmp_path, argv, capsys):
         raise SystemExit(rc)
     assert e.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_week_later_of_big_schools_names_new_classes_past_j(tmp_path):
+    """Week 2 opens two classes in a school's last primary grade: in schools of ≈ 2 500
+    pupils that grade already has ten or more classes, and the names went past 'J' (the
+    generator crashed for 100 000 students and more); they follow the generator's own
+    naming (1K, …, 1Z, 1A1 …), each name once per school."""
+    s = generate(tmp_path / "province", schools=24, students=60_000, seed=1, formats="csv")
+    classes = _rows(s.week2_dir / "lop.csv")
+    names = [(r["Mã trường"], r["Tên lớp"]) for r in classes]
+    assert len(names) == len(set(names))

@@ -1,0 +1,141 @@
+"""Conditions of the machine, told in Vietnamese by every command: the app database
+locked, unreadable, unreachable or misnamed (never its SQL, never a password's hash), an
+output path that is a folder, a file or missing, a port out of range. "lỗi không mong
+đợi" is for real bugs only."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from soat import appdb
+from soat.cli import main
+from soat.testing import run, valid_province
+
+ROOT = Path(__file__).resolve().parents[1]
+PW = "mot-mat-khau-du-dai-2026"
+
+
+def _soat(*args: str, env: dict | None = None, stdin: str | None = None):
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "soat", *args],
+        cwd=ROOT,
+        env={**os.environ, "SOAT_BCRYPT_ROUNDS": "4", **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _clean(text: str) -> None:
+    for bad in ("lỗi không mong đợi", "Traceback", "SQL:", "$2b$", "sqlalche.me", "Error"):
+        assert bad not in text, (bad, text)
+
+
+@pytest.fixture
+def app_url(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    monkeypatch.setenv("SOAT_APP_DB", url)
+    appdb.reset_cache()
+    yield url
+    appdb.reset_cache()
+
+
+def test_a_locked_app_database_is_named_and_its_sql_never_shown(tmp_path, app_url):
+    from soat import accounts
+
+    accounts.create_user("canbo", PW, "province_staff")
+    path = tmp_path / "app.sqlite"
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        con = sqlite3.connect(path)
+        con.execute("BEGIN EXCLUSIVE")
+        held.set()
+        release.wait(30)
+        con.rollback()
+        con.close()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(10)
+    try:
+        env = {"SOAT_APP_DB": app_url, "SOAT_APP_DB_BUSY_SECONDS": "0.3"}
+        for args in (
+            ["users", "add", "moi", "--role", "province_staff", "--password-stdin"],
+            ["users", "passwd", "canbo", "--password-stdin"],
+        ):
+            code, out = _soat(*args, env=env, stdin=PW + "\n")
+            assert code == 1, out
+            _clean(out)
+            assert "cơ sở dữ liệu ứng dụng" in out and "tiến trình khác giữ" in out
+    finally:
+        release.set()
+        t.join()
+
+
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("garbage", "không đúng dạng SQLAlchemy"),
+        ("postgres://", "không đúng dạng SQLAlchemy"),
+        ("sqlite:///{tmp}/not_a_db.sqlite", "không phải cơ sở dữ liệu SQLite"),
+        (
+            "postgresql+psycopg://khong_co_ai:mat-khau@127.0.0.1:5432/test",
+            "tài khoản không tồn tại",
+        ),
+    ],
+)
+def test_an_app_database_that_cannot_be_used_is_told(tmp_path, url, why):
+    (tmp_path / "not_a_db.sqlite").write_bytes(b"khong phai sqlite " * 100)
+    url = url.format(tmp=tmp_path)
+    code, out = _soat("users", "list", env={"SOAT_APP_DB": url})
+    assert code == 1, out
+    _clean(out)
+    assert why in out and "mat-khau" not in out  # the URL's password is not shown
+
+
+def test_export_paths_that_are_folders_files_or_missing(tmp_path):
+    from soat import store
+
+    db = tmp_path / "s.duckdb"
+    con = store.connect(str(db))
+    run(con, valid_province())
+    con.close()
+    (tmp_path / "a_file").write_text("x")
+    cases = [
+        (["export", "findings", "-o", str(tmp_path / "no" / "dir" / "x.csv")], "không tìm thấy"),
+        (["export", "findings", "-o", str(tmp_path)], "là một thư mục"),
+        (["export", "school-sheets", "-o", str(tmp_path / "a_file")], "là một tệp"),
+        (["sample", "-o", str(tmp_path / "a_file" / "prov")], "là một tệp"),
+    ]
+    for args, why in cases:
+        code, out = _soat(*args, "--db", str(db)) if args[0] != "sample" else _soat(*args)
+        assert code == 1, out
+        _clean(out)
+        assert why in out and str(tmp_path) in out, out
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1", "tám"])
+def test_serve_ports_out_of_range_are_usage_errors(port, capsys):
+    with pytest.raises(SystemExit) as ev:
+        main(["serve", "--port", port])
+    assert ev.value.code == 2
+    err = capsys.readouterr().err
+    assert "cổng phải là số từ 1 đến 65535" in err
+
+
+def test_serve_refuses_a_file_that_is_not_a_store(tmp_path, capsys):
+    f = tmp_path / "khong_phai_kho.txt"
+    f.write_text("x")
+    assert main(["serve", "--db", str(f), "--port", "8599"]) == 1
+    assert "không phải kho dữ liệu Soát" in capsys.readouterr().err
