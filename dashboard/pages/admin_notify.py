@@ -171,7 +171,11 @@ dataframe(
     hide_index=True,
     key="notify_accounts",
 )
-with st.form("notify_email", clear_on_submit=True):
+# not cleared on submit: a refused address once came back with the first account selected,
+# and the address re-typed was saved on that account; a saved one clears the address
+for key in st.session_state.pop("notify_email_clear", ()):
+    st.session_state.pop(key, None)
+with st.form("notify_email", clear_on_submit=False):
     who = st.selectbox("Tài khoản", [u.username for u in users], key="notify_email_user")
     address = st.text_input("Địa chỉ thư mới (để trống: bỏ địa chỉ)", key="notify_email_value")
     if st.form_submit_button("Lưu địa chỉ"):
@@ -183,4 +187,5 @@ with st.form("notify_email", clear_on_submit=True):
             st.session_state.pop("notify_preview", None)
             done = "Đã lưu" if address.strip() else "Đã bỏ"
             st.session_state["notify_flash"] = [("success", f"{done} địa chỉ thư của {who}")]
+            st.session_state["notify_email_clear"] = ("notify_email_value",)
             st.rerun()

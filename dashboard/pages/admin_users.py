@@ -41,7 +41,15 @@ else:
     st.info("Chưa có tài khoản nào.")
 
 st.subheader("Tạo tài khoản")
-with st.form("admin_add_user", clear_on_submit=True):
+# The form is not cleared on submit: a refused one (a short password) once came back with
+# the role at its first choice, "Quản trị Sở", and the units empty, so an admin who
+# re-typed only the name and password created a province admin. A refusal clears only the
+# password, a success every field, through the rerun below (before the widgets exist).
+NEW_FIELDS = ("admin_new_username", "admin_new_password", "admin_new_role", "admin_new_units",
+              "admin_new_levels", "admin_new_school")  # fmt: skip
+for key in st.session_state.pop("admin_new_clear", ()):
+    st.session_state.pop(key, None)
+with st.form("admin_add_user", clear_on_submit=False):
     username = st.text_input("Tên đăng nhập mới", key="admin_new_username")
     password = st.text_input("Mật khẩu ban đầu", type="password", key="admin_new_password")
     role = st.selectbox(
@@ -68,7 +76,9 @@ with st.form("admin_add_user", clear_on_submit=True):
                 by=scope.user,
             )
         except SoatError as exc:
-            st.error(labels.md(exc))  # may quote the name typed
+            st.session_state["admin_flash"] = [("error", labels.md(exc))]  # may quote the name
+            st.session_state["admin_new_clear"] = ("admin_new_password",)
+            st.rerun()
         else:
             flash = [("success", f"Đã tạo tài khoản {labels.md(user.username)}")]
             snaps = query.snapshots()
@@ -87,6 +97,7 @@ with st.form("admin_add_user", clear_on_submit=True):
                     )
                 )
             st.session_state["admin_flash"] = flash
+            st.session_state["admin_new_clear"] = NEW_FIELDS
             st.rerun()
 
 st.subheader("Vô hiệu hoá / mở lại")

@@ -61,6 +61,32 @@ def test_admin_lists_adds_and_disables_accounts(users):
     assert {"user_add", "user_disable", "login"} <= by_admin
 
 
+def test_a_refused_account_keeps_its_role_and_scope(users):
+    """A refused "Tạo tài khoản" (a short password) keeps the role, units and levels
+    chosen and clears only the password: the form once came back as a province admin with
+    no unit, and re-typing the name and password created one."""
+    at = login(_page("admin_users.py").run(), "quantri", PW)
+    at.text_input(key="admin_new_username").input("canbo_q1")
+    at.text_input(key="admin_new_password").input("ngan")
+    at.selectbox(key="admin_new_role").set_value("unit_officer")
+    at.text_input(key="admin_new_units").input("79760")
+    at.multiselect(key="admin_new_levels").set_value(["TH"])
+    next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
+    assert not at.exception and at.error
+    assert accounts.get_user("canbo_q1") is None
+    assert at.selectbox(key="admin_new_role").value == "unit_officer"
+    assert at.text_input(key="admin_new_units").value == "79760"
+    assert at.multiselect(key="admin_new_levels").value == ["TH"]
+    assert at.text_input(key="admin_new_password").value == ""  # never kept
+    at.text_input(key="admin_new_password").input("Xanh-ca-vat-ngo-9137")
+    next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
+    user = accounts.get_user("canbo_q1")
+    assert (user.role, list(user.units), list(user.levels)) == ("unit_officer", ["79760"], ["TH"])
+    # a success clears the form for the next account
+    assert at.text_input(key="admin_new_username").value == ""
+    assert at.selectbox(key="admin_new_role").value == accounts.ROLES[0]
+
+
 def test_admin_reads_the_audit_log(users):
     with pytest.raises(accounts.AuthError):
         accounts.authenticate("canbo", "sai-mat-khau")
