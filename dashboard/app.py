@@ -30,6 +30,11 @@ st.set_page_config(
 st.html("<style>[data-testid='InputInstructions'] {display: none;}</style>")
 
 REVIEW_PAGES = [
+    # No page's url_path may be its file's name: Streamlit's legacy pages/ mode gives that
+    # path the same hash, and a request for it (or AppTest's switch_page) then runs the file
+    # alone, without app.py: no sidebar, no session check. So Trường (/truong, the address
+    # e-mails link to) is pages/truong_hoc.py, and the admin pages' paths are not
+    # admin_users & co. (tests/dashboard/test_pages.py holds every page to this).
     # The default page is served at / whatever its url_path; that path only names it inside
     # Streamlit (its hash). Not "tong-quan" (the hidden page below answers that path) nor
     # "tong_quan" (what Streamlit would infer from the file name, the same hash as its legacy
@@ -53,7 +58,7 @@ REVIEW_PAGES = [
         icon=":material/troubleshoot:",
         url_path="sai-lech",
     ),
-    st.Page(PAGES / "truong.py", title="Trường", icon=":material/school:", url_path="truong"),
+    st.Page(PAGES / "truong_hoc.py", title="Trường", icon=":material/school:", url_path="truong"),
     st.Page(
         PAGES / "xu_huong.py",
         title="Xu hướng",

@@ -217,18 +217,18 @@ def all_admin_pages() -> list:
             PAGES / "admin_users.py",
             title="Tài khoản",
             icon=":material/group:",
-            url_path="admin_users",
+            url_path="quan-tri-tai-khoan",
         ),
         st.Page(
             PAGES / "admin_audit.py",
             title="Nhật ký truy cập",
             icon=":material/history:",
-            url_path="admin_audit",
+            url_path="quan-tri-nhat-ky",
         ),
         st.Page(
             PAGES / "admin_notify.py",
             title="Thư nhắc",
             icon=":material/mail:",
-            url_path="admin_notify",
+            url_path="quan-tri-thu-nhac",
         ),
     ]

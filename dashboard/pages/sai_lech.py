@@ -250,7 +250,7 @@ elif drill["check"] is None:
     st.subheader("Kiểm tra phát hiện sai lệch")
     if school:
         st.page_link(
-            "pages/truong.py",
+            "pages/truong_hoc.py",
             label="Mở trang trường",
             icon=":material/school:",
             query_params={"school": school},

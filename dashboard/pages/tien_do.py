@@ -94,7 +94,7 @@ else:
     if picked:
         row = rows.row(picked[0], named=True)
         st.page_link(
-            "pages/truong.py",
+            "pages/truong_hoc.py",
             label=f"Mở trang trường {labels.md(row['school_name'] or row['school_code'])}",
             icon=":material/school:",
             query_params={"school": row["school_code"]},

@@ -157,7 +157,7 @@ def test_dashboard_csv_downloads(dash, captured_downloads):
     assert not at.exception, [e.value for e in at.exception]
     rows = assert_inert(captured_downloads["late_dl_csv"]())
     assert "'" + hostile.FORMULA_SCHOOL in {c for r in rows for c in r}
-    at.switch_page("pages/truong.py")
+    at.switch_page("pages/truong_hoc.py")
     at.query_params["school"] = "S5"
     at.run()
     assert not at.exception, [e.value for e in at.exception]

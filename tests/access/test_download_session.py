@@ -184,7 +184,7 @@ def test_the_guard_is_installed_in_the_running_app(env):
 
 
 def test_school_page_download_is_audited_with_its_school_and_rows(env, captured_downloads):
-    _page("quantri", "pages/truong.py", {"school": "S4"})
+    _page("quantri", "pages/truong_hoc.py", {"school": "S4"})
     data = captured_downloads["school_findings_csv"]()
     rows = data.decode("utf-8-sig").strip().splitlines()
     ev = audit.read(user="quantri", action="export")[0]

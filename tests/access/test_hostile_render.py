@@ -222,7 +222,7 @@ def test_drill_down_charts_and_a_hostile_check_in_the_link(env):
 
 @pytest.mark.parametrize("school", ["S1", "S2", "S3", "S4"])
 def test_school_page(env, school):
-    at = _open("pages/truong.py", {"school": school})
+    at = _open("pages/truong_hoc.py", {"school": school})
     unit = hostile.SCHOOL_UNIT[school]
     expect = [hostile.MARKUP_SCHOOLS[school], hostile.MARKUP_UNITS[unit]]
     if school == "S2":

@@ -181,7 +181,7 @@ def test_toggle_is_off_without_a_previous_snapshot(duck3, app_db):
 def test_school_page_marks_and_new_only_download(duck3, app_db, captured):
     at = logged_in("admin")
     at.run()
-    at.switch_page("pages/truong.py")
+    at.switch_page("pages/truong_hoc.py")
     at.query_params["school"] = "S1"
     at.run()
     no_exception(at)

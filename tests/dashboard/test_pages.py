@@ -18,7 +18,7 @@ PAGES = {
     "pages/tong_quan.py": "Tổng quan",
     "pages/tien_do.py": "Tiến độ nộp dữ liệu",
     "pages/sai_lech.py": "Sai lệch",
-    "pages/truong.py": "Trường",
+    "pages/truong_hoc.py": "Trường",
     "pages/xu_huong.py": "Xu hướng",
     "pages/du_lieu.py": "Dữ liệu",
 }
@@ -206,7 +206,7 @@ def test_drill_link_opens_the_record_level(duck, app_db):
 def test_school_page(duck, app_db):
     at = logged_in("admin")
     at.run()
-    at.switch_page("pages/truong.py")
+    at.switch_page("pages/truong_hoc.py")
     at.query_params["school"] = "S3"
     at.run()
     no_exception(at)
@@ -343,7 +343,7 @@ def test_late_page_offers_the_follow_up_record_in_scope(duck, app_db, captured):
 def test_school_error_list_download_is_that_school_only(duck, app_db, captured):
     at = logged_in("admin", {"snapshot": "1"})
     at.run()
-    at.switch_page("pages/truong.py")
+    at.switch_page("pages/truong_hoc.py")
     at.query_params["school"] = "S3"
     at.run()
     no_exception(at)
@@ -520,3 +520,28 @@ def test_a_check_without_its_column_is_listed_as_not_run(duck, app_db):
     row = runs.set_index("Mã kiểm tra").loc["student.id_format"]
     assert row["Trạng thái"] == "Không chạy"
     assert row["Ghi chú"].startswith("thiếu cột Số định danh cá nhân")
+
+
+def test_no_page_path_is_its_file_name(duck, app_db):
+    """A url_path equal to the page file's name shares its hash with Streamlit's legacy
+    pages/ mode: the file then ran alone, without app.py (no sidebar, no session check: a
+    disabled account still saw Trường). Every page, the admin ones included; and Trường,
+    once its account is disabled, shows the login form."""
+    import re
+    from pathlib import Path
+
+    from soat import accounts
+
+    root = Path(APP).parent
+    text = (root / "app.py").read_text() + (root / "auth.py").read_text()
+    pairs = re.findall(r'PAGES / "(\w+)\.py",?\s*(?:[^)]*?)url_path="([^"]+)"', text, re.S)
+    assert len(pairs) == 9, pairs  # six review pages, three admin pages
+    assert [p for p in pairs if p[0] == p[1]] == []
+    at = logged_in("quan1")
+    at.run()
+    at.switch_page("pages/truong_hoc.py").run()
+    assert not at.exception
+    accounts.set_disabled("quan1", True)
+    at.run()
+    assert [t.label for t in at.text_input][:2] == ["Tên đăng nhập", "Mật khẩu"]
+    assert not at.dataframe or all(d.value.shape == (0, 0) for d in at.dataframe)
