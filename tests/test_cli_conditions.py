@@ -139,3 +139,62 @@ def test_serve_refuses_a_file_that_is_not_a_store(tmp_path, capsys):
     f.write_text("x")
     assert main(["serve", "--db", str(f), "--port", "8599"]) == 1
     assert "không phải kho dữ liệu Soát" in capsys.readouterr().err
+
+
+def _store(tmp_path) -> Path:
+    from soat import store
+
+    db = tmp_path / "s.duckdb"
+    con = store.connect(str(db))
+    run(con, valid_province())
+    con.close()
+    return db
+
+
+def test_a_stopped_export_leaves_the_earlier_file_and_no_trace(tmp_path, app_url, monkeypatch):
+    """Ctrl-C (or a full disk) half-way through an export once left a truncated file under
+    its name, over an earlier good one, or a whole file with no audit row: exports are
+    written beside their name, audited, then moved into place."""
+    from soat import audit
+    from soat.exports import csv as csv_file
+    from soat.exports import school_sheets
+
+    db = _store(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "loi.csv").write_text("bản cũ, còn nguyên\n")
+
+    def half_then_stop(df, target, **kw):
+        Path(target).write_text("nửa tệp")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(csv_file, "write", half_then_stop)
+    assert main(["export", "findings", "--db", str(db), "-o", str(out / "loi.csv")]) == 130
+    assert (out / "loi.csv").read_text() == "bản cũ, còn nguyên\n"
+    monkeypatch.undo()
+    monkeypatch.setenv("SOAT_APP_DB", app_url)
+
+    calls = {"n": 0}
+    real = school_sheets.workbook_bytes
+
+    def first_fails(sheet, snapshot):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(28, "No space left on device")
+        return real(sheet, snapshot)
+
+    monkeypatch.setattr(school_sheets, "workbook_bytes", first_fails)
+    for target in (out / "phieu", out / "phieu.zip"):
+        calls["n"] = 0
+        code = main(
+            ["export", "school-sheets", "--db", str(db), "--all-schools", "-o", str(target)]
+        )
+        assert code == 1
+        assert not target.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["loi.csv"]  # no temporary left either
+    assert audit.read(action="export") == []
+    monkeypatch.undo()
+    monkeypatch.setenv("SOAT_APP_DB", app_url)
+    assert main(["export", "school-sheets", "--db", str(db), "-o", str(out / "phieu")]) == 0
+    (ev,) = audit.read(action="export")
+    assert ev["detail"]["filters"]["files"] == len(list((out / "phieu").iterdir()))

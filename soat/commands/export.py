@@ -204,6 +204,7 @@ def comparison(con, snap: dict, change: str | None, from_id: int | None) -> dict
 
 
 def run(args) -> int:
+    from soat.exports import output
     from soat.exports.xlsx import title_text, write_xlsx
     from soat.scope import Scope
     from soat.snapshot_store import read_connection
@@ -254,10 +255,12 @@ def run(args) -> int:
         # cells that could start a formula are neutralised (soat.exports.csv); a file is for
         # Excel users: the BOM makes Excel read the UTF-8 Vietnamese right
         if args.output:
-            csv_file.write(df, args.output)
+            with output.file(args.output) as tmp:  # whole or not at all, audited first
+                csv_file.write(df, tmp)
+                _audit(args, scope, sid, df.height, borrowed)
         else:
             csv_file.write(df, sys.stdout, bom=False)
-        _audit(args, scope, sid, df.height, borrowed)
+            _audit(args, scope, sid, df.height, borrowed)
         return 0
 
     shown = module.vietnamese(df) if hasattr(module, "vietnamese") else df
@@ -275,14 +278,15 @@ def run(args) -> int:
         report += (
             f" — {what} so với bản chụp {against['snapshot_id']} (ngày {against['as_of']:%d/%m/%Y})"
         )
-    write_xlsx(
-        shown,
-        args.output,
-        title=title_text(report, snap, unit_label),
-        headers=getattr(module, "HEADERS_VI", {}),
-        percent=getattr(module, "PERCENT_COLUMNS", ()),
-    )
-    _audit(args, scope, sid, df.height, borrowed)
+    with output.file(args.output) as tmp:  # whole or not at all, audited first
+        write_xlsx(
+            shown,
+            tmp,
+            title=title_text(report, snap, unit_label),
+            headers=getattr(module, "HEADERS_VI", {}),
+            percent=getattr(module, "PERCENT_COLUMNS", ()),
+        )
+        _audit(args, scope, sid, df.height, borrowed)
     return 0
 
 
@@ -340,6 +344,7 @@ def _unit_label(con, sid: int, unit: str | None) -> str | None:
 def run_document(args) -> int:
     """`letter` (.docx) and `school-sheets` (a folder or a .zip of .xlsx). Like the other
     exports: scoped (the dashboard passes args.scope and args.con), audit-logged."""
+    from soat.exports import output
     from soat.scope import Scope
 
     letter = args.kind == "letter"
@@ -407,14 +412,31 @@ def run_document(args) -> int:
         if not borrowed:
             con.close()
 
+    def audit_it(files: list[str] | None = None) -> None:
+        if borrowed:
+            return
+        filters["output"] = str(args.output)
+        if files is not None:
+            filters["files"] = len(files)
+        try:
+            from soat import audit
+
+            audit.log_export(scope, args.kind, filters, rows=rows, fmt="docx" if letter else "xlsx")
+        except Exception as exc:  # noqa: BLE001
+            print(f"soat: cảnh báo: không ghi được nhật ký truy cập: {exc}", file=sys.stderr)
+
     if letter:
-        doc.save(args.output)
+        with output.file(args.output) as tmp:  # whole or not at all, audited first
+            doc.save(tmp)
+            audit_it()
         message = (
             f"Đã ghi công văn đôn đốc {args.output}: {doc.rows['school_code'].n_unique()} "
             f"trường, {rows} dòng trong phụ lục."
         )
     else:
-        files = school_sheets.write(sheets, snap, args.output, progress=_progress(borrowed))
+        files = school_sheets.write(
+            sheets, snap, args.output, progress=_progress(borrowed), before_publish=audit_it
+        )
         args.files = files
         message = f"Đã ghi {len(files)} phiếu lỗi (mỗi trường một tệp .xlsx) vào {args.output}."
         if clean > 0 and not getattr(args, "all_schools", False):
@@ -425,15 +447,6 @@ def run_document(args) -> int:
     args.rows = rows
     if not borrowed:
         print(message)
-        filters["output"] = str(args.output)
-        if not letter:
-            filters["files"] = len(files)
-        try:
-            from soat import audit
-
-            audit.log_export(scope, args.kind, filters, rows=rows, fmt="docx" if letter else "xlsx")
-        except Exception as exc:  # noqa: BLE001
-            print(f"soat: cảnh báo: không ghi được nhật ký truy cập: {exc}", file=sys.stderr)
     return 0
 
 

@@ -254,30 +254,35 @@ def write(
     snapshot: dict,
     output: str | Path,
     progress: Callable[[int, int], None] | None = None,
+    before_publish: Callable[[list[str]], None] | None = None,
 ) -> list[str]:
     """Write the workbooks into a folder (created if needed), or into one zip file when
-    `output` ends with .zip. Returns the file names written."""
+    `output` ends with .zip. Returns the file names written. Whole or not at all
+    (soat.exports.output): the files move into place once all are written, after
+    `before_publish(names)` (the audit row)."""
+    from soat.exports import output as out
+
     output = Path(output)
     names: list[str] = []
     seen: set[str] = set()
     as_zip = output.suffix.lower() == ".zip"
-    if as_zip:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        target = zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED)
-    else:
-        output.mkdir(parents=True, exist_ok=True)
-    try:
-        for i, sheet in enumerate(sheets, start=1):
-            name = _unique(sheet.file_name, seen, i)
-            data = workbook_bytes(sheet, snapshot)
-            if as_zip:
-                target.writestr(name, data)
-            else:
-                (output / name).write_bytes(data)
-            names.append(name)
-            if progress:
-                progress(i, len(sheets))
-    finally:
-        if as_zip:
-            target.close()
+    place = out.file(output) if as_zip else out.folder(output)
+    with place as tmp:
+        target = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) if as_zip else None
+        try:
+            for i, sheet in enumerate(sheets, start=1):
+                name = _unique(sheet.file_name, seen, i)
+                data = workbook_bytes(sheet, snapshot)
+                if target is not None:
+                    target.writestr(name, data)
+                else:
+                    (tmp / name).write_bytes(data)
+                names.append(name)
+                if progress:
+                    progress(i, len(sheets))
+        finally:
+            if target is not None:
+                target.close()
+        if before_publish:
+            before_publish(names)
     return names
