@@ -137,6 +137,10 @@ def form(scope) -> None:
     except SoatError as exc:
         st.error(labels.md(exc))
         return
+    except OSError as exc:  # a full disk, no permission: told, never a traceback
+        known = known_condition(exc)
+        st.error(labels.md(f"Không lưu được tệp tải lên: {known or type(exc).__name__}"))
+        return
     try:
         _load(scope, source, year, as_of, name, keep)
     finally:
@@ -160,7 +164,9 @@ def _load(scope, source: str, year, as_of, name, keep: bool) -> None:
             sid, rows, rejected, findings = load(source, year, as_of, name or None, step, check)
         except SoatError as exc:
             status.update(label="Không nạp được dữ liệu", state="error")
-            st.error(labels.md(exc))
+            # the server's upload folder means nothing to the officer: "các tệp tải lên"
+            text = str(exc).replace(str(folder_of(source)), "các tệp tải lên")
+            st.error(labels.md(text))
             return
         except Exception as exc:  # noqa: BLE001 - one line for the user, no traceback
             status.update(label="Không nạp được dữ liệu", state="error")

@@ -45,9 +45,20 @@ def max_upload_mb() -> int:
         return DEFAULT_MAX_UPLOAD_MB
 
 
+MAX_NAME_BYTES = 200  # file systems take 255 bytes a name; Vietnamese letters take 2–3
+
+
 def safe_name(name: str) -> str:
-    name = Path(name).name
-    return re.sub(r"[^\w.\- ]", "_", name, flags=re.UNICODE) or "file"
+    """The uploaded file's name as the folder keeps it: its last part only, letters, digits,
+    '.', '-', '_' and spaces, and at most MAX_NAME_BYTES bytes (the end of a long name is
+    cut before its extension: a 207-letter name once failed with "File name too long")."""
+    name = re.sub(r"[^\w.\- ]", "_", Path(name).name, flags=re.UNICODE) or "file"
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    p = Path(name)
+    stem, ext = (p.stem, p.suffix) if len(p.suffix.encode()) < 20 else (name, "")
+    room = MAX_NAME_BYTES - len(ext.encode())
+    return stem.encode()[:room].decode(errors="ignore").rstrip() + ext
 
 
 def _size(f: Upload) -> int | None:

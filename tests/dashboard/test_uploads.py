@@ -142,6 +142,8 @@ def test_uploaded_files_are_kept_when_asked(duck, app_db):
 def test_a_failed_load_leaves_no_file(duck, app_db):
     at = _upload(_open(), [("hoc_sinh.csv", b"a,b\n1,2\n", "text/csv")])
     assert at.error
+    # the message names what the officer sent, not the server's folder
+    assert "các tệp tải lên" in at.error[0].value and "uploads" not in at.error[0].value
     root = duck.parent / "uploads"
     assert not root.exists() or not any(root.iterdir())
 
@@ -154,3 +156,16 @@ def test_a_too_big_upload_is_refused_in_words(duck, app_db, monkeypatch):
     assert at.selectbox(key="f_snapshot").options[0].startswith("#2")  # nothing loaded
     root = duck.parent / "uploads"
     assert not root.exists() or not any(root.iterdir())
+
+
+def test_a_long_file_name_is_cut_not_a_crash(duck, app_db):
+    """A 207-letter Vietnamese name (263 bytes) failed with an English "File name too long"
+    traceback: the name kept on disk is cut before its extension, the table still told by
+    its beginning."""
+    long = "truong " + "Danh sách các trường thuộc Phòng Giáo dục và Đào tạo quận 1 " * 4 + ".csv"
+    assert len(long.encode()) > 255
+    kept = uploads.safe_name(long)
+    assert len(kept.encode()) <= uploads.MAX_NAME_BYTES and kept.endswith(".csv")
+    assert kept.startswith("truong Danh sách")
+    at = _upload(_open(), [(long, SCHOOLS.encode(), "text/csv"), FILES[1]])
+    assert any("Đã nạp bản chụp #3" in s.value for s in at.success), texts(at)
