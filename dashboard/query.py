@@ -169,6 +169,16 @@ def units(snapshot_id: int, scope: Scope) -> pl.DataFrame:
     return _frame(sql, _p(snapshot_id, scope))
 
 
+def schools_in_scope(snapshot_id: int, scope: Scope) -> int:
+    """How many schools of the snapshot the scope reaches (its units, levels, school)."""
+    df = _frame(
+        f"""SELECT count(*) AS n FROM schools s
+            WHERE s.snapshot_id = $snapshot_id AND {scope_sql("s", level_col=None)}""",
+        _p(snapshot_id, scope),
+    )
+    return int(df["n"][0]) if df.height else 0
+
+
 def unknown_codes(snapshot_id: int, units: list[str], school: str | None) -> list[str]:
     """The unit codes and the school code of a new account that the snapshot does not know
     (the accounts page warns: a mistyped code leaves an account that sees nothing)."""

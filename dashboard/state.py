@@ -183,7 +183,31 @@ def require_snapshot() -> Context:
     if ctx.snapshot_id is None:
         empty_page()
         st.stop()
+    s = ctx.scope
+    restricted = s.units is not None or s.levels is not None or s.school is not None
+    if restricted and query.schools_in_scope(ctx.snapshot_id, s) == 0:
+        # not "100 % on time" over no school: say that the account's scope is not there
+        st.warning(no_school_text(ctx))
+        st.stop()
     return ctx
+
+
+def no_school_text(ctx: Context) -> str:
+    s = ctx.scope
+    if s.school is not None:
+        whose = f"trường {labels.md(s.school)} của tài khoản này"
+    else:
+        whose = "trường nào thuộc phạm vi của tài khoản này"
+        if s.units is not None:
+            whose += f" (đơn vị {labels.md(', '.join(s.units))}"
+            whose += f", cấp {', '.join(s.levels)})" if s.levels else ")"
+        elif s.levels:
+            whose += f" (cấp {', '.join(s.levels)})"
+    return (
+        f"Bản chụp #{ctx.snapshot_id} không có {whose}: chưa có số liệu để hiện. Mã đơn vị "
+        "hoặc mã trường có thể đã đổi, hoặc chưa có trong dữ liệu đã nạp; hãy chọn bản chụp "
+        "khác ở thanh bên, hoặc báo quản trị Sở kiểm tra tài khoản."
+    )
 
 
 def empty_page() -> None:

@@ -545,3 +545,27 @@ def test_no_page_path_is_its_file_name(duck, app_db):
     at.run()
     assert [t.label for t in at.text_input][:2] == ["Tên đăng nhập", "Mật khẩu"]
     assert not at.dataframe or all(d.value.shape == (0, 0) for d in at.dataframe)
+
+
+@pytest.mark.parametrize(
+    "role, scope",
+    [
+        ("unit_officer", {"units": ["79999"]}),  # a unit the snapshot does not know
+        ("school", {"school": "S_KHONG_CO"}),
+        ("province_staff", {"levels": ["GDTX"]}),  # no school of that level
+    ],
+)
+@pytest.mark.parametrize("page", ["pages/tong_quan.py", "pages/tien_do.py", "pages/sai_lech.py"])
+def test_a_scope_with_no_school_says_so_instead_of_perfect_figures(duck, app_db, role, scope, page):
+    """An officer whose unit is not in the snapshot saw 'Trường đạt 100,0 %' over no school
+    and a reporting rate of 100 %: the page says the account's scope is not there."""
+    from soat import accounts
+
+    accounts.create_user("khong_co", "mat-khau-tam-thoi-2026", role, **scope)
+    at = logged_in("khong_co")
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert any("không có" in w.value and "phạm vi" in w.value or "của tài khoản" in w.value
+               for w in at.warning), texts(at)  # fmt: skip
+    assert not at.metric and not at.get("plotly_chart")
