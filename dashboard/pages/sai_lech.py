@@ -32,6 +32,8 @@ PARAM = {"unit": "d_unit", "school": "d_school", "check": "d_check", "page": "d_
 
 def _from_url() -> dict:
     d = {k: st.query_params.get(PARAM[k]) for k in KEYS}
+    if d["check"] not in labels.CHECK_NAMES:  # not a check of the catalogue: ignored
+        d["check"] = None
     for k in KEYS[1:]:  # a level needs the one above it
         if d[KEYS[KEYS.index(k) - 1]] is None:
             d[k] = None
@@ -134,7 +136,9 @@ if drill["unit"] is not None:
 if drill["school"] is not None:
     prof = query.school_profile(sid, scope, code(drill["school"]) or "")
     name = prof["school_name"][0] if prof.height and prof["school_name"][0] else None
-    crumbs.append((name or f"Trường {code(drill['school'])}", {**drill, "check": None}))
+    crumbs.append(
+        (name or f"Trường {code(drill['school']) or '(không rõ mã)'}", {**drill, "check": None})
+    )
 if drill["check"] is not None:
     crumbs.append((labels.check(drill["check"]), dict(drill)))
 bc = st.columns(len(crumbs) + 1 if len(crumbs) < 4 else len(crumbs))

@@ -52,3 +52,12 @@ def test_vietnam_time_of_the_app_database():
     start, end = labels.utc_range(dt.date(2026, 12, 2), dt.date(2026, 12, 2))
     assert start == dt.datetime(2026, 12, 1, 17, 0)
     assert end == dt.datetime(2026, 12, 2, 16, 59, 59, 999999)
+
+
+def test_every_check_of_the_catalogue_has_a_vietnamese_name():
+    """Pages, breadcrumbs and e-mails name checks by labels.CHECK_NAMES (and Sai lệch takes
+    a link's d_check only when it names one): every check of queries/checks is there."""
+    from dashboard import labels
+    from soat.engine import discover
+
+    assert {c.id for c in discover()} == set(labels.CHECK_NAMES)

@@ -569,3 +569,48 @@ def test_a_scope_with_no_school_says_so_instead_of_perfect_figures(duck, app_db,
     assert any("không có" in w.value and "phạm vi" in w.value or "của tài khoản" in w.value
                for w in at.warning), texts(at)  # fmt: skip
     assert not at.metric and not at.get("plotly_chart")
+
+
+def test_a_link_to_an_unknown_check_is_ignored(duck, app_db):
+    """`d_check` that names no check of the catalogue is ignored (docs/dashboard.md): the
+    page opened at the school's checks, not a record level headed by the raw text."""
+    at = logged_in("admin", {"snapshot": "1"})
+    at.run()
+    at.switch_page("pages/sai_lech.py")
+    at.query_params.update({"d_unit": "79760", "d_school": "S1", "d_check": "khong_co"})
+    at.run()
+    no_exception(at)
+    assert "Mã kiểm tra" in at.dataframe[0].value.columns  # the school's checks
+    assert not any("khong" in shown(b.label) for b in at.button)
+
+
+def test_a_school_without_a_code_is_named_so(tmp_path, monkeypatch, app_db):
+    """A pupil whose school code is empty sits under '(không rõ đơn vị)' and a school with no
+    code: its breadcrumb reads 'Trường (không rõ mã)', never 'Trường None'."""
+    from soat import store
+    from soat import testing as T
+
+    path = tmp_path / "s.duckdb"
+    con = store.connect(str(path))
+    tables = T.valid_province(
+        students=[T.student(), T.student(student_code="HS3", school_code=None, class_code=None)]
+    )
+    sid = T.run(con, tables)
+    con.execute("UPDATE snapshots SET checked_at = now() WHERE snapshot_id = $s", {"s": sid})
+    con.close()
+    monkeypatch.setenv("SOAT_DB", str(path))
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = logged_in("admin", {"d_unit": "_", "d_school": "_"})
+    at.run()
+    at.switch_page("pages/sai_lech.py")
+    at.query_params.update({"d_unit": "_", "d_school": "_"})
+    at.run()
+    no_exception(at)
+    labels_ = [shown(b.label) for b in at.button]
+    assert "Trường (không rõ mã)" in labels_ and "Trường None" not in labels_
+    from dashboard import db
+
+    db.close()
