@@ -217,7 +217,10 @@ def test_drill_down_charts_and_a_hostile_check_in_the_link(env):
     check(at, expect_plot=[hostile.MARKUP_SCHOOLS["S2"]])
     evil = "[xem](http://evil.example/c)"
     at = _open("pages/sai_lech.py", {"d_unit": "79762", "d_school": "S3", "d_check": evil})
-    check(at, expect_text=[evil, hostile.MARKUP_SCHOOLS["S3"]])
+    # a d_check naming no check of the catalogue is ignored: the school's checks, and the
+    # hostile text nowhere
+    check(at, expect_text=[hostile.MARKUP_SCHOOLS["S3"]])
+    assert not any("evil.example/c" in s for s in markdown_sources(at))
 
 
 @pytest.mark.parametrize("school", ["S1", "S2", "S3", "S4"])
