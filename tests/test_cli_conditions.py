@@ -198,3 +198,33 @@ def test_a_stopped_export_leaves_the_earlier_file_and_no_trace(tmp_path, app_url
     assert main(["export", "school-sheets", "--db", str(db), "-o", str(out / "phieu")]) == 0
     (ev,) = audit.read(action="export")
     assert ev["detail"]["filters"]["files"] == len(list((out / "phieu").iterdir()))
+
+
+def test_a_period_or_unit_the_snapshot_lacks_is_refused(tmp_path, capsys):
+    """`--period bogus` exported an empty list without a word, `--unit ''` the whole
+    province; a period may be given as its code or its label."""
+    from tests.access import hostile
+
+    db = tmp_path / "h.duckdb"
+    hostile.build_file(str(db))
+    assert main(["export", "late", "--db", str(db), "--period", "bogus"]) == 1
+    err = capsys.readouterr().err
+    assert "không có kỳ báo cáo 'bogus'" in err and "dau_nam (Đầu năm)" in err
+    assert main(["export", "late", "--db", str(db), "--unit", ""]) == 1
+    assert "mã đơn vị trống" in capsys.readouterr().err
+    for spelling in ("dau_nam", "Đầu năm", "dau nam", "ĐẦU NĂM"):
+        assert main(["export", "late", "--db", str(db), "--period", spelling]) == 0
+        assert "dau_nam" in capsys.readouterr().out
+
+
+def test_changes_from_a_later_snapshot_is_refused(tmp_path, capsys):
+    from soat import store
+
+    db = tmp_path / "s.duckdb"
+    con = store.connect(str(db))
+    run(con, valid_province())
+    run(con, valid_province())
+    con.close()
+    for a, b in (("2", "1"), ("1", "1")):
+        assert main(["changes", "--db", str(db), "--from", a, "--to", b]) == 1
+        assert "--from cần một bản chụp trước" in capsys.readouterr().err

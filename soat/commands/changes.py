@@ -30,6 +30,11 @@ def run(args) -> int:
             raise SoatError(f"không có bản chụp {sid} đã kiểm tra", column=opt)
     if args.to_id is None and not checked:
         raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
+    later = args.to_id if args.to_id is not None else max(checked)
+    if args.from_id is not None and args.from_id >= later:
+        raise SoatError(
+            f"--from cần một bản chụp trước bản chụp {later} (bản chụp so sánh)", column="--from"
+        )
     df = changes(con, to_id=args.to_id, from_id=args.from_id, include_unchanged=args.all)
     from soat.exports import csv as csv_file
 

@@ -229,6 +229,7 @@ def run(args) -> int:
         snap = checked_snapshot(con, args.snapshot)
         sid = snap["snapshot_id"]
         unit_label = _unit_label(con, sid, args.unit)
+        args.period = _period(con, sid, args.period)
         if args.check:
             known_check(args.check)
         unit_label = scope_label(con, sid, scope, unit_label)
@@ -320,12 +321,44 @@ def _audit(args, scope, snapshot_id: int, rows: int, borrowed: bool) -> None:
 # ---- letter, school-sheets ---------------------------------------------------------------
 
 
+def _period(con, sid: int, period: str | None) -> str | None:
+    """--period as the snapshot's code: the code ('dau_nam') or its label in any case, with
+    or without diacritics ('Đầu năm', 'dau nam'); a period the snapshot does not have is a
+    SoatError listing those it has (it once exported nothing, silently)."""
+    if period is None:
+        return None
+    from soat.exports.late import period_label
+    from soat.vocab import fold, strip_diacritics
+
+    rows = con.execute(
+        """SELECT DISTINCT period FROM submission_status WHERE snapshot_id = $s
+           AND period IS NOT NULL UNION SELECT DISTINCT period FROM deadlines
+           WHERE snapshot_id = $s AND period IS NOT NULL ORDER BY 1""",
+        {"s": sid},
+    ).fetchall()
+    codes = [r[0] for r in rows]
+
+    def key(text: str) -> str:
+        return strip_diacritics(fold(text)).replace("_", " ").strip()
+
+    for c in codes:
+        if period == c or key(period) in (key(c), key(period_label(c) or "")):
+            return c
+    known = ", ".join(f"{c} ({period_label(c)})" for c in codes) or "không có kỳ nào"
+    raise SoatError(
+        f"không có kỳ báo cáo '{period}' trong bản chụp {sid}; các kỳ: {known}",
+        column="--period",
+    )
+
+
 def _unit_label(con, sid: int, unit: str | None) -> str | None:
     """'79760 Phòng GD&ĐT Quận 1' for --unit, or SoatError naming an unknown unit."""
     from soat.db import scalar
 
-    if not unit:
+    if unit is None:
         return None
+    if not unit.strip():  # '--unit ""' once exported the whole province
+        raise SoatError("mã đơn vị trống", column="--unit")
     known = scalar(
         con,
         "SELECT count(*) FROM unit_closure WHERE snapshot_id = $s AND ancestor_code = $u",
@@ -373,6 +406,8 @@ def run_document(args) -> int:
         snap = checked_snapshot(con, args.snapshot)
         sid = snap["snapshot_id"]
         _unit_label(con, sid, args.unit)
+        if getattr(args, "period", None) is not None:
+            args.period = _period(con, sid, args.period)
         filters = {"snapshot": sid, "unit": args.unit, "level": args.level}
         if letter:
             from soat.exports import letter as letter_export
