@@ -43,7 +43,7 @@ from pathlib import Path
 import duckdb
 
 from soat import store
-from soat.errors import SoatError
+from soat.errors import SoatError, is_interrupt
 
 CATALOG = "catalog.json"
 LOCK = "write.lock"
@@ -457,7 +457,18 @@ def attach_views(con: duckdb.DuckDBPyConnection, catalog: str, files: list[tuple
     With no file a table is created empty instead, so every query has its tables."""
     canonical = _canonical_columns()
     for sid, path in files:
-        con.execute(f"ATTACH {_sql_str(str(path))} AS snap_{int(sid)} (READ_ONLY)")
+        try:
+            con.execute(f"ATTACH {_sql_str(str(path))} AS snap_{int(sid)} (READ_ONLY)")
+        except duckdb.Error as exc:
+            if is_interrupt(exc):
+                raise
+            # a file deleted or cut short by hand, a disk error: say which, and the way out
+            raise SoatError(
+                f"tệp của bản chụp {sid} không có hoặc bị hỏng: khôi phục tệp từ bản sao lưu "
+                f"(docs/deployment.md), hoặc bỏ bản chụp này khỏi kho bằng 'soat snapshots "
+                f"delete {sid}'",
+                source=str(path),
+            ) from exc
     present: dict[tuple[str, str], set[str]] = {}
     if files:
         names = [f"snap_{int(sid)}" for sid, _ in files]

@@ -430,3 +430,26 @@ def test_migrating_a_legacy_file_keeps_it_when_the_copy_fails(tmp_path, monkeypa
     with pytest.raises(RuntimeError):
         migrate_legacy(legacy)
     assert legacy.is_file() and legacy.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["deleted", "cut short"])
+def test_a_snapshot_file_lost_by_hand_is_named_and_can_be_dropped(tmp_path, capsys, damage):
+    """A snapshot file deleted or cut short outside Soát made every command fail with
+    "lỗi không mong đợi: IOException": each names the file and the way out, and
+    `soat snapshots delete N` takes it out of the store."""
+    db = tmp_path / "store"
+    for _ in range(2):
+        assert load(db) == 0
+    f = db / snapshot_file_name(1)
+    if damage == "deleted":
+        f.unlink()
+    else:
+        f.write_bytes(f.read_bytes()[:4096])
+    capsys.readouterr()
+    for args in (["snapshots"], ["export", "findings"], ["changes"]):
+        assert main([*args, "--db", str(db)]) == 1
+        err = capsys.readouterr().err
+        assert "tệp của bản chụp 1 không có hoặc bị hỏng" in err, err
+        assert "soat snapshots delete 1" in err and "lỗi không mong đợi" not in err
+    assert main(["snapshots", "delete", "1", "--db", str(db)]) == 0
+    assert main(["export", "findings", "--db", str(db)]) == 0
