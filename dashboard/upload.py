@@ -95,7 +95,8 @@ def form(scope) -> None:
         files = st.file_uploader(
             "Tệp dữ liệu: mỗi bảng một tệp .xlsx/.csv (truong.xlsx, hoc_sinh.csv …) "
             "hoặc một workbook nhiều sheet",
-            type=SUFFIXES,
+            # no `type=`: Streamlit's own refusal of another kind of file is English text in
+            # the browser; the kinds are checked below, in Vietnamese
             accept_multiple_files=True,
             key="upload_files",
             max_upload_size=limit,
@@ -125,6 +126,16 @@ def form(scope) -> None:
         return
     if not files:
         st.warning("Hãy chọn ít nhất một tệp.")
+        return
+    other = [f.name for f in files if Path(f.name).suffix.lower().lstrip(".") not in SUFFIXES]
+    if other:
+        st.error(
+            labels.md(
+                f"Không nạp được tệp {', '.join(other)}: chỉ nhận tệp "
+                f"{', '.join('.' + s for s in SUFFIXES)} (Excel hoặc CSV); hãy mở tệp bằng Excel "
+                "và lưu lại dạng .xlsx hoặc CSV UTF-8."
+            )
+        )
         return
     year = (year or "").strip() or None
     if year and not re.fullmatch(r"\d{4}-\d{4}", year):

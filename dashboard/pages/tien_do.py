@@ -55,7 +55,7 @@ if text and rows.height:
         | pl.col("school_name").fill_null("").str.to_lowercase().str.contains(text, literal=True)
     )
 if rows.height == 0:
-    st.success("Không có trường nào ở tình trạng đã chọn.")
+    st.info("Không có trường nào ở tình trạng đã chọn.")  # a search, not good news
 else:
     st.caption(
         f"{labels.number(rows.height)} dòng · bấm vào tiêu đề cột để sắp xếp · "

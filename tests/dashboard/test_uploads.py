@@ -169,3 +169,12 @@ def test_a_long_file_name_is_cut_not_a_crash(duck, app_db):
     assert kept.startswith("truong Danh sách")
     at = _upload(_open(), [(long, SCHOOLS.encode(), "text/csv"), FILES[1]])
     assert any("Đã nạp bản chụp #3" in s.value for s in at.success), texts(at)
+
+
+def test_another_kind_of_file_is_refused_in_words(duck, app_db):
+    """The uploader takes any file (Streamlit's own refusal is English text in the browser)
+    and the form refuses what is not a spreadsheet, in Vietnamese, before writing anything."""
+    at = _upload(_open(), [("chuong_trinh.exe", b"MZ\x90\x00", "application/octet-stream")])
+    assert any("chỉ nhận tệp" in e.value and "chuong" in e.value for e in at.error), texts(at)
+    root = duck.parent / "uploads"
+    assert not root.exists() or not any(root.iterdir())
