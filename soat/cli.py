@@ -76,6 +76,11 @@ def _vietnamese_argparse():
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors exit 2 with one line
+        for english, vi in (
+            ("(cần kiểu int)", "(cần một số nguyên)"),
+            ("(cần kiểu float)", "(cần một số)"),
+        ):
+            message = message.replace(english, vi)
         self.print_usage(sys.stderr)
         print(f"soat: lỗi cú pháp lệnh: {message}", file=sys.stderr)
         raise SystemExit(2)

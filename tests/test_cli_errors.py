@@ -113,3 +113,22 @@ def test_names_from_data_print_as_they_are(tmp_path, capsys):
     assert name in out
     terminal.console().print("Trường [/b]86000005 [bold]x[/bold]")
     assert "Trường [/b]86000005 [bold]x[/bold]" in capsys.readouterr().out
+
+
+def test_usage_errors_name_arguments_in_vietnamese(capsys):
+    """argparse's 'int' and the positional names 'kind'/'action' were English in the one
+    line a usage error prints."""
+    import pytest
+
+    from soat.cli import main
+
+    for argv, words in (
+        (["export", "bogus"], "tham số LOẠI"),
+        (["snapshots", "bogus"], "tham số VIỆC"),
+        (["check", "--snapshot", "abc"], "(cần một số nguyên)"),
+    ):
+        with pytest.raises(SystemExit) as ev:
+            main(argv)
+        assert ev.value.code == 2
+        err = capsys.readouterr().err
+        assert words in err and " int" not in err and "kind" not in err, err

@@ -26,7 +26,12 @@ DOCUMENT_KINDS = ("letter", "school-sheets")
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="xuất danh sách lỗi, danh sách trường, danh sách trễ hạn")
-    p.add_argument("kind", choices=KINDS, help="findings | schools | late | letter | school-sheets")
+    p.add_argument(
+        "kind",
+        metavar="LOẠI",
+        choices=KINDS,
+        help="findings | schools | late | letter | school-sheets",
+    )
     add_db_option(p)
     p.add_argument("--snapshot", type=int, help="mã bản chụp (mặc định: bản đã kiểm tra mới nhất)")
     p.add_argument("--format", choices=("csv", "xlsx"), help="csv (mặc định) | xlsx")

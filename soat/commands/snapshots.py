@@ -16,7 +16,7 @@ def register(sub) -> None:
     p = sub.add_parser("snapshots", help="liệt kê, xoá, dọn các bản chụp")
     add_db_option(p)
     p.set_defaults(func=run_list)
-    actions = p.add_subparsers(dest="action")
+    actions = p.add_subparsers(dest="action", metavar="VIỆC")
     ls = actions.add_parser("list", help="liệt kê các bản chụp (mặc định)")
     add_db_option(ls, nested=True)
     ls.set_defaults(func=run_list)

@@ -22,7 +22,8 @@ ACTOR = "local"
 def register(sub) -> None:
     p = sub.add_parser("users", help="quản lý tài khoản bảng điều khiển")
     p.add_argument(
-        "--app-db", help="CSDL ứng dụng (mặc định: $SOAT_APP_DB, else sqlite:///data/app.sqlite)"
+        "--app-db",
+        help="CSDL ứng dụng (mặc định: $SOAT_APP_DB, nếu không có thì sqlite:///data/app.sqlite)",
     )
     usub = p.add_subparsers(dest="users_command")  # same parser class as p: usage errors exit 2
 
