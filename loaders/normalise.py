@@ -146,6 +146,8 @@ def vocab_pairs() -> list[tuple[str, str, str]]:
             pairs.append((name, v, v))
     for alias, canon in vocab.ETHNICITY_VARIANTS.items():
         pairs.append(("ethnicity", alias, canon))
+    for alias, canon in vocab.SCHOOL_STATUS_ALIASES.items():
+        pairs.append(("school_status", alias, canon))
     # grades
     for g in vocab.GRADES:
         pairs.append(("grade", g, g))

@@ -193,32 +193,47 @@ def match_sql(cur: str, prev: str) -> str:
     columns, level, value and message).
 
     Set-based and cheap at 400 k findings a snapshot: the key is hashed once into integers
-    (kh: the key, klh: the key and the level, oh: value and message, the order among a key's
-    findings); a key and level held by one finding on each side (nearly all) is matched by
-    one join, only the others are numbered (a window over a few rows); the real columns are
-    compared in the joins, so a hash collision never matches two different findings."""
+    (kh: the key, klh: the key and the level, kvh: those and the value, oh: value and
+    message, the order among a key's findings); a key and level held by one finding on each
+    side (nearly all) is matched by one join. Where a key and level hold several (a school's
+    two targets for one data type, told apart by their due dates only), those whose value is
+    one of a kind on both sides are matched on it first: the value stays from week to week
+    (a due date), the message does not ("quá hạn 12 ngày"), and numbering them by message
+    once paired Sở with Bộ. Only the rest are numbered (a window over a few rows); the real
+    columns are compared in the joins, so a hash collision never matches two different
+    findings."""
     key = ", ".join(KEY)
     hashed = (
-        f"rid, {key}, level, hash({key}) AS kh, hash({key}, level) AS klh, "
-        "hash(value, message) AS oh"
+        f"rid, {key}, level, value, hash({key}) AS kh, hash({key}, level) AS klh, "
+        f"hash({key}, level, value) AS kvh, hash(value, message) AS oh"
     )
     same1 = _same("c", "p", (*KEY, "level"))
+    samev = _same("c", "p", (*KEY, "level", "value"))
     return f"""
 WITH c0 AS (SELECT {hashed} FROM {cur}),
 p0 AS (SELECT {hashed} FROM {prev}),
 dup AS (SELECT klh FROM c0 GROUP BY klh HAVING count(*) > 1
         UNION SELECT klh FROM p0 GROUP BY klh HAVING count(*) > 1),
+dupv AS (SELECT kvh FROM c0 SEMI JOIN dup USING (klh) GROUP BY kvh HAVING count(*) > 1
+         UNION SELECT kvh FROM p0 SEMI JOIN dup USING (klh) GROUP BY kvh HAVING count(*) > 1),
+mv AS (
+    SELECT c.rid AS crid, p.rid AS prid
+    FROM (SELECT * FROM c0 SEMI JOIN dup USING (klh) ANTI JOIN dupv USING (kvh)) c
+    JOIN (SELECT * FROM p0 SEMI JOIN dup USING (klh) ANTI JOIN dupv USING (kvh)) p
+      ON c.kvh = p.kvh AND {samev}
+),
 c AS (SELECT c0.*, 1 AS k FROM c0 ANTI JOIN dup USING (klh)
       UNION ALL
       SELECT c0.*, row_number() OVER (PARTITION BY klh ORDER BY oh, rid)
-      FROM c0 SEMI JOIN dup USING (klh)),
+      FROM c0 SEMI JOIN dup USING (klh) ANTI JOIN mv ON c0.rid = mv.crid),
 p AS (SELECT p0.*, 1 AS k FROM p0 ANTI JOIN dup USING (klh)
       UNION ALL
       SELECT p0.*, row_number() OVER (PARTITION BY klh ORDER BY oh, rid)
-      FROM p0 SEMI JOIN dup USING (klh)),
+      FROM p0 SEMI JOIN dup USING (klh) ANTI JOIN mv ON p0.rid = mv.prid),
 m1 AS (
     SELECT c.rid AS crid, p.rid AS prid
     FROM c JOIN p ON c.klh = p.klh AND c.k = p.k AND {same1}
+    UNION ALL SELECT crid, prid FROM mv
 ), c2 AS (
     SELECT c0.*, row_number() OVER (PARTITION BY kh ORDER BY level NULLS FIRST, oh, rid) AS k
     FROM c0 ANTI JOIN m1 ON c0.rid = m1.crid
@@ -293,10 +308,14 @@ def record_changes(
             WHERE findings.rowid = x.rid""",
         {"as_of": as_of},
     )
+    # resolved: an earlier finding with no match, of a check that ran on this snapshot (a
+    # check that could not run, a column or a file missing, found nothing: not "fixed")
     con.execute(
         f"""INSERT INTO findings_resolved
             SELECT $s, $p, {COLUMNS}, since FROM {work}.main.hist_prev
             WHERE rid NOT IN (SELECT prid FROM {work}.main.hist_match)
-              AND entity <> '{LAPSING_ENTITY}'""",
+              AND entity <> '{LAPSING_ENTITY}'
+              AND check_id IN (SELECT check_id FROM check_runs
+                               WHERE snapshot_id = $s AND status = 'ran')""",
         {"s": sid, "p": base.previous_id},
     )

@@ -65,6 +65,13 @@ ID_VERIFIED = ("Đã xác thực", "Chưa xác thực", "Sai thông tin")
 STUDENT_STATUS = ("Đang học", "Chuyển đi", "Thôi học", "Tốt nghiệp", "Bảo lưu")
 STAFF_STATUS = ("Đang làm việc", "Nghỉ hưu", "Chuyển công tác", "Nghỉ việc")
 SCHOOL_STATUS = ("Hoạt động", "Sáp nhập", "Giải thể")
+# what school software writes besides (the loader maps them; a status outside the list is
+# kept as typed and the school counts as active, as p_schools has it)
+SCHOOL_STATUS_ALIASES = {
+    "Đang hoạt động": "Hoạt động",
+    "Đã sáp nhập": "Sáp nhập",
+    "Đã giải thể": "Giải thể",
+}
 POSITIONS = ("Hiệu trưởng", "Phó hiệu trưởng", "Giáo viên", "Nhân viên")
 CONTRACTS = ("Biên chế", "Hợp đồng lao động", "Hợp đồng dưới 1 năm", "Thỉnh giảng")
 QUALIFICATIONS = ("Trung cấp", "Cao đẳng", "Đại học", "Thạc sĩ", "Tiến sĩ", "Khác")

@@ -360,3 +360,55 @@ def test_other_schools_unchanged_when_one_vanishes(con):
         {"s": s2},
     )
     assert vanished == [{"record_key": "S2", "change": "new"}]
+
+
+def test_a_school_s_two_targets_keep_their_own_history(con):
+    """A data type due to the Sở and to the Bộ gives two findings of one key (check, school,
+    record, field, period) told apart by their due dates (`value`), with messages that
+    change every week ("quá hạn N ngày"): each is matched to its own earlier self, so the
+    older one keeps its `since` and the one due later is new when it becomes due."""
+    from deadlines.deadline_helpers import deadline, province, push
+
+    so = deadline(data_type="staff", due_date=dt.date(2024, 9, 30))
+    bo = deadline(data_type="staff", target="Bộ", due_date=dt.date(2024, 10, 18))
+    pushes = [push("2024-09-20 09:00")]  # students only: staff missing for both
+    run(con, province([so, bo], pushes))  # 15/10: only the Sở's is due
+    weeks = [run(con, province([so, bo], pushes), as_of=AS_OF + k * WEEK) for k in (1, 2, 3)]
+
+    def rows(sid):
+        return {
+            (r["target"], str(r["value"])): (r["change"], r["since"])
+            for r in dicts(
+                con,
+                """SELECT f.value, f.change, f.since,
+                          CASE WHEN f.value = '18/10/2024' THEN 'Bộ' ELSE 'Sở' END AS target
+                   FROM findings f WHERE snapshot_id = $s AND check_id = 'submission.missing'""",
+                {"s": sid},
+            )
+        }
+
+    first = rows(weeks[0])
+    assert first[("Sở", "30/09/2024")] == ("persisting", AS_OF)
+    assert first[("Bộ", "18/10/2024")] == ("new", AS_OF + WEEK)
+    for sid in weeks[1:]:
+        got = rows(sid)
+        assert got[("Sở", "30/09/2024")] == ("persisting", AS_OF)
+        assert got[("Bộ", "18/10/2024")] == ("persisting", AS_OF + WEEK)
+        assert resolved(con, sid, "submission.missing") == []
+
+
+def test_a_check_that_could_not_run_fixes_nothing(con):
+    """The students' file missing one week: student.id_format does not run, and its
+    findings of the week before are not 'đã khắc phục' (all 19 submission findings of a
+    week without the push log were once counted fixed)."""
+    run(con, bad_ids(["HS1", "HS2"]))
+    p = bad_ids([])
+    del p["students"]
+    s2 = run(con, p, as_of=AS_OF + WEEK)
+    status = dicts(
+        con,
+        "SELECT status FROM check_runs WHERE snapshot_id = $s AND check_id = 'student.id_format'",
+        {"s": s2},
+    )
+    assert status == [{"status": "not_run"}]
+    assert resolved(con, s2) == []

@@ -13,7 +13,7 @@ WITH school_level AS (
         FROM schools
         WHERE snapshot_id = $snapshot_id
           AND school_code IS NOT NULL
-          AND coalesce(status, 'Hoạt động') = 'Hoạt động'
+          AND coalesce(status, '') NOT IN ('Sáp nhập', 'Giải thể')  -- active, as p_schools
     )
     WHERE level IS NOT NULL
 ),

@@ -36,7 +36,9 @@ active AS (
     FROM schools
     WHERE snapshot_id = $snapshot_id
       AND school_code IS NOT NULL
-      AND coalesce(status, 'Hoạt động') = 'Hoạt động'
+      -- active as p_schools has it: any status but the two that end a school (a status
+      -- outside the vocabulary, 'Đang hoạt động', once dropped the school from monitoring)
+      AND coalesce(status, '') NOT IN ('Sáp nhập', 'Giải thể')
     GROUP BY school_code
 ),
 school_level AS (

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from deadlines.deadline_helpers import deadline, province, push, status_rows
+from soat import testing as T
 from soat.testing import AS_OF, build_snapshot, run, school, unit
 
 D = dt.date
@@ -260,3 +263,40 @@ def test_unit_extension_for_another_unit_does_not_apply(con):
     deadlines = [deadline(), deadline(due_date=D(2024, 9, 30), unit_code="79761")]
     sid = run(con, province(deadlines, [], units=units))
     assert status_rows(con, sid)[0]["rule"] == "province"
+
+
+@pytest.mark.parametrize(
+    "status, monitored",
+    [
+        ("Hoạt động", True),
+        ("Đang hoạt động", True),
+        ("Tạm dừng", True),
+        (None, True),
+        ("Giải thể", False),
+        ("Sáp nhập", False),
+    ],  # fmt: skip
+)
+def test_a_school_is_monitored_unless_it_was_merged_or_dissolved(status, monitored):
+    """A status outside the vocabulary ("Tạm dừng") keeps the school active, as every
+    record check and metric has it: it once dropped the school from deadline monitoring
+    and counted it compliant ("Đang hoạt động" is mapped to "Hoạt động" by the loader)."""
+    from soat import store
+
+    con = store.connect(":memory:")
+    sid = T.run(
+        con,
+        T.valid_province(
+            schools=[T.school(status=status)],
+            deadlines=[deadline()],
+            submissions=[push("2024-09-10 08:00", data_type="staff")],
+        ),
+    )
+    checks = [f["check_id"] for f in T.findings(con, sid)]
+    rows = con.execute(
+        "SELECT expected, missing, compliant FROM metrics_school_level WHERE snapshot_id = $s",
+        {"s": sid},
+    ).fetchall()
+    if monitored:
+        assert "submission.missing" in checks and rows == [(1, 1, False)]
+    else:
+        assert "submission.missing" not in checks
