@@ -309,13 +309,22 @@ def record_changes(
         {"as_of": as_of},
     )
     # resolved: an earlier finding with no match, of a check that ran on this snapshot (a
-    # check that could not run, a column or a file missing, found nothing: not "fixed")
+    # check that could not run, a column or a file missing, found nothing: not "fixed"),
+    # under the unit its school has now (a school moved to another unit: the new unit's
+    # officers see what was fixed there, and the unit roll-ups add up to the province's)
+    cols = ", ".join(
+        "coalesce(cs.unit_code, h.unit_code)" if c == "unit_code" else f"h.{c}"
+        for c in COLUMNS.split(", ")
+    )
     con.execute(
         f"""INSERT INTO findings_resolved
-            SELECT $s, $p, {COLUMNS}, since FROM {work}.main.hist_prev
-            WHERE rid NOT IN (SELECT prid FROM {work}.main.hist_match)
-              AND entity <> '{LAPSING_ENTITY}'
-              AND check_id IN (SELECT check_id FROM check_runs
-                               WHERE snapshot_id = $s AND status = 'ran')""",
+            SELECT $s, $p, {cols}, h.since FROM {work}.main.hist_prev h
+            LEFT JOIN (SELECT school_code, any_value(unit_code) AS unit_code FROM schools
+                       WHERE snapshot_id = $s AND school_code IS NOT NULL
+                       GROUP BY school_code) cs ON cs.school_code = h.school_code
+            WHERE h.rid NOT IN (SELECT prid FROM {work}.main.hist_match)
+              AND h.entity <> '{LAPSING_ENTITY}'
+              AND h.check_id IN (SELECT check_id FROM check_runs
+                                 WHERE snapshot_id = $s AND status = 'ran')""",
         {"s": sid, "p": base.previous_id},
     )

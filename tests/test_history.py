@@ -412,3 +412,31 @@ def test_a_check_that_could_not_run_fixes_nothing(con):
     )
     assert status == [{"status": "not_run"}]
     assert resolved(con, s2) == []
+
+
+def test_a_school_moved_to_another_unit_has_its_fixes_there(con):
+    """S1 moves from unit 79760 to 79761 and one bad citizen ID is fixed: the resolved
+    finding is under 79761 now (the new unit's officer sees it; the unit roll-ups add up to
+    the province's). It kept the old unit, which the new snapshot may not even have."""
+    from soat.testing import unit
+
+    run(con, bad_ids(["HS1", "HS2"]))
+    p = bad_ids(["HS2"])
+    p["units"] = [*p["units"], unit(unit_code="79761", unit_name="Quận 2")]
+    p["schools"] = [school(unit_code="79761")]
+    s2 = run(con, p, as_of=AS_OF + WEEK)
+    rows = dicts(
+        con,
+        "SELECT record_key, unit_code FROM findings_resolved WHERE snapshot_id = $s",
+        {"s": s2},
+    )
+    assert rows == [{"record_key": "HS1", "unit_code": "79761"}]
+    roll = dicts(
+        con,
+        """SELECT grain, unit_code, resolved FROM finding_changes_rollup
+           WHERE snapshot_id = $s AND grain IN ('province', 'unit') AND resolved > 0
+           ORDER BY grain, unit_code""",
+        {"s": s2},
+    )
+    assert {"grain": "unit", "unit_code": "79761", "resolved": 1} in roll
+    assert {"grain": "province", "unit_code": None, "resolved": 1} in roll
