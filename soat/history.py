@@ -281,12 +281,30 @@ def record_changes(
         return
     # the previous snapshot's findings, numbered (a since left NULL by an older version of
     # the runner counts from that snapshot's own date)
+    # A school renamed since (its old code in `previous_codes`, the old code gone) is the
+    # same school: its earlier findings take its new code (and a record key that was the
+    # school's code, the new one), so a rename fixes nothing and breaks nothing.
+    renamed = {
+        "school_code": "coalesce(r.new, f.school_code)",
+        "record_key": "CASE WHEN r.new IS NOT NULL AND f.record_key = f.school_code "
+        "THEN r.new ELSE f.record_key END",
+    }
+    cols = ", ".join(
+        f"{renamed[c]} AS {c}" if c in renamed else f"f.{c}" for c in COLUMNS.split(", ")
+    )
     con.execute(
         f"""CREATE OR REPLACE TABLE {work}.main.hist_prev AS
-            SELECT row_number() OVER () AS rid, {COLUMNS},
-                   coalesce(since, $pa) AS since
-            FROM {work}.main.h_findings WHERE snapshot_id = $p""",
-        {"p": base.previous_id, "pa": base.previous_as_of},
+            WITH now AS (SELECT school_code, previous_codes FROM schools
+                         WHERE snapshot_id = $s AND school_code IS NOT NULL),
+            r AS (SELECT old, any_value(school_code) AS new
+                  FROM (SELECT school_code, unnest(previous_codes) AS old FROM now)
+                  WHERE old IS NOT NULL AND old NOT IN (SELECT school_code FROM now)
+                  GROUP BY old HAVING count(DISTINCT school_code) = 1)
+            SELECT row_number() OVER () AS rid, {cols},
+                   coalesce(f.since, $pa) AS since
+            FROM {work}.main.h_findings f LEFT JOIN r ON r.old = f.school_code
+            WHERE f.snapshot_id = $p""",
+        {"p": base.previous_id, "pa": base.previous_as_of, "s": sid},
     )
     con.execute(
         f"""CREATE OR REPLACE TABLE {work}.main.hist_cur AS

@@ -440,3 +440,18 @@ def test_a_school_moved_to_another_unit_has_its_fixes_there(con):
     )
     assert {"grain": "unit", "unit_code": "79761", "resolved": 1} in roll
     assert {"grain": "province", "unit_code": None, "resolved": 1} in roll
+
+
+def test_a_renamed_school_keeps_its_findings(con):
+    """S1 renamed S9 (its old code in previous_codes): the same pupils' bad citizen IDs
+    persist with their since, nothing is 'fixed' and nothing 'new' (all 13 findings of a
+    renamed school were once resolved and new again, with no trend finding to say why)."""
+    run(con, bad_ids(["HS1", "HS2"]))
+    p = bad_ids(["HS1", "HS2"])
+    p["schools"] = [school(school_code="S9", previous_codes=["S1"])]
+    for table in ("classes", "students", "staff"):
+        for r in p.get(table, []):
+            r["school_code"] = "S9"
+    s2 = run(con, p, as_of=AS_OF + WEEK)
+    assert changes(con, s2) == {"HS1": ("persisting", AS_OF), "HS2": ("persisting", AS_OF)}
+    assert resolved(con, s2) == []
