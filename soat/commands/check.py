@@ -51,7 +51,7 @@ def run(args) -> int:
         if sid is None:
             raise SoatError("chưa có bản chụp nào; hãy chạy 'soat load' trước")
         writer.entry(sid)  # an unknown id is named before anything is copied
-        later = sorted(i for i in writer.catalog.ids() if i > sid)
+        later = later_snapshots(writer.catalog.entries, sid)
         for one in [sid, *later] if args.and_later else [sid]:
             with writer.draft(copy_of=one) as draft:
                 checked = run_checks(draft.con, one, history=draft.history)
@@ -69,3 +69,17 @@ def run(args) -> int:
             f"Chạy 'soat check --snapshot {sid} --and-later' để kiểm tra lại cả chúng."
         )
     return 0
+
+
+def later_snapshots(entries, sid: int) -> list[int]:
+    """The snapshots that compare, directly or through others, with `sid`: those after it in
+    the order history uses (as-of date, then id; soat.history), in that order. By id alone a
+    snapshot loaded late for an earlier date was taken for a later one, and a snapshot of a
+    later date loaded before it was left comparing with the old result."""
+    import datetime as dt
+
+    def key(e):
+        return (e.as_of or dt.date.min, e.snapshot_id)
+
+    mine = next(key(e) for e in entries if e.snapshot_id == sid)
+    return [e.snapshot_id for e in sorted(entries, key=key) if key(e) > mine]

@@ -66,8 +66,21 @@ def run(args) -> int:
         result, results = load_and_check(draft, args.source, year, as_of, args.name, console)
         print_load_summary(draft.con, result, console)
         print_change_line(draft.con, result.snapshot_id, console)
+        newer = [
+            e for e in writer.catalog.entries if result.as_of and e.as_of and e.as_of > result.as_of
+        ]
         draft.publish()
     print_summary_tail(results, result, t0, console)
+    if newer:  # loaded late for an earlier date: the later snapshots compare past it
+        ids = ", ".join(str(e.snapshot_id) for e in newer)
+        console.print(
+            f"[yellow]! Ngày số liệu {result.as_of:%d/%m/%Y} trước ngày của bản chụp {ids}: "
+            "các bản chụp đó vẫn so sánh phát hiện với bản chụp trước ngày này. Chạy "
+            f"'soat check --snapshot {result.snapshot_id} --and-later' để so sánh lại theo "
+            "thứ tự ngày.[/yellow]",
+            highlight=False,
+            markup=True,
+        )
     return 0
 
 

@@ -453,3 +453,25 @@ def test_a_snapshot_file_lost_by_hand_is_named_and_can_be_dropped(tmp_path, caps
         assert "soat snapshots delete 1" in err and "lỗi không mong đợi" not in err
     assert main(["snapshots", "delete", "1", "--db", str(db)]) == 0
     assert main(["export", "findings", "--db", str(db)]) == 0
+
+
+def test_a_snapshot_loaded_late_for_an_earlier_date(tmp_path, capsys):
+    """Loaded out of date order (id 3 for a date before id 2's): the load says that the
+    later-dated snapshots still compare past it, and `soat check --and-later` re-checks in
+    the order history uses (date, then id), so id 2 then compares with id 3."""
+    from soat.commands.check import later_snapshots
+
+    db = tmp_path / "store"
+    assert main(["load", str(SAMPLE), "--db", str(db), "--as-of", "2024-10-01"]) == 0
+    assert main(["load", str(SAMPLE), "--db", str(db), "--as-of", "2024-10-22"]) == 0
+    capsys.readouterr()
+    assert main(["load", str(SAMPLE), "--db", str(db), "--as-of", "2024-10-15"]) == 0
+    out = capsys.readouterr().out
+    assert "trước ngày của bản chụp 2" in out and "soat check --snapshot 3 --and-later" in out
+    entries = SnapshotStore(db).catalog().entries
+    assert later_snapshots(entries, 1) == [3, 2] and later_snapshots(entries, 3) == [2]
+    assert main(["check", "--db", str(db), "--snapshot", "3", "--and-later"]) == 0
+    con = read_connection(str(db))
+    base = con.execute("SELECT previous_id FROM history_baselines WHERE snapshot_id = 2").fetchall()
+    con.close()
+    assert base == [(3,)]
