@@ -371,9 +371,16 @@ def _stage_sql(staging: Staging, url: str, progress: Progress | None) -> list[st
 
     label = read.redact_url(url)
     try:
+        u = sa.engine.make_url(url)
+        if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
+            # SQLite creates a missing file on connect: a typo would leave an empty database
+            if not Path(u.database).is_file():
+                raise SoatError("không tìm thấy tệp cơ sở dữ liệu SQLite", source=u.database)
         engine = sa.create_engine(url)
         with engine.connect():
             pass
+    except SoatError:
+        raise
     except Exception as exc:  # noqa: BLE001 - driver errors vary
         raise SoatError(
             f"không kết nối được cơ sở dữ liệu ({type(exc).__name__}: "

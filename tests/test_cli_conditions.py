@@ -228,3 +228,12 @@ def test_changes_from_a_later_snapshot_is_refused(tmp_path, capsys):
     for a, b in (("2", "1"), ("1", "1")):
         assert main(["changes", "--db", str(db), "--from", a, "--to", b]) == 1
         assert "--from cần một bản chụp trước" in capsys.readouterr().err
+
+
+def test_a_mistyped_sqlite_source_is_named_and_not_created(tmp_path, capsys):
+    """SQLite creates a missing file on connect: `soat load sqlite:///typo.db` left an
+    empty database behind; it is refused, naming the file."""
+    typo = tmp_path / "typo.db"
+    assert main(["load", f"sqlite:///{typo}", "--db", str(tmp_path / "store")]) == 1
+    assert "không tìm thấy tệp cơ sở dữ liệu SQLite" in capsys.readouterr().err
+    assert not typo.exists()
