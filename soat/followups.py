@@ -39,7 +39,7 @@ EXPORT_HEADERS = {
     "school_name": "Tên trường",
     "unit_code": "Mã đơn vị",
     "period": "Kỳ báo cáo",
-    "issue": "Nội dung",
+    "issue_label": "Nội dung",  # as the panel shows it, not the code
     "state_label": "Trạng thái",
     "note": "Ghi chú",
     "by_user": "Người cập nhật",
@@ -124,6 +124,10 @@ def set_state(
                 raise SoatError("không kiểm tra được phạm vi (thiếu CSDL)")
             if not school_in_scope(con, snapshot_id, school_code, user):
                 raise SoatError(f"trường {school_code} ngoài phạm vi của tài khoản {username}")
+        elif con is not None and not school_in_scope(con, snapshot_id, school_code, user):
+            # a whole-province account too: a record for a school the snapshot does not
+            # have would be stored, then left out of every export of the record
+            raise SoatError(f"không có trường {school_code} trong bản chụp dữ liệu")
     else:
         username = str(user)
     row = {
@@ -209,6 +213,7 @@ _SCHEMA = {
     "unit_code": pl.String,
     "period": pl.String,
     "issue": pl.String,
+    "issue_label": pl.String,
     "state": pl.String,
     "state_label": pl.String,
     "note": pl.String,
@@ -255,6 +260,7 @@ def export_frame(
                 "unit_code": s.get("unit_code"),
                 "period": r["period"],
                 "issue": r["issue"],
+                "issue_label": ISSUE_LABELS.get(r["issue"], r["issue"]),
                 "state": r["state"],
                 "state_label": STATES.get(r["state"], r["state"]),
                 "note": r["note"],

@@ -116,17 +116,29 @@ def deliver(
                 audit.record("notify_dry_run", actor, detail, rows=len(d.item_keys), app_db=app_db)
                 outcomes.append(Outcome(d, WRITTEN, str(path), path))
             else:
-                ledger.record(
-                    d.recipient.address,
-                    d.item_keys,
-                    d.snapshot["snapshot_id"],
-                    msg["Message-ID"],
-                    now=now,
-                    app_db=app_db,
-                )
+                # the message has gone: a ledger or audit write that fails now is told for
+                # this message, and the others still go (it once stopped the run, leaving a
+                # sent message unrecorded and the rest unsent)
+                notes = []
+                try:
+                    ledger.record(
+                        d.recipient.address,
+                        d.item_keys,
+                        d.snapshot["snapshot_id"],
+                        msg["Message-ID"],
+                        now=now,
+                        app_db=app_db,
+                    )
+                except Exception as exc:  # noqa: BLE001
+                    notes.append(
+                        f"không ghi được sổ nhắc ({exc}): lần chạy sau sẽ nhắc lại các mục này"
+                    )
                 detail["server"] = server.describe()
-                audit.record("notify", actor, detail, rows=len(d.item_keys), app_db=app_db)
-                outcomes.append(Outcome(d, SENT))
+                try:
+                    audit.record("notify", actor, detail, rows=len(d.item_keys), app_db=app_db)
+                except Exception as exc:  # noqa: BLE001
+                    notes.append(f"không ghi được nhật ký truy cập ({exc})")
+                outcomes.append(Outcome(d, SENT, "; ".join(notes)))
             if progress:
                 progress(i, len(todo))
     return outcomes

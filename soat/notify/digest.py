@@ -446,6 +446,10 @@ def compose(
         by_school_f = {k[0]: v for k, v in found.partition_by("school_code", as_dict=True).items()}
         sheets = {s.school_code: s for s in school_sheets.build(con, sid, province, unit=unit)}
     sent = ledger.last_sent_many([r.address for r in people], app_db)
+    # items already in another digest of this run to the same address (an officer's
+    # account and a school's row sharing one, two accounts on one mailbox): held, not sent
+    # twice (the ledger is read once, before anything is sent)
+    planned: dict[str, set[str]] = {}
     out = []
     for r in people:
         code = r.scope.school
@@ -458,6 +462,13 @@ def compose(
         mine = sent.get(ledger.recipient_key(r.address))
         subs_r, held_s = ledger.due(subs_r, mine, interval, now)
         found_r, held_f = ledger.due(found_r, mine, interval, now)
+        already = planned.setdefault(ledger.recipient_key(r.address), set())
+        if already:
+            before = subs_r.height + found_r.height
+            subs_r = subs_r.filter(~pl.col("item_key").is_in(list(already)))
+            found_r = found_r.filter(~pl.col("item_key").is_in(list(already)))
+            held_s += before - subs_r.height - found_r.height
+        already.update(subs_r["item_key"].to_list() + found_r["item_key"].to_list())
         d = Digest(r, snapshot, subs_r, found_r, held_s + held_f)
         if not d.empty:
             if code:

@@ -96,6 +96,12 @@ def test_admin_marks_any_school(sqlite_db, con, sid):
     )
     followups.set_state("S2", "Đầu năm", "submission", "notified", None, Scope.admin())
     assert followups.current_state("S2", "Đầu năm", "submission") == "notified"
+    # but not a school the snapshot does not have: stored, it was left out of every export
+    with pytest.raises(SoatError, match="không có trường ZZZ"):
+        followups.set_state(
+            "ZZZ", "Đầu năm", "submission", "notified", None, _scope("province_admin"), con=con
+        )
+    assert followups.current_state("ZZZ", "Đầu năm", "submission") is None
 
 
 def test_export_frame_is_scoped(sqlite_db, con, sid):
@@ -105,6 +111,7 @@ def test_export_frame_is_scoped(sqlite_db, con, sid):
     admin = followups.export_frame(con, sid, _scope("province_admin"))
     assert admin["school_code"].to_list() == ["S1", "S2", "S3", "S4"]
     assert set(admin["state_label"]) == {"Đang khắc phục"}
+    assert set(admin["issue_label"]) == {"Nộp báo cáo"}  # the panel's words, in the export
     assert admin.filter(admin["school_code"] == "S2")["unit_code"].to_list() == ["79761"]
     officer_a = followups.export_frame(con, sid, _scope("unit_officer", units=("79760",)))
     assert officer_a["school_code"].to_list() == ["S1", "S3", "S4"]

@@ -308,3 +308,48 @@ def test_a_name_with_line_breaks_stays_on_its_line_in_the_body(duck, server):
     assert items and items[0].startswith(
         "- Trường A THÔNG BÁO: đăng nhập lại tại http://evil.example - (S1)"
     )
+
+
+def test_one_address_gets_each_item_once_in_a_run(duck, server, sqlite_db):
+    """Two accounts on one mailbox (the whole unit and its TH part), and a ward officer
+    whose address is also a school's row: each item reaches an address once per run (the
+    ledger is read before anything is sent, so both digests carried the shared items)."""
+    accounts.create_user(
+        "quan1_th", PW, "unit_officer", units=["79760"], levels=["TH"], email="CANBO@q1.edu.vn"
+    )
+    accounts.create_user("benghe", PW, "unit_officer", units=["26734"], email="thcs.s3@q1.edu.vn")
+    assert cli("notify", "--db", str(duck))[0] == 0
+    for address in ("canbo@q1.edu.vn", "thcs.s3@q1.edu.vn"):
+        keys = [
+            k
+            for m in server.to(address)
+            for k in m.body.splitlines()
+            if "(hạn " in k or "lỗi mới" in k
+        ]
+        assert len(keys) == len(set(keys)), (address, keys)
+        with sqlite_db.connect() as conn:
+            recorded = [
+                r[0]
+                for r in conn.execute(
+                    select(notifications.c.item_key).where(notifications.c.recipient == address)
+                ).all()
+            ]
+        assert recorded and len(recorded) == len(set(recorded)), address
+
+
+def test_a_ledger_that_cannot_be_written_after_sending_is_told(duck, server, sqlite_db):
+    """The message has gone when the ledger is written: a failure there is told for that
+    message and the run goes on (it stopped, with the sent message unrecorded)."""
+    from sqlalchemy import text
+
+    with sqlite_db.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TRIGGER no_ledger BEFORE INSERT ON notifications "
+                "BEGIN SELECT RAISE(ABORT, 'khoa'); END"
+            )
+        )
+    code, out, _ = cli("notify", "--db", str(duck))
+    assert len(server.received) == len(EXPECTED)  # every message went
+    assert "không ghi được sổ nhắc" in out and "nhắc lại" in out
+    assert len(audit.read(action="notify")) == len(EXPECTED)  # and each is audited
