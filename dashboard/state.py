@@ -157,6 +157,36 @@ def _sync_params(values: dict) -> None:
             st.query_params[k] = v
 
 
+def new_only_toggle(compared: dict, param: str, key: str) -> bool:
+    """A page's "Chỉ phát hiện mới" toggle (findings new since the previous snapshot, from
+    query.change_summary: `compared`), kept in the URL as `param`=1. The URL wins when it
+    holds `param` and differs from what this page last wrote there (a link was opened);
+    without a previous snapshot the toggle is off and disabled. Its state is `key`, what
+    was last written `key` with _synced for _only."""
+    synced = key.replace("_only", "_synced")
+    prev_id = compared.get("previous_id")
+    url_new = st.query_params.get(param) == "1"
+    if key not in st.session_state or (
+        param in st.query_params and url_new != st.session_state.get(synced)
+    ):
+        st.session_state[key] = url_new
+    new_only = st.toggle(
+        "Chỉ phát hiện mới",
+        key=key,
+        disabled=prev_id is None,
+        help=(
+            "Bản chụp này chưa có bản chụp trước để so sánh"
+            if prev_id is None
+            else f"Chỉ các phát hiện chưa có ở bản chụp #{prev_id} "
+            f"({compared['previous_as_of']:%d/%m/%Y})"
+        ),
+    )
+    new_only = bool(new_only) and prev_id is not None
+    page_param(param, "1" if new_only else None)
+    st.session_state[synced] = new_only
+    return new_only
+
+
 def page_param(name: str, value) -> None:
     """Keep a page's own parameter (drill-down, school …) in the URL."""
     _sync_params({name: None if value is None else str(value)})

@@ -72,7 +72,7 @@ class HeaderFound:
         return self.index + self.rows
 
 
-def _empty(cell: object) -> bool:
+def is_empty_cell(cell: object) -> bool:
     return cell is None or not str(cell).strip()
 
 
@@ -91,13 +91,13 @@ def two_row_header(table_name: str, upper: list, lower: list) -> list | None:
     sub = 0
     for u, lo in zip(upper, lower, strict=True):
         known_u = match_header(table_name, u) is not None
-        if known_u and not _empty(lo):
+        if known_u and not is_empty_cell(lo):
             return None  # a value under a known header: a data row
         if not known_u and match_header(table_name, lo) is not None:
             sub += 1
     if not sub:
         return None
-    return [u if _empty(lo) else lo for u, lo in zip(upper, lower, strict=True)]
+    return [u if is_empty_cell(lo) else lo for u, lo in zip(upper, lower, strict=True)]
 
 
 def find_header(table_name: str, rows: list[list]) -> HeaderFound | None:

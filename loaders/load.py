@@ -35,7 +35,7 @@ from loaders.contract import (
 )
 from loaders.headers import count_known
 from loaders.read import Message, Staging
-from soat.errors import SoatError
+from soat.errors import SoatError, redact_url
 from soat.snapshot import (
     compute_unit_closure,
     default_as_of,
@@ -369,7 +369,7 @@ def _stage_workbook(staging: Staging, path: Path, progress: Progress | None) -> 
 def _stage_sql(staging: Staging, url: str, progress: Progress | None) -> list[str]:
     import sqlalchemy as sa
 
-    label = read.redact_url(url)
+    label = redact_url(url)
     try:
         u = sa.engine.make_url(url)
         if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
@@ -548,7 +548,7 @@ def _require_schools(staging: Staging, source: str, kind: str) -> None:
         why = f" ({problems[0].source}: {problems[0].message})" if problems else ""
         raise SoatError(
             f"thiếu bảng trường '{required}' (tên tệp/sheet/bảng chấp nhận: {aliases})" + why,
-            source=read.redact_url(source) if kind == "sql" else source,
+            source=redact_url(source) if kind == "sql" else source,
         )
 
 
@@ -708,7 +708,7 @@ def _count_and_reject_values(
 def _write_snapshot(
     con, staging: Staging, source, kind, year, as_of, name, t0, snapshot_id=None
 ) -> LoadResult:
-    label = read.redact_url(source) if kind == "sql" else source
+    label = redact_url(source) if kind == "sql" else source
     con.execute("BEGIN TRANSACTION")
     try:
         sid = snapshot_id or next_snapshot_id(con)

@@ -33,6 +33,7 @@ from loaders.headers import (
     count_known,
     find_header,
     header_spellings,
+    is_empty_cell,
     map_headers,
     two_row_header,
 )
@@ -1015,7 +1016,7 @@ def stage_xlsx_sheet(
         return None
     header, kind = found
     cells = list(header.cells)
-    while cells and _empty_cell(cells[-1]):  # the sheet's used range, not the table, ends there
+    while cells and is_empty_cell(cells[-1]):  # the sheet's used range, not the table, ends there
         cells.pop()
     hm = map_headers(table, cells)
     n = len(cells)
@@ -1126,10 +1127,6 @@ def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, la
             column=hm.headers[c],
         )
     return data.with_columns(fills) if fills else data
-
-
-def _empty_cell(cell) -> bool:
-    return cell is None or not str(cell).strip()
 
 
 def _values_right_of_header(staging: Staging, full, n: int, header_row: int, label, sheet) -> None:
@@ -1428,10 +1425,6 @@ def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None
 
 
 # ---------------------------------------------------------------- SQL
-
-
-def redact_url(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def stage_sql_table(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,7 +41,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from soat.errors import SoatError
+from soat.errors import SoatError, redact_url
 
 DEFAULT_URL = "sqlite:///data/app.sqlite"
 ENV_URL = "SOAT_APP_DB"
@@ -151,10 +150,6 @@ def busy_seconds() -> float:
         return 30.0
 
 
-def _redacted(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
-
-
 class AppDBError(SoatError):
     """The app database could not be used: a condition of the machine (locked, read-only,
     unreachable, a malformed $SOAT_APP_DB), told in Vietnamese without the SQL."""
@@ -179,7 +174,7 @@ def _told(url: str):
                 )
             else:
                 why = f"lỗi cơ sở dữ liệu ({type(orig or exc).__name__})"
-        raise AppDBError(f"cơ sở dữ liệu ứng dụng ({_redacted(url)}, ${ENV_URL}): {why}") from exc
+        raise AppDBError(f"cơ sở dữ liệu ứng dụng ({redact_url(url)}, ${ENV_URL}): {why}") from exc
 
 
 class AppDB:

@@ -9,6 +9,11 @@ import signal
 import threading
 
 
+def redact_url(url: str) -> str:
+    """A database URL as messages show it: its password replaced by ***."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
 class SoatError(Exception):
     """Bad input: the CLI prints the message and exits with status 1."""
 

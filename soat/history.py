@@ -253,6 +253,13 @@ COLUMNS = (
 )
 
 
+def _columns(alias: str, **instead: str) -> str:
+    """COLUMNS read from `alias`, in their order, with an expression instead of some."""
+    return ", ".join(
+        f"{instead[c]} AS {c}" if c in instead else f"{alias}.{c}" for c in COLUMNS.split(", ")
+    )
+
+
 def record_changes(
     con: duckdb.DuckDBPyConnection, work: str, base: Baselines, params: dict
 ) -> None:
@@ -284,13 +291,11 @@ def record_changes(
     # A school renamed since (its old code in `previous_codes`, the old code gone) is the
     # same school: its earlier findings take its new code (and a record key that was the
     # school's code, the new one), so a rename fixes nothing and breaks nothing.
-    renamed = {
-        "school_code": "coalesce(r.new, f.school_code)",
-        "record_key": "CASE WHEN r.new IS NOT NULL AND f.record_key = f.school_code "
+    cols = _columns(
+        "f",
+        school_code="coalesce(r.new, f.school_code)",
+        record_key="CASE WHEN r.new IS NOT NULL AND f.record_key = f.school_code "
         "THEN r.new ELSE f.record_key END",
-    }
-    cols = ", ".join(
-        f"{renamed[c]} AS {c}" if c in renamed else f"f.{c}" for c in COLUMNS.split(", ")
     )
     con.execute(
         f"""CREATE OR REPLACE TABLE {work}.main.hist_prev AS
@@ -330,10 +335,7 @@ def record_changes(
     # check that could not run, a column or a file missing, found nothing: not "fixed"),
     # under the unit its school has now (a school moved to another unit: the new unit's
     # officers see what was fixed there, and the unit roll-ups add up to the province's)
-    cols = ", ".join(
-        "coalesce(cs.unit_code, h.unit_code)" if c == "unit_code" else f"h.{c}"
-        for c in COLUMNS.split(", ")
-    )
+    cols = _columns("h", unit_code="coalesce(cs.unit_code, h.unit_code)")
     con.execute(
         f"""INSERT INTO findings_resolved
             SELECT $s, $p, {cols}, h.since FROM {work}.main.hist_prev h

@@ -98,27 +98,7 @@ st.caption(state.filter_caption(ctx))
 
 # ---- new findings only (against the previous snapshot) --------------------------------
 compared = query.change_summary(sid, scope, f)
-# the URL wins when it holds d_new and differs from what this page last wrote (a link)
-url_new = st.query_params.get("d_new") == "1"
-if "d_new_only" not in st.session_state or (
-    "d_new" in st.query_params and url_new != st.session_state.get("d_new_synced")
-):
-    st.session_state["d_new_only"] = url_new
-prev_id = compared.get("previous_id")
-new_only = st.toggle(
-    "Chỉ phát hiện mới",
-    key="d_new_only",
-    disabled=prev_id is None,
-    help=(
-        "Bản chụp này chưa có bản chụp trước để so sánh"
-        if prev_id is None
-        else f"Chỉ các phát hiện chưa có ở bản chụp #{prev_id} "
-        f"({compared['previous_as_of']:%d/%m/%Y})"
-    ),
-)
-new_only = bool(new_only) and prev_id is not None
-state.page_param("d_new", "1" if new_only else None)
-st.session_state["d_new_synced"] = new_only
+new_only = state.new_only_toggle(compared, "d_new", "d_new_only")
 if new_only:
     f = dataclasses.replace(f, new_only=True)
 

@@ -128,27 +128,7 @@ else:
 st.subheader("Danh sách lỗi cần sửa")
 # new findings only (against the previous snapshot): a toggle kept in the URL as new=1
 compared = query.change_summary(sid, scope, f)
-prev_id = compared.get("previous_id")
-# the URL wins when it holds new and differs from what this page last wrote (a link)
-url_new = st.query_params.get("new") == "1"
-if "school_new_only" not in st.session_state or (
-    "new" in st.query_params and url_new != st.session_state.get("school_new_synced")
-):
-    st.session_state["school_new_only"] = url_new
-new_only = st.toggle(
-    "Chỉ phát hiện mới",
-    key="school_new_only",
-    disabled=prev_id is None,
-    help=(
-        "Bản chụp này chưa có bản chụp trước để so sánh"
-        if prev_id is None
-        else f"Chỉ các phát hiện chưa có ở bản chụp #{prev_id} "
-        f"({compared['previous_as_of']:%d/%m/%Y})"
-    ),
-)
-new_only = bool(new_only) and prev_id is not None
-state.page_param("new", "1" if new_only else None)
-st.session_state["school_new_synced"] = new_only
+new_only = state.new_only_toggle(compared, "new", "school_new_only")
 fl = dataclasses.replace(f, new_only=new_only)
 total = query.count_school_findings(sid, scope, fl, code)
 if total == 0:
