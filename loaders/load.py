@@ -156,13 +156,19 @@ def _table_of(path: Path, folder: Path) -> tuple[str | None, str]:
     return None, ""
 
 
-def _same_content(path: Path, seen: dict[tuple[str, int], list[Path]], table: str) -> Path | None:
-    """An earlier file of the same table with exactly these bytes (a school's file sent
-    twice, 'hoc_sinh (2).xlsx'); sizes first, bytes only when two sizes are equal."""
+def _same_content(path: Path, seen: dict[tuple, list[Path]], table: str) -> Path | None:
+    """An earlier file of the same table with the same content (a school's file sent twice,
+    'hoc_sinh (2).xlsx'): a CSV with exactly these bytes (sizes first, bytes only when two
+    sizes are equal); an .xlsx whose sheets and shared strings are the same (each save
+    writes a new creation time into docProps, so two saves of one export differ in bytes:
+    the parts are compared by the CRC-32 and size the zip's directory holds for each)."""
     import hashlib
 
-    size = path.stat().st_size
-    earlier = seen.setdefault((table, size), [])
+    parts = _xlsx_data_parts(path) if path.suffix.lower() in XLSX_SUFFIXES else None
+    key = (table, "xlsx", parts) if parts else (table, path.stat().st_size)
+    earlier = seen.setdefault(key, [])
+    if earlier and parts:
+        return earlier[0]
     if earlier:
         digest = hashlib.sha1(path.read_bytes()).digest()
         for other in earlier:
@@ -170,6 +176,27 @@ def _same_content(path: Path, seen: dict[tuple[str, int], list[Path]], table: st
                 return other
     earlier.append(path)
     return None
+
+
+def _xlsx_data_parts(path: Path) -> tuple | None:
+    """(name, CRC-32, size) of an .xlsx file's worksheets and shared strings, from the zip's
+    directory (nothing is decompressed), or None when the file is not a readable zip (its
+    reading says why, later)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            found = tuple(
+                sorted(
+                    (i.filename, i.CRC, i.file_size)
+                    for i in z.infolist()
+                    if i.filename.startswith("xl/worksheets/")
+                    or i.filename == "xl/sharedStrings.xml"
+                )
+            )
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+    return found or None
 
 
 # spreadsheet formats offices save in that are not read, and what to do about each
@@ -206,7 +233,7 @@ def _other_spreadsheet(path: Path, folder: Path) -> str | None:
 
 def _stage_folder(staging: Staging, folder: Path, progress: Progress | None) -> list[str]:
     skipped: list[str] = []
-    seen: dict[tuple[str, int], list[Path]] = {}
+    seen: dict[tuple, list[Path]] = {}
     for path in _folder_files(folder):
         label = path.relative_to(folder).as_posix()
         suffix = path.suffix.lower()

@@ -28,7 +28,12 @@ from soat import vocab
 # and the characters trimmed from both ends of a cell (space, tab, line breaks, NBSP, BOM);
 # loaders.read cleans cells with the same two.
 EMPTY_MARKERS_RE = "(?i)|-|--|n/a|null"
-TRIM_CHARS = "'" + " \t\n\r\u00a0\ufeff" + "'"  # a literal: chr() calls cost binding time
+# Trimmed from both ends of every text cell: spaces, tabs, line breaks, NBSP, narrow NBSP, and
+# the invisible characters pasted from the web or Word (soft hyphen, zero-width space,
+# non-joiner and joiner, word joiner, BOM): 'S1\u200b' would otherwise be a code no school
+# has, shown as 'S1'. TRIM_ORDS: the same as code points, for read._clean_query's test.
+TRIM_ORDS = (9, 10, 13, 32, 160, 173, 8203, 8204, 8205, 8239, 8288, 65279)
+TRIM_CHARS = "'" + "".join(map(chr, TRIM_ORDS)) + "'"  # a literal: chr() calls cost binding time
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
 TS_FORMATS = [

@@ -40,6 +40,7 @@ from loaders.headers import (
 from loaders.normalise import (
     EMPTY_MARKERS_RE,
     TRIM_CHARS,
+    TRIM_ORDS,
     CsvRead,
     StagedPart,
     lazy_columns,
@@ -97,6 +98,9 @@ class Staging:
 EMPTY_MARKER_MAX = max(len(m.encode()) for m in EMPTY_MARKERS)
 
 
+_WIDE_TRIM_ORDS = ", ".join(str(o) for o in TRIM_ORDS if o >= 160)
+
+
 def _clean_query(
     n: int,
     row_expr: str,
@@ -138,8 +142,11 @@ def _clean_query(
             cleaned.append(f"t{i} AS c{i}")
             continue
         ends.append(f"v{i}, ord(v{i}) AS f{i}, ord(v{i}[-1]) AS l{i}")
-        # below 33: space, tab, line breaks (other control characters call trim() for nothing)
-        blank = " OR ".join(f"{e}{i} < 33 OR {e}{i} = 160 OR {e}{i} = 65279" for e in "fl")
+        # below 33: space, tab, line breaks (other control characters call trim() for nothing);
+        # from 160 the rest of TRIM_ORDS (most text starts and ends below 160: one test)
+        blank = " OR ".join(
+            f"{e}{i} < 33 OR ({e}{i} >= 160 AND {e}{i} IN ({_WIDE_TRIM_ORDS}))" for e in "fl"
+        )
         t = f"CASE WHEN {blank} THEN trim(v{i}, {TRIM_CHARS}) ELSE v{i} END"
         trimmed.append(f"{t} AS t{i}" if no_nfc and i in no_nfc else f"nfc_normalize({t}) AS t{i}")
         # one RE2 full match instead of lower() + IN; every marker is ASCII of at most
@@ -604,16 +611,43 @@ CSV_REASONS = {
 }
 
 
+def _eof_marks(path: Path) -> int:
+    """How many Ctrl-Z bytes (0x1A, the end-of-file mark of DOS and FoxPro-era exporters)
+    end the file: not data; read as a last record of one field, it became a pupil."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 16))
+        tail = f.read()
+    return len(tail) - len(tail.rstrip(b"\x1a"))
+
+
+def _copy_head(path: Path, size: int, staging: Staging) -> Path:
+    """A copy of the first `size` bytes of a file (streamed in 1 MB chunks), for DuckDB."""
+    out = Path(staging.tmp()) / f"{staging.new_stage()}.csv"
+    with open(path, "rb") as fin, open(out, "wb") as fout:
+        left = size
+        while left > 0 and (chunk := fin.read(min(left, 1 << 20))):
+            fout.write(chunk)
+            left -= len(chunk)
+    return out
+
+
 def stage_csv(staging: Staging, path: Path, table: str, label: str) -> StagedPart | None:
     if path.stat().st_size == 0:
         staging.warn("tệp rỗng (0 byte), bỏ qua", source=label)
         return None
-    with open(path, "rb") as f:
+    read_path = path
+    eof_marks = _eof_marks(path)
+    if eof_marks:
+        if eof_marks == path.stat().st_size:
+            staging.warn("tệp rỗng (chỉ có ký tự kết thúc tệp Ctrl-Z), bỏ qua", source=label)
+            return None
+        read_path = _copy_head(path, path.stat().st_size - eof_marks, staging)
+    with open(read_path, "rb") as f:
         head = f.read(SNIFF_BYTES)
     enc = _detect_encoding(head, table)
-    read_path = path
     if not enc.utf8 or _line_endings_mixed(head):
-        read_path = utf8_copy(path, enc.codec, staging)
+        read_path = utf8_copy(read_path, enc.codec, staging)
         with open(read_path, "rb") as f:
             head = f.read(SNIFF_BYTES)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")

@@ -398,3 +398,24 @@ def test_sqlite_source_empty_table_and_types(con, tmp_path):
         ("S1", "79760", 1, "truong"),
         ("S2", "79760", 2, "truong"),
     ]
+
+
+def test_invisible_characters_at_the_ends_are_trimmed_in_csv_and_xlsx(con, tmp_path):
+    # pasted from the web or Word: a zero-width space after a code, a soft hyphen, a word
+    # joiner or a narrow NBSP around a name, a zero-width joiner before a citizen id
+    data = [
+        ["HS1\u200b", "S1\u2060", "\u00adAn\u202f", "02/03/2018", "\u200d079318000121"],
+        ["HS2", "\u200cS1", "Bình", "03/03/2018", "079318000122\u200b"],
+    ]
+    for name in ("students.csv", "students.xlsx"):
+        d = folder(tmp_path / name, {name: [STUDENT_HEAD, *data]})
+        r = load(con, d)
+        got = [
+            (g["student_code"], g["school_code"], g["full_name"], g["citizen_id"])
+            for g in rows(con, "students", r.snapshot_id)
+        ]
+        assert got == [
+            ("HS1", "S1", "An", "079318000121"),
+            ("HS2", "S1", "Bình", "079318000122"),
+        ], name
+        assert rejects(con, r.snapshot_id) == []

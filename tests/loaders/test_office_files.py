@@ -12,7 +12,16 @@ from pathlib import Path
 
 import office_corpus
 import pytest
-from loader_helpers import SCHOOLS, STUDENT_HEAD, load, messages, rejects, rows, student_rows
+from loader_helpers import (
+    SCHOOLS,
+    STUDENT_HEAD,
+    load,
+    messages,
+    rejects,
+    rows,
+    student_rows,
+    write_xlsx,
+)
 
 from soat.engine import run_checks
 
@@ -543,3 +552,41 @@ def test_student_rows_helper_still_loads(con, tmp_path):
 
     r = load(con, folder(tmp_path, {"hoc_sinh.csv": [STUDENT_HEAD, *student_rows(2)]}))
     assert r.identical_to is None
+
+
+def test_a_ctrl_z_end_of_file_mark_is_not_a_record(con, tmp_path):
+    # DOS and FoxPro-era exporters end the file with 0x1A: it was read as a pupil '\x1a'
+    text = "\r\n".join(",".join(r) for r in [STUDENT_HEAD, *student_rows(3)]) + "\r\n"
+    d = tmp_path / "ctrlz"
+    d.mkdir()
+    (d / "truong.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n", encoding="utf-8")
+    (d / "hoc_sinh.csv").write_bytes(text.encode() + b"\x1a")
+    (d / "can_bo.csv").write_bytes(b"\x1a")
+    r = load(con, d)
+    assert [g["student_code"] for g in rows(con, "students", r.snapshot_id)] == [
+        "HS1",
+        "HS2",
+        "HS3",
+    ]
+    msgs = [m["message"] for m in messages(con, r.snapshot_id)]
+    assert not any("ít trường hơn" in m for m in msgs)
+    assert any("chỉ có ký tự kết thúc tệp Ctrl-Z" in m for m in msgs)
+
+
+def test_the_same_xlsx_export_saved_twice_is_read_once(con, tmp_path):
+    # two saves of one export differ in their bytes (docProps holds the creation time), not
+    # in their sheets: every pupil was loaded twice, with no word
+    import time
+
+    d = tmp_path / "twice"
+    write_xlsx(d / "hoc_sinh.xlsx", {"HS": [STUDENT_HEAD, *student_rows(3)]})
+    time.sleep(1.1)
+    write_xlsx(d / "hoc_sinh (1).xlsx", {"HS": [STUDENT_HEAD, *student_rows(3)]})
+    write_xlsx(d / "hoc_sinh (2).xlsx", {"HS": [STUDENT_HEAD, *student_rows(4)[3:]]})
+    (d / "truong.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n", encoding="utf-8")
+    assert not filecmp.cmp(d / "hoc_sinh.xlsx", d / "hoc_sinh (1).xlsx", shallow=False)
+    r = load(con, d)
+    codes = sorted(g["student_code"] for g in rows(con, "students", r.snapshot_id))
+    assert codes == ["HS1", "HS2", "HS3", "HS4"]
+    (w,) = _warnings(con, r.snapshot_id, "giống hệt tệp")
+    assert {w["source"], w["message"].split("'")[1]} == {"hoc_sinh.xlsx", "hoc_sinh (1).xlsx"}
