@@ -972,6 +972,10 @@ def stage_xlsx_sheet(
     """One sheet, loaded once (every cell as text; the first rows give the header).
     fastexcel counts `skip_rows` from the sheet's row 1 (while without it the range starts
     at the first used row), so skip_rows=0 is given: row i of the load is Excel row i + 1.
+    Columns are not so: the load starts at the first used column (a table pasted at B2,
+    column A left empty as a margin), so column i of the load is Excel's column
+    first_col + i, which every position read from the sheet's XML (merged ranges, formulas,
+    cell types; all absolute) is mapped through.
     `quiet`: a sheet without the header is info (a workbook of one table may hold other
     sheets), else a warning."""
     import polars as pl
@@ -1007,6 +1011,7 @@ def stage_xlsx_sheet(
         return None
     if isinstance(full, pl.Series):
         full = full.to_frame()
+    first_col = _first_column(loaded)
     rows = [list(r) for r in full.head(HEADER_SCAN_ROWS + 1).rows()]
     found = _xlsx_header(table, rows)
     if found is None:
@@ -1018,17 +1023,19 @@ def stage_xlsx_sheet(
     cells = list(header.cells)
     while cells and is_empty_cell(cells[-1]):  # the sheet's used range, not the table, ends there
         cells.pop()
-    hm = map_headers(table, cells)
+    hm = map_headers(table, cells, first_col=first_col)
     n = len(cells)
     header_row = header.last
-    _values_right_of_header(staging, full, n, header_row, label, sheet_name)
+    _values_right_of_header(staging, full, n, header_row, label, sheet_name, first_col)
     data = full.slice(header_row)
     data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
     if path is not None:
-        data = _fill_merged(staging, data, hm, header_row, path, part_xml, label, sheet_name)
+        data = _fill_merged(
+            staging, data, hm, header_row, path, part_xml, label, sheet_name, first_col
+        )
     data = data.with_row_index("_soat_i")
     stage = staging.new_stage()
     part = StagedPart(
@@ -1047,7 +1054,8 @@ def stage_xlsx_sheet(
                 (row0 + 1, hm.headers[col], text, "ô lỗi công thức Excel, không có giá trị")
             )
     if recalc and path is not None:
-        for row, col in workbook.formulas_without_value(path, part_xml):
+        for row, xml_col in workbook.formulas_without_value(path, part_xml):
+            col = xml_col - first_col
             if row > header_row and col in named:
                 part.found_rejects.append(
                     (
@@ -1059,7 +1067,7 @@ def stage_xlsx_sheet(
                     )
                 )
     data = _drop_repeated_headers(staging, part, data, n)
-    data = _cell_types(staging, part, reader, data, n, path, part_xml)
+    data = _cell_types(staging, part, reader, data, n, path, part_xml, first_col)
     if part.legacy is None:
         part.legacy = _legacy_text(staging, part, data, n)
     elif kind:
@@ -1080,14 +1088,27 @@ def stage_xlsx_sheet(
     return part
 
 
-def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, label, sheet):
+def _first_column(loaded) -> int:
+    """Excel's 0-based column of the load's first column (fastexcel's `absolute_index`):
+    calamine starts a sheet's range at its first used column."""
+    try:
+        cols = loaded.available_columns()
+        return int(cols[0].absolute_index) - int(cols[0].index) if cols else 0
+    except (AttributeError, IndexError, TypeError):  # an older fastexcel: none such
+        return 0
+
+
+def _fill_merged(
+    staging: Staging, data, hm, header_row: int, path, part_xml, label, sheet, first_col: int = 0
+):
     """Cells merged down a column in the data (a school code, a class, a year merged over
     the rows it is for, very common in office sheets): Excel shows the value on every row
     of the range, calamine gives it to the first only. Each row of the range takes the
     first row's value, and one warning per column says how many cells and which range
     first, rather than leaving the rows empty (once: "thiếu mã trường" on every row but
     the first). Only the range's first column is filled (a range over several columns
-    shows one value)."""
+    shows one value). The ranges' columns are Excel's: column c of `data` is Excel's
+    first_col + c."""
     import numpy as np
     import polars as pl
 
@@ -1095,9 +1116,12 @@ def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, la
     from loaders.headers import excel_column_letter as letter
 
     ranges = [
-        (r1, c1, r2)
+        (r1, c1 - first_col, r2)
         for r1, c1, r2, _c2 in workbook.merged_ranges(path, part_xml)
-        if r2 > r1 and r1 > header_row and c1 < data.width and (c1 in hm.mapping or c1 in hm.extra)
+        if r2 > r1
+        and r1 > header_row
+        and 0 <= c1 - first_col < data.width
+        and (c1 - first_col in hm.mapping or c1 - first_col in hm.extra)
     ]
     if not ranges:
         return data
@@ -1120,7 +1144,7 @@ def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, la
         r1, r2 = spans[0]
         staging.warn(
             f"{filled} ô của cột '{hm.headers[c]}' nằm trong vùng ô gộp (ví dụ "
-            f"{letter(c)}{r1}:{letter(c)}{r2}): mỗi dòng của vùng gộp đã lấy giá trị của ô "
+            f"{letter(c + first_col)}{r1}:{letter(c + first_col)}{r2}): mỗi dòng của vùng gộp đã lấy giá trị của ô "
             "đầu vùng, như Excel hiển thị; nên bỏ gộp ô và ghi giá trị trên từng dòng",
             source=label,
             sheet=sheet,
@@ -1129,7 +1153,9 @@ def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, la
     return data.with_columns(fills) if fills else data
 
 
-def _values_right_of_header(staging: Staging, full, n: int, header_row: int, label, sheet) -> None:
+def _values_right_of_header(
+    staging: Staging, full, n: int, header_row: int, label, sheet, first_col: int = 0
+) -> None:
     """Cells with values right of the header's last titled column (a note typed beside a
     row, a stray value far off in column XFD) belong to no column: they are not loaded, and
     one warning says how many, in which columns, from which row (never their values: they
@@ -1148,18 +1174,20 @@ def _values_right_of_header(staging: Staging, full, n: int, header_row: int, lab
     from loaders.headers import excel_column_letter as letter
 
     count = sum(k for _, k in used)
-    first_col = used[0][0]
+    first = used[0][0]
     first_row = (
         below.with_row_index("_i").filter(
-            pl.col(full.columns[first_col]).str.strip_chars().fill_null("") != ""
+            pl.col(full.columns[first]).str.strip_chars().fill_null("") != ""
         )["_i"][0]
         + header_row
         + 1
     )
-    cols = letter(used[0][0]) + (f"–{letter(used[-1][0])}" if len(used) > 1 else "")
+    cols = letter(used[0][0] + first_col) + (
+        f"–{letter(used[-1][0] + first_col)}" if len(used) > 1 else ""
+    )
     staging.warn(
         f"{count} ô có dữ liệu nằm bên phải cột có tiêu đề cuối cùng (cột {cols}, không có "
-        f"tiêu đề; ô đầu tiên {letter(first_col)}{first_row}): không thuộc cột nào, không "
+        f"tiêu đề; ô đầu tiên {letter(first + first_col)}{first_row}): không thuộc cột nào, không "
         "được nạp; hãy đặt tiêu đề cho cột đó, hoặc xoá các ô thừa ngoài bảng",
         source=label,
         sheet=sheet,
@@ -1257,6 +1285,7 @@ def _cell_types(
     n: int,
     path: Path | None = None,
     part_xml: str | None = None,
+    first_col: int = 0,
 ):
     """Where a cell's type changes its meaning, read it, only for the values it changes:
     - citizen ID: a number cell of 10 or 11 digits lost the leading zeros Excel does not
@@ -1269,7 +1298,8 @@ def _cell_types(
       the longest are named in a warning (Excel dropped their zeros).
     A few such cells (an ID typed with 11 digits here and there) are looked up in the
     sheet's XML (workbook.cells_are_numbers); many (a column of IDs in number cells) make
-    the sheet load again typed (workbook.number_cells)."""
+    the sheet load again typed (workbook.number_cells). Column i of `data` is the sheet's
+    column first_col + i (both lookups take the sheet's columns)."""
     import polars as pl
 
     from loaders import workbook
@@ -1307,7 +1337,7 @@ def _cell_types(
     found = None
     if len(cells) <= FEW_CELLS and path is not None:
         found = workbook.cells_are_numbers(
-            path, part_xml, [(row, excel_column_letter(i)) for row, i in cells]
+            path, part_xml, [(row, excel_column_letter(first_col + i)) for row, i in cells]
         )
     if found is not None:
         for (row, i), is_number in zip(cells, found, strict=True):
@@ -1317,14 +1347,18 @@ def _cell_types(
         idx = data["_soat_i"]
         try:
             masks = workbook.number_cells(
-                reader, part.sheet, part.header_row, sorted(ambiguous), int(idx.max()) + 1
+                reader,
+                part.sheet,
+                part.header_row,
+                [first_col + i for i in sorted(ambiguous)],
+                int(idx.max()) + 1,
             )
         except Exception as exc:  # noqa: BLE001 - then the text is read as it is
             if is_interrupt(exc):
                 raise
             return data
         for i in ambiguous:
-            numbers[i] = set(idx.filter(masks[i].gather(idx)).to_list())
+            numbers[i] = set(idx.filter(masks[first_col + i].gather(idx)).to_list())
     out = []
     for i, (kind, _rows) in ambiguous.items():
         mask = data["_soat_i"].is_in(sorted(numbers.get(i, ())))

@@ -1,0 +1,78 @@
+""".xlsx cells read from the sheet's XML: positions and the evidence of a cell's type and
+number format (a table that starts right of column A, codes kept as numbers, dates Excel
+made of codes or swapped)."""
+
+from __future__ import annotations
+
+import pytest
+from loader_helpers import folder, load, messages, rejects, rows
+
+from loaders import read
+from loaders.headers import excel_column_letter as letter
+
+
+def _warned(con, sid, text: str) -> list[dict]:
+    return [m for m in messages(con, sid) if m["severity"] == "warning" and text in m["message"]]
+
+
+# ---- a table that does not start in column A ------------------------------------------------
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["xml_lookup", "typed_reload"])
+@pytest.mark.parametrize("c0", [1, 2], ids=["from_B", "from_C"])
+def test_a_table_right_of_column_a_is_read_at_its_columns(con, tmp_path, monkeypatch, c0, many):
+    """Column A (and B) left empty as a margin, rows 1-2 empty, the header on row 3:
+    calamine starts the load at the first used column, while merged ranges, formulas and
+    the cells whose type is looked up are named by the sheet's own columns. Each is read at
+    its column: the merged school code fills its rows (it overwrote the next column's
+    names), a number ID is padded and an 11-digit text ID kept (the text one was padded, the
+    number one not), a formula without a value is rejected under its column (it was
+    silently empty), and the letters in messages and _extra keys are the sheet's."""
+    import openpyxl
+
+    if many:  # the sheet loaded again typed instead of the XML lookup of a few cells
+        monkeypatch.setattr(read, "FEW_CELLS", 0)
+    d = folder(tmp_path, {})
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "HS"
+    head = ["Mã học sinh", "Mã trường", "Họ và tên", None, "Số định danh cá nhân", "Ghi chú"]
+    body = [
+        ["HS1", "S1", "Nguyễn Văn An", "x1", 79218000101, None],  # a number: lost its 0
+        ["HS2", None, "Trần Thị Bình", None, "79318000102", None],  # text, 11 digits: kept
+        ["HS3", "S2", "Lê Hoàng Cường", None, '=CONCATENATE("0","79212000103")', None],
+        ["HS4", None, "Phạm Thị Dung", None, "079312000104", "#N/A"],
+    ]
+    for i, row in enumerate([head, *body]):
+        for j, v in enumerate(row):
+            if v is not None:
+                ws.cell(row=3 + i, column=c0 + 1 + j, value=v)
+    ws.cell(row=5, column=c0 + 1 + 7, value="ghi chú lạc")  # right of the table
+    col = letter(c0 + 1)  # the school code's column
+    ws.merge_cells(f"{col}4:{col}5")
+    ws.merge_cells(f"{col}6:{col}7")
+    wb.save(d / "hoc_sinh.xlsx")
+
+    r = load(con, d)
+    sid = r.snapshot_id
+    got = rows(con, "students", sid)
+    assert [
+        (g["_row"], g["student_code"], g["school_code"], g["full_name"], g["citizen_id"])
+        for g in got
+    ] == [
+        (4, "HS1", "S1", "Nguyễn Văn An", "079218000101"),
+        (5, "HS2", "S1", "Trần Thị Bình", "79318000102"),
+        (6, "HS3", "S2", "Lê Hoàng Cường", None),
+        (7, "HS4", "S2", "Phạm Thị Dung", "079312000104"),
+    ]
+    unnamed = f"(cột {letter(c0 + 3)})"
+    assert dict(got[0]["_extra"])[unnamed] == "x1"
+    assert [(x["row"], x["column"], x["reason"][:20]) for x in rejects(con, sid)] == [
+        (6, "Số định danh cá nhân", "ô có công thức nhưng"),
+        (7, "Ghi chú", "ô lỗi công thức Exce"),
+    ]
+    (merged,) = _warned(con, sid, "vùng ô gộp")
+    assert merged["column"] == "Mã trường" and f"{col}4:{col}5" in merged["message"]
+    (right,) = _warned(con, sid, "bên phải cột có tiêu đề cuối cùng")
+    assert f"ô đầu tiên {letter(c0 + 7)}5" in right["message"]
+    assert _warned(con, sid, f"cột {letter(c0 + 3)} không có tiêu đề")
