@@ -1067,7 +1067,10 @@ def stage_xlsx_sheet(
                     )
                 )
     data = _drop_repeated_headers(staging, part, data, n)
-    data = _cell_types(staging, part, reader, data, n, path, part_xml, first_col)
+    zero_cols: set[int] = set()
+    if path is not None:
+        data, zero_cols = _zero_formats(staging, part, data, path, part_xml, first_col)
+    data = _cell_types(staging, part, reader, data, n, path, part_xml, first_col, zero_cols)
     if part.legacy is None:
         part.legacy = _legacy_text(staging, part, data, n)
     elif kind:
@@ -1286,6 +1289,7 @@ def _cell_types(
     path: Path | None = None,
     part_xml: str | None = None,
     first_col: int = 0,
+    zero_cols: set[int] = frozenset(),
 ):
     """Where a cell's type changes its meaning, read it, only for the values it changes:
     - citizen ID: a number cell of 10 or 11 digits lost the leading zeros Excel does not
@@ -1295,7 +1299,11 @@ def _cell_types(
       (1125);
     - code columns: number cells cannot hold leading zeros; when the column's digit-only
       codes are of unequal lengths and some start with 0, the number cells shorter than
-      the longest are named in a warning (Excel dropped their zeros).
+      the longest are named in a warning (Excel dropped their zeros). When they are all of
+      one length (a column that lost its zeros all alike, or codes without any), the first
+      PROBE_CELLS digit-only codes are looked up at the top of the sheet's XML: number
+      cells there get a warning that the column's codes may have lost their zeros
+      (`zero_cols`, whose number cells show their zeros and were loaded so, are not).
     A few such cells (an ID typed with 11 digits here and there) are looked up in the
     sheet's XML (workbook.cells_are_numbers); many (a column of IDs in number cells) make
     the sheet load again typed (workbook.number_cells). Column i of `data` is the sheet's
@@ -1307,6 +1315,7 @@ def _cell_types(
 
     t = TABLES[part.table]
     ambiguous: dict[int, tuple[str, pl.Series]] = {}  # column -> (kind, rows that need it)
+    probe: dict[int, list[int]] = {}  # code column -> its first digit-only codes' rows
     for i, name in part.headers.mapping.items():
         kind = t.column(name).kind
         if kind not in ("citizen_id", "int", "number", "code"):
@@ -1324,10 +1333,14 @@ def _cell_types(
                 and lengths.n_unique() > 1
                 and col.filter(digits).str.starts_with("0").any()
             ):
+                if lengths.len() and i not in zero_cols and path is not None:
+                    probe[i] = data["_soat_i"].filter(digits).head(PROBE_CELLS).to_list()
                 continue
             hit = digits & (col.str.len_chars() < lengths.max())
         if hit.any():
             ambiguous[i] = (kind, data["_soat_i"].filter(hit))
+    if probe:
+        _number_codes(staging, part, data, probe, path, part_xml, first_col)
     if not ambiguous:
         return data
     numbers: dict[int, set[int]] = {}
@@ -1394,6 +1407,100 @@ def _cell_types(
                     column=part.headers.headers[i],
                 )
     return data.with_columns(out) if out else data
+
+
+PROBE_CELLS = 20  # digit-only codes of a column looked up at the top of the sheet's XML
+
+
+def _number_codes(staging: Staging, part: StagedPart, data, probe, path, part_xml, first_col):
+    """Code columns whose first digit-only codes (`probe`: column -> row indexes) are number
+    cells: a number cell keeps no leading zero, so a column that lost its zeros all alike
+    (school codes 01000001 typed as numbers, all 1000001) looks like any other; one
+    warning per column names it and an example cell. The cells are few and near the top
+    of the sheet: its XML is read only that far (workbook.cell_attributes)."""
+    from loaders import workbook
+    from loaders.headers import excel_column_letter as letter
+
+    cells = [(int(k) + part.header_row + 1, first_col + i) for i, ks in probe.items() for k in ks]
+    attrs = workbook.cell_attributes(path, part_xml, cells)
+    if attrs is None:
+        return
+    numbers: dict[int, list[int]] = {}
+    for (row, col), a in zip(cells, attrs, strict=True):
+        if a is not None and a.get("t", "n") == "n":
+            numbers.setdefault(col - first_col, []).append(row)
+    for i, found in numbers.items():
+        row = found[0]
+        value = data.filter(data["_soat_i"] == row - part.header_row - 1)[f"c{i}"][0]
+        staging.warn(
+            f"cột mã có ô kiểu số (ví dụ ô {letter(first_col + i)}{row}: {value}): mã là văn "
+            "bản, ô kiểu số không giữ được số 0 ở đầu, nên các mã của cột có thể đã mất số 0 "
+            "ở đầu (như mã trường 01000001 thành 1000001); hãy kiểm tra, định dạng cột là "
+            "Văn bản (Text) và nhập lại các mã",
+            source=part.source,
+            sheet=part.sheet,
+            row=row,
+            column=part.headers.headers[i],
+        )
+
+
+# kinds whose values are text, where a number format's look is the value the officer sees
+# (citizen IDs keep the contract's own rule: read._cell_types)
+SHOWN_KINDS = ("code", "codes", "text")
+
+
+def _zero_formats(staging: Staging, part: StagedPart, data, path, part_xml, first_col: int):
+    """Number cells of code and text columns whose number format shows leading zeros
+    ('00000000', the usual way officers make Excel "keep" the zeros of school codes): the
+    cell holds 1000001, Excel shows 01000001, and the officer reads and compares the
+    latter. The value loaded is what Excel shows (the digits left-padded to the format's
+    width), with one warning per column. Only a workbook whose styles hold such a format
+    (workbook.zero_styles, a few KB) has its sheet's XML scanned for the cells. Returns the
+    frame and the columns that had such cells."""
+    import polars as pl
+
+    from loaders import workbook
+    from loaders.headers import excel_column_letter as letter
+
+    t = TABLES[part.table]
+    cols = {i for i, name in part.headers.mapping.items() if t.column(name).kind in SHOWN_KINDS}
+    styles = workbook.zero_styles(path) if cols else {}
+    if not styles:
+        return data, set()
+    by_col: dict[int, dict[int, list[int]]] = {}  # column -> width -> row indexes
+    for row, col, width in workbook.zero_format_cells(path, part_xml, styles):
+        i = col - first_col
+        if i in cols and row > part.header_row:
+            by_col.setdefault(i, {}).setdefault(width, []).append(row - part.header_row - 1)
+    out = []
+    for i, widths in by_col.items():
+        c = pl.col(f"c{i}").str.strip_chars()
+        expr = None
+        for width, ks in widths.items():
+            hit = (
+                pl.col("_soat_i").is_in(ks) & c.str.contains(r"^\d+$") & (c.str.len_chars() < width)
+            )
+            step = (pl.when(hit) if expr is None else expr.when(hit)).then(c.str.zfill(width))
+            expr = step
+        padded = data.select(pl.col("_soat_i"), pl.col(f"c{i}"), expr.alias("_soat_v")).filter(
+            pl.col("_soat_v").is_not_null()
+        )
+        if not padded.height:
+            continue
+        out.append(expr.otherwise(pl.col(f"c{i}")).alias(f"c{i}"))
+        k, was, now = padded.row(0)
+        row = int(k) + part.header_row + 1
+        staging.warn(
+            f"{padded.height} ô là ô kiểu số có định dạng hiện số 0 ở đầu ('{'0' * len(now)}'; "
+            f"ví dụ ô {letter(first_col + i)}{row}: ô chứa số {was.strip()}, Excel hiển thị "
+            f"'{now}'): đã nạp như Excel hiển thị; mã nên lưu dạng văn bản: hãy định dạng cột "
+            "là Văn bản (Text) rồi nhập lại các mã (kèm số 0 ở đầu)",
+            source=part.source,
+            sheet=part.sheet,
+            row=row,
+            column=part.headers.headers[i],
+        )
+    return (data.with_columns(out) if out else data), set(by_col)
 
 
 def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None:
@@ -1531,6 +1638,7 @@ def cleanup(staging: Staging) -> None:
     from loaders import workbook
 
     workbook.forget_xml()
+    workbook.forget_formats()
     con = staging.con
     for view in staging.views:
         con.unregister(view)

@@ -76,3 +76,52 @@ def test_a_table_right_of_column_a_is_read_at_its_columns(con, tmp_path, monkeyp
     (right,) = _warned(con, sid, "bên phải cột có tiêu đề cuối cùng")
     assert f"ô đầu tiên {letter(c0 + 7)}5" in right["message"]
     assert _warned(con, sid, f"cột {letter(c0 + 3)} không có tiêu đề")
+
+
+# ---- codes kept as numbers --------------------------------------------------------------------
+
+
+def test_codes_in_number_cells_with_a_zero_format_are_loaded_as_excel_shows_them(con, tmp_path):
+    """School codes of provinces 01-09 start with 0; officers keep them as numbers formatted
+    '00000000', so Excel shows 01000001 while the cell holds 1000001. The code loaded is the
+    one Excel shows, with a warning; a column of number codes without such a format gets a
+    warning that its codes may have lost their zeros; text codes say nothing; an 11-digit
+    citizen ID typed as text is kept as typed whatever its format."""
+    import xlsxwriter
+
+    d = folder(tmp_path, {})
+    wb = xlsxwriter.Workbook(str(d / "hoc_sinh.xlsx"))
+    ws = wb.add_worksheet("HS")
+    zeros = wb.add_format({"num_format": "00000000"})
+    id_zeros = wb.add_format({"num_format": "000000000000"})
+    head = ["Mã học sinh", "Mã trường", "Mã lớp", "Họ và tên", "Số định danh cá nhân"]
+    ws.write_row(0, 1, head)  # from column B
+    body = [
+        (1001, 1000001, "0601", "Nguyễn Văn An", "79318000102"),
+        (1002, 1000001, "0602", "Trần Thị Bình", "079318000103"),
+        (1003, 1000002, "0601", "Lê Hoàng Cường", "079212000104"),
+    ]
+    for r, (code, school, klass, name, cid) in enumerate(body, start=1):
+        ws.write_number(r, 1, code)
+        ws.write_number(r, 2, school, zeros)
+        ws.write_string(r, 3, klass)
+        ws.write_string(r, 4, name)
+        ws.write_string(r, 5, cid, id_zeros)
+    wb.close()
+
+    r = load(con, d)
+    sid = r.snapshot_id
+    got = rows(con, "students", sid)
+    assert [
+        (g["student_code"], g["school_code"], g["class_code"], g["citizen_id"]) for g in got
+    ] == [
+        ("1001", "01000001", "0601", "79318000102"),
+        ("1002", "01000001", "0602", "079318000103"),
+        ("1003", "01000002", "0601", "079212000104"),
+    ]
+    (shown,) = _warned(con, sid, "định dạng hiện số 0 ở đầu")
+    assert shown["column"] == "Mã trường" and shown["message"].startswith("3 ô là ô kiểu số")
+    assert "ô C2: ô chứa số 1000001, Excel hiển thị '01000001'" in shown["message"]
+    (numbers,) = _warned(con, sid, "có thể đã mất số 0")
+    assert numbers["column"] == "Mã học sinh" and "ô B2: 1001" in numbers["message"]
+    assert numbers["row"] == 2 and numbers["sheet"] == "HS"
