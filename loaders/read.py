@@ -1070,6 +1070,7 @@ def stage_xlsx_sheet(
     zero_cols: set[int] = set()
     if path is not None:
         data, zero_cols = _zero_formats(staging, part, data, path, part_xml, first_col)
+    data = _date_cells(staging, part, data, path, part_xml, first_col)
     data = _cell_types(staging, part, reader, data, n, path, part_xml, first_col, zero_cols)
     if part.legacy is None:
         part.legacy = _legacy_text(staging, part, data, n)
@@ -1501,6 +1502,90 @@ def _zero_formats(staging: Staging, part: StagedPart, data, path, part_xml, firs
             column=part.headers.headers[i],
         )
     return (data.with_columns(out) if out else data), set(by_col)
+
+
+# a date cell as calamine writes it when every cell is read as text
+DATE_CELL_RE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$"
+_DATE_TOKEN = re.compile(r'(?i)yyyy|yy|dd|d|mm|m|"[^"]*"|\\.|[/\-. ,]')
+
+
+def _excel_shows(iso: str, code: str | None) -> str | None:
+    """How Excel shows a date cell (calamine's `YYYY-MM-DD HH:MM:SS`) under a custom date
+    format made of day, month and year only ('d/m', 'dd/mm/yyyy', 'dd\\-mm'); None for any
+    other format (built-in ones follow the reader's locale)."""
+    code = re.sub(r"^\[\$-[0-9A-Fa-f]+\]", "", code or "")
+    if not code:
+        return None
+    y, mo, d = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
+    shown = {"yyyy": f"{y:04}", "yy": f"{y % 100:02}", "dd": f"{d:02}", "d": str(d)}
+    shown |= {"mm": f"{mo:02}", "m": str(mo)}
+    out, pos = [], 0
+    for m in _DATE_TOKEN.finditer(code):
+        if m.start() != pos:
+            return None
+        tok = m.group(0)
+        pos = m.end()
+        if tok.lower() in shown:
+            out.append(shown[tok.lower()])
+        elif tok.startswith('"'):
+            out.append(tok[1:-1])
+        else:
+            out.append(tok[-1])
+    return "".join(out) if pos == len(code) else None
+
+
+def _date_cells(staging: Staging, part: StagedPart, data, path, part_xml, first_col: int):
+    """Date cells in code and text columns: class codes typed 6/1, 10/3 into a column not
+    formatted as Text became dates (6 January), which calamine writes as
+    '2024-01-06 00:00:00'. What was typed cannot be told from a date (6/1, 06/01, 6-1 …),
+    so it is not guessed: the cell is loaded as the date it holds, written dd/mm/yyyy (the
+    time added when not midnight), and one warning per column names an example cell, the
+    date and how Excel shows it (its number format, when that is a plain day-month-year
+    one)."""
+    import polars as pl
+
+    from loaders import workbook
+    from loaders.headers import excel_column_letter as letter
+
+    t = TABLES[part.table]
+    out = []
+    for i, name in part.headers.mapping.items():
+        kind = t.column(name).kind
+        if kind not in SHOWN_KINDS:
+            continue
+        c = pl.col(f"c{i}")
+        hit = data[f"c{i}"].str.contains(DATE_CELL_RE).fill_null(False)
+        if not hit.any():
+            continue
+        dmy = c.str.slice(8, 2) + "/" + c.str.slice(5, 2) + "/" + c.str.slice(0, 4)
+        clock = c.str.slice(11)
+        written = pl.when(clock.str.starts_with("00:00:00")).then(dmy).otherwise(dmy + " " + clock)
+        out.append(pl.when(pl.lit(hit)).then(written).otherwise(c).alias(f"c{i}"))
+        example = data.filter(hit).head(1)
+        iso = example[f"c{i}"][0]
+        row = int(example["_soat_i"][0]) + part.header_row + 1
+        shown = None
+        if path is not None:
+            attrs = workbook.cell_attributes(path, part_xml, [(row, first_col + i)])
+            style = (attrs or [None])[0] or {}
+            formats = workbook.cell_formats(path)
+            k = int(style["s"]) if style.get("s", "").isdigit() else -1
+            shown = _excel_shows(iso, formats[k] if 0 <= k < len(formats) else None)
+        what = "mã" if kind in ("code", "codes") else "chữ"
+        day = f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+        staging.warn(
+            f"{int(hit.sum())} ô là ô ngày tháng của Excel, không phải {what} (ví dụ ô "
+            f"{letter(first_col + i)}{row}: ngày {day}"
+            + (f", Excel hiển thị '{shown}'" if shown else "")
+            + "): Excel tự đổi giá trị gõ vào thành ngày khi cột chưa định dạng Văn bản, chữ "
+            "đã gõ không còn; đã nạp ngày dạng dd/mm/yyyy, không đoán lại; hãy định dạng cột "
+            "là Văn bản (Text) và nhập lại các ô này",
+            source=part.source,
+            sheet=part.sheet,
+            row=row,
+            column=part.headers.headers[i],
+        )
+    return data.with_columns(out) if out else data
 
 
 def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None:

@@ -125,3 +125,44 @@ def test_codes_in_number_cells_with_a_zero_format_are_loaded_as_excel_shows_them
     (numbers,) = _warned(con, sid, "có thể đã mất số 0")
     assert numbers["column"] == "Mã học sinh" and "ô B2: 1001" in numbers["message"]
     assert numbers["row"] == 2 and numbers["sheet"] == "HS"
+
+
+# ---- dates Excel made -------------------------------------------------------------------------
+
+
+def test_date_cells_in_code_and_text_columns_are_named(con, tmp_path):
+    """Class codes and names typed 6/1, 10/3 into columns not formatted as Text became dates
+    (6 January), stored as '2024-01-06 00:00:00' without a word. What was typed is not
+    guessed: the date is loaded written dd/mm/yyyy, and a warning per column names an
+    example cell, the date and how Excel shows it."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    d = folder(tmp_path, {})
+    wb = xlsxwriter.Workbook(str(d / "lop.xlsx"))
+    ws = wb.add_worksheet("Lop")
+    dm = wb.add_format({"num_format": "d/m"})
+    ws.write_row(0, 0, ["Mã lớp", "Mã trường", "Tên lớp", "Khối", "Ghi chú"])
+    for r, (grade, k) in enumerate([(6, 1), (6, 2), (10, 3)], start=1):
+        ws.write_datetime(r, 0, dt.datetime(2024, k, grade), dm)
+        ws.write_string(r, 1, "S1")
+        ws.write_datetime(r, 2, dt.datetime(2024, k, grade, 7, 30), dm)
+        ws.write_string(r, 3, str(grade))
+    ws.write_string(3, 2, "Lớp 10/3")  # a text cell: as typed
+    wb.close()
+
+    r = load(con, d)
+    sid = r.snapshot_id
+    got = rows(con, "classes", sid)
+    assert [(g["class_code"], g["class_name"]) for g in got] == [
+        ("06/01/2024", "06/01/2024 07:30:00"),
+        ("06/02/2024", "06/02/2024 07:30:00"),
+        ("10/03/2024", "Lớp 10/3"),
+    ]
+    (code,) = _warned(con, sid, "ô ngày tháng của Excel, không phải mã")
+    assert code["column"] == "Mã lớp" and code["message"].startswith("3 ô")
+    assert "ví dụ ô A2: ngày 06/01/2024, Excel hiển thị '6/1'" in code["message"]
+    (name,) = _warned(con, sid, "ô ngày tháng của Excel, không phải chữ")
+    assert name["column"] == "Tên lớp" and name["message"].startswith("2 ô")
+    assert "không đoán lại" in name["message"]
