@@ -1071,6 +1071,7 @@ def stage_xlsx_sheet(
     if path is not None:
         data, zero_cols = _zero_formats(staging, part, data, path, part_xml, first_col)
     data = _date_cells(staging, part, data, path, part_xml, first_col)
+    data = _swapped_dates(staging, part, data)
     data = _cell_types(staging, part, reader, data, n, path, part_xml, first_col, zero_cols)
     if part.legacy is None:
         part.legacy = _legacy_text(staging, part, data, n)
@@ -1584,6 +1585,97 @@ def _date_cells(staging: Staging, part: StagedPart, data, path, part_xml, first_
             sheet=part.sheet,
             row=row,
             column=part.headers.headers[i],
+        )
+    return data.with_columns(out) if out else data
+
+
+def _swapped_dates(staging: Staging, part: StagedPart, data):
+    """Dates are never guessed (fixups.date_orders), and an .xlsx date column says more than
+    its text: English-locale Excel reads dd/mm typed with a day ≤ 12 month first and keeps
+    it as a date cell with day and month swapped (02/03/2018 → 3 February), while a day
+    > 12 cannot be a month and stays text (15/07/2018). So such a column's date cells all
+    have a day and a month ≤ 12, and its text dates are valid only day first. A column
+    with that fingerprint (or the same the other way round: mm/dd typed into day-first
+    Excel, its text dates valid only month first) contradicts itself: its date cells whose
+    day and month differ are written as the text the other order gives (what was typed:
+    02/03/2018) and the column is read as 'mixed', so they are rejected "không rõ là
+    ngày/tháng hay tháng/ngày" with that text kept in `_raw`; the other values are read the
+    one way they can be. One warning per column. A date cell with a day > 12 (Excel read
+    the column's order right at least there) or text that is no valid date (30/02/1985,
+    text in any Excel) is no such evidence."""
+    import polars as pl
+
+    t = TABLES[part.table]
+    out = []
+    for i, name in part.headers.mapping.items():
+        if t.column(name).kind not in ("date", "timestamp") or name in part.date_orders:
+            continue
+        col = data[f"c{i}"].str.strip_chars()
+        cell = col.str.contains(DATE_CELL_RE).fill_null(False)
+        if not cell.any():
+            continue
+        month = col.str.slice(5, 2).cast(pl.Int32, strict=False)
+        day = col.str.slice(8, 2).cast(pl.Int32, strict=False)
+        if (cell & (day > 12)).any():
+            continue
+        swappable = cell & (day != month)
+        if not swappable.any():
+            continue
+        parts = col.str.extract_groups(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})($|[ T])")
+        a, b, y = (parts.struct.field(k) for k in ("1", "2", "3"))
+
+        def valid(d, m, y=y):  # a real day (no 30/02)
+            iso = y + "-" + m.str.zfill(2) + "-" + d.str.zfill(2)
+            return iso.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+
+        big_a = a.cast(pl.Int32, strict=False) > 12
+        big_b = b.cast(pl.Int32, strict=False) > 12
+        day_first = (big_a & valid(a, b)).fill_null(False)
+        month_first = (big_b & valid(b, a)).fill_null(False)
+        if not (day_first.any() or month_first.any()):
+            continue
+        text = col.filter(day_first if day_first.any() else month_first)[0]
+        # what was typed: month first when the text says Excel read it so (and the reverse)
+        typed = "month" if day_first.any() and not month_first.any() else "day"
+        c = pl.col(f"c{i}").str.strip_chars()
+        dd, mm, yy = c.str.slice(8, 2), c.str.slice(5, 2), c.str.slice(0, 4)
+        first = (mm + "/" + dd) if typed == "month" else (dd + "/" + mm)
+        clock = c.str.slice(11)
+        written = pl.when(clock.str.starts_with("00:00:00"))
+        written = written.then(first + "/" + yy).otherwise(first + "/" + yy + " " + clock)
+        out.append(
+            pl.when(pl.lit(swappable)).then(written).otherwise(pl.col(f"c{i}")).alias(f"c{i}")
+        )
+        part.date_orders[name] = "mixed"
+        k = int(data["_soat_i"].filter(swappable)[0])
+        iso = col.filter(swappable)[0]
+        was = (
+            f"{iso[5:7]}/{iso[8:10]}/{iso[:4]}"
+            if typed == "month"
+            else f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+        )
+        header = part.headers.headers[i]
+        if day_first.any() and month_first.any():
+            why = f"ngày ghi dạng chữ của cột có cả hai thứ tự ('{text}')"
+        elif typed == "month":
+            why = (
+                f"ngày ghi dạng chữ của cột chỉ đọc được theo ngày/tháng ('{text}'), còn Excel "
+                "đã đọc giá trị gõ vào theo tháng/ngày (Excel cài đặt tiếng Anh)"
+            )
+        else:
+            why = (
+                f"ngày ghi dạng chữ của cột chỉ đọc được theo tháng/ngày ('{text}'), còn Excel "
+                "đã đọc giá trị gõ vào theo ngày/tháng"
+            )
+        staging.warn(
+            f"cột '{header}': {int(swappable.sum())} ô kiểu ngày có thể đã bị Excel đảo ngày "
+            f"và tháng: {why}; các ô ngày đọc được cả hai cách (ví dụ dòng "
+            f"{k + part.header_row + 1}: '{was}') không rõ là ngày nào nên bị loại, không "
+            "đoán; hãy định dạng cột là Văn bản (Text) và nhập lại dạng dd/mm/yyyy",
+            source=part.source,
+            sheet=part.sheet,
+            row=k + part.header_row + 1,
+            column=header,
         )
     return data.with_columns(out) if out else data
 

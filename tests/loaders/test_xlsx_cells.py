@@ -166,3 +166,121 @@ def test_date_cells_in_code_and_text_columns_are_named(con, tmp_path):
     (name,) = _warned(con, sid, "ô ngày tháng của Excel, không phải chữ")
     assert name["column"] == "Tên lớp" and name["message"].startswith("2 ô")
     assert "không đoán lại" in name["message"]
+
+
+def _date_sheet(path, cells):
+    """A students sheet whose 'Ngày sinh' cells are ('date', datetime) or ('text', str)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("HS")
+    md = wb.add_format({"num_format": "m/d/yyyy"})
+    ws.write_row(0, 0, ["Mã học sinh", "Mã trường", "Họ và tên", "Ngày sinh"])
+    for r, (kind, v) in enumerate(cells, start=1):
+        ws.write_row(r, 0, [f"HS{r}", "S1", f"Học sinh {r}"])
+        if kind == "date":
+            ws.write_datetime(r, 3, v, md)
+        else:
+            ws.write_string(r, 3, v)
+    wb.close()
+
+
+def test_dates_english_excel_swapped_are_rejected_not_taken(con, tmp_path):
+    """dd/mm/yyyy typed into English-locale Excel: a day ≤ 12 became a date cell with day
+    and month swapped (02/03/2018 -> 3 February), a day > 12 stayed text (15/07/2018). The
+    column contradicts itself: the date cells readable both ways are rejected (their text,
+    as typed, kept in _raw), never Excel's guess taken; the others are read."""
+    import datetime as dt
+
+    d = folder(tmp_path, {})
+    _date_sheet(
+        d / "hoc_sinh.xlsx",
+        [
+            ("date", dt.datetime(2018, 2, 3)),  # typed 02/03/2018
+            ("text", "15/07/2018"),
+            ("text", "28/11/2012"),
+            ("date", dt.datetime(2012, 9, 1)),  # typed 09/01/2012
+            ("date", dt.datetime(2012, 5, 5)),  # typed 05/05/2012: the same either way
+        ],
+    )
+    r = load(con, d)
+    sid = r.snapshot_id
+    got = rows(con, "students", sid)
+    assert [(g["birth_date"], g["birth_date_raw"]) for g in got] == [
+        (None, "02/03/2018"),
+        (dt.date(2018, 7, 15), None),
+        (dt.date(2012, 11, 28), None),
+        (None, "09/01/2012"),
+        (dt.date(2012, 5, 5), None),
+    ]
+    assert [(x["row"], x["value"], x["reason"][:35]) for x in rejects(con, sid)] == [
+        (2, "02/03/2018", "không rõ là ngày/tháng hay tháng/ng"),
+        (5, "09/01/2012", "không rõ là ngày/tháng hay tháng/ng"),
+    ]
+    (w,) = _warned(con, sid, "đảo ngày và tháng")
+    assert w["column"] == "Ngày sinh" and w["message"].startswith("cột 'Ngày sinh': 2 ô")
+    assert "('15/07/2018')" in w["message"] and "dòng 2: '02/03/2018'" in w["message"]
+
+
+def test_dates_typed_month_first_into_vietnamese_excel_are_rejected_too(con, tmp_path):
+    """The reverse: mm/dd typed into day-first Excel; 07/15/2018 stayed text, 03/02/2018
+    became 3 February. The column is not read month-first as a whole (its date cells are
+    Excel's day-first reading): the ambiguous date cells are rejected."""
+    import datetime as dt
+
+    d = folder(tmp_path, {})
+    _date_sheet(
+        d / "hoc_sinh.xlsx",
+        [("date", dt.datetime(2018, 2, 3)), ("text", "07/15/2018"), ("text", "11/28/2012")],
+    )
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["birth_date"], g["birth_date_raw"]) for g in got] == [
+        (None, "03/02/2018"),
+        (dt.date(2018, 7, 15), None),
+        (dt.date(2012, 11, 28), None),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "đảo ngày và tháng")
+    assert "chỉ đọc được theo tháng/ngày ('07/15/2018')" in w["message"]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [("text", "04/05/2018")],  # text readable both ways
+        [("text", "30/02/1985")],  # no date at all (text in any Excel)
+        [("text", "15/07/2018"), ("date", "2013-02-14")],  # a date cell with a day > 12
+    ],
+    ids=["ambiguous_text", "invalid_text", "a_day_over_12"],
+)
+def test_date_cells_without_the_fingerprint_of_a_swap_are_read_as_they_are(con, tmp_path, cells):
+    """The evidence is the whole column: every date cell with a day and month ≤ 12 and text
+    valid only the other way. Without it the date cells are read as Excel stored them."""
+    import datetime as dt
+
+    d = folder(tmp_path, {})
+    more = [(k, dt.datetime.fromisoformat(v) if k == "date" else v) for k, v in cells]
+    _date_sheet(
+        d / "hoc_sinh.xlsx",
+        [("date", dt.datetime(2018, 2, 3)), *more, ("date", dt.datetime(2012, 9, 1))],
+    )
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert got[0]["birth_date"] == dt.date(2018, 2, 3)
+    assert got[-1]["birth_date"] == dt.date(2012, 9, 1)
+    assert not _warned(con, r.snapshot_id, "đảo ngày và tháng")
+    assert all(x["value"] in ("30/02/1985",) for x in rejects(con, r.snapshot_id))
+
+
+def test_a_date_order_decided_while_reading_survives_a_second_write_attempt():
+    """A load written again (a CSV whose line endings stopped DuckDB) resets each part to what
+    reading decided: an .xlsx column found 'mixed' while reading stays so."""
+    from loaders.headers import HeaderMap
+    from loaders.normalise import StagedPart
+
+    part = StagedPart("students", "x.xlsx", "HS", "s1", 1, HeaderMap(headers=[]))
+    part.date_orders["birth_date"] = "mixed"
+    part.reset()  # the first attempt records it
+    part.date_orders["updated_at"] = "mdy"  # decided by that attempt's fix-ups
+    part.reset()
+    assert part.date_orders == {"birth_date": "mixed"}
