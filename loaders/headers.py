@@ -152,25 +152,27 @@ class HeaderMap:
         return canonical
 
 
-def map_headers(table_name: str, cells: list) -> HeaderMap:
+def map_headers(table_name: str, cells: list, first_col: int = 0) -> HeaderMap:
     """Map header cells: first match wins on duplicates; unknown named columns go to _extra.
     A column with an empty header (a header merged over two columns, a column added without
     a title) and a second column with the same unknown header are kept in _extra too, under
     a made-up key naming the column ("(cột F)", "Ghi chú (cột G)"): their values are never
-    dropped unseen (the loader warns when they hold any, loaders.fixups.made_up_columns)."""
+    dropped unseen (the loader warns when they hold any, loaders.fixups.made_up_columns).
+    `first_col`: the sheet column of cells[0] (an .xlsx table starting right of column A),
+    so the key names the column the officer sees."""
     headers = [" ".join(str(c).split()) if c is not None else "" for c in cells]
     hm = HeaderMap(headers=headers)
     seen: dict[str, int] = {}
     extra_seen: set[str] = set()
     for i, h in enumerate(headers):
         if not h:
-            hm.extra[i] = f"(cột {excel_column_letter(i)})"
+            hm.extra[i] = f"(cột {excel_column_letter(first_col + i)})"
             hm.made_up[i] = "unnamed"
             continue
         canon = match_header(table_name, h)
         if canon is None:
             if fold(h) in extra_seen:
-                hm.extra[i] = f"{h} (cột {excel_column_letter(i)})"
+                hm.extra[i] = f"{h} (cột {excel_column_letter(first_col + i)})"
                 hm.made_up[i] = "repeated"
                 continue
             extra_seen.add(fold(h))

@@ -358,7 +358,8 @@ class StagedPart:
     rejected: int = 0
     csv: CsvRead | None = None
     # canonical date/timestamp column -> 'mdy' (written month first) or 'mixed' (both
-    # orders: ambiguous values rejected), decided by loaders.fixups.date_orders
+    # orders: ambiguous values rejected), decided by loaders.fixups.date_orders (or, for
+    # an .xlsx whose date cells contradict its text dates, by read._swapped_dates)
     date_orders: dict[str, str] = field(default_factory=dict)
     shared: bool = False  # another part feeds the same table: statements filter on this one
     legacy: str | None = None  # 'tcvn3' / 'vni': text cells in that font encoding converted
@@ -377,13 +378,15 @@ class StagedPart:
         """Back to what reading decided, before a write attempt (the first one records it):
         what a failed attempt's fix-ups changed is undone, they run again."""
         if self._staged is None:
-            self._staged = (dict(self.params), self.legacy, self.from_sql)
+            # date orders decided while reading (an .xlsx column whose date cells Excel may
+            # have swapped: read._swapped_dates) stay; fixups decide the others again
+            self._staged = (dict(self.params), self.legacy, self.from_sql, dict(self.date_orders))
             if self.csv is not None:
                 self.csv.staged_path = self.csv.path
             return
-        params, self.legacy, self.from_sql = self._staged
+        params, self.legacy, self.from_sql, orders = self._staged
         self.params = dict(params)
-        self.date_orders = {}
+        self.date_orders = dict(orders)
         if self.csv is not None:
             c = self.csv
             c.path = c.staged_path

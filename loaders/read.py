@@ -1006,6 +1006,10 @@ def stage_xlsx_sheet(
     """One sheet, loaded once (every cell as text; the first rows give the header).
     fastexcel counts `skip_rows` from the sheet's row 1 (while without it the range starts
     at the first used row), so skip_rows=0 is given: row i of the load is Excel row i + 1.
+    Columns are not so: the load starts at the first used column (a table pasted at B2,
+    column A left empty as a margin), so column i of the load is Excel's column
+    first_col + i, which every position read from the sheet's XML (merged ranges, formulas,
+    cell types; all absolute) is mapped through.
     `quiet`: a sheet without the header is info (a workbook of one table may hold other
     sheets), else a warning."""
     import polars as pl
@@ -1041,6 +1045,7 @@ def stage_xlsx_sheet(
         return None
     if isinstance(full, pl.Series):
         full = full.to_frame()
+    first_col = _first_column(loaded)
     rows = [list(r) for r in full.head(HEADER_SCAN_ROWS + 1).rows()]
     found = _xlsx_header(table, rows)
     if found is None:
@@ -1052,17 +1057,19 @@ def stage_xlsx_sheet(
     cells = list(header.cells)
     while cells and is_empty_cell(cells[-1]):  # the sheet's used range, not the table, ends there
         cells.pop()
-    hm = map_headers(table, cells)
+    hm = map_headers(table, cells, first_col=first_col)
     n = len(cells)
     header_row = header.last
-    _values_right_of_header(staging, full, n, header_row, label, sheet_name)
+    _values_right_of_header(staging, full, n, header_row, label, sheet_name, first_col)
     data = full.slice(header_row)
     data = data.rename({c: f"c{i}" for i, c in enumerate(data.columns)})
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
     if path is not None:
-        data = _fill_merged(staging, data, hm, header_row, path, part_xml, label, sheet_name)
+        data = _fill_merged(
+            staging, data, hm, header_row, path, part_xml, label, sheet_name, first_col
+        )
     data = data.with_row_index("_soat_i")
     stage = staging.new_stage()
     part = StagedPart(
@@ -1081,7 +1088,8 @@ def stage_xlsx_sheet(
                 (row0 + 1, hm.headers[col], text, "ô lỗi công thức Excel, không có giá trị")
             )
     if recalc and path is not None:
-        for row, col in workbook.formulas_without_value(path, part_xml):
+        for row, xml_col in workbook.formulas_without_value(path, part_xml):
+            col = xml_col - first_col
             if row > header_row and col in named:
                 part.found_rejects.append(
                     (
@@ -1093,7 +1101,12 @@ def stage_xlsx_sheet(
                     )
                 )
     data = _drop_repeated_headers(staging, part, data, n)
-    data = _cell_types(staging, part, reader, data, n, path, part_xml)
+    zero_cols: set[int] = set()
+    if path is not None:
+        data, zero_cols = _zero_formats(staging, part, data, path, part_xml, first_col)
+    data = _date_cells(staging, part, data, path, part_xml, first_col)
+    data = _swapped_dates(staging, part, data)
+    data = _cell_types(staging, part, reader, data, n, path, part_xml, first_col, zero_cols)
     if part.legacy is None:
         part.legacy = _legacy_text(staging, part, data, n)
     elif kind:
@@ -1114,14 +1127,27 @@ def stage_xlsx_sheet(
     return part
 
 
-def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, label, sheet):
+def _first_column(loaded) -> int:
+    """Excel's 0-based column of the load's first column (fastexcel's `absolute_index`):
+    calamine starts a sheet's range at its first used column."""
+    try:
+        cols = loaded.available_columns()
+        return int(cols[0].absolute_index) - int(cols[0].index) if cols else 0
+    except (AttributeError, IndexError, TypeError):  # an older fastexcel: none such
+        return 0
+
+
+def _fill_merged(
+    staging: Staging, data, hm, header_row: int, path, part_xml, label, sheet, first_col: int = 0
+):
     """Cells merged down a column in the data (a school code, a class, a year merged over
     the rows it is for, very common in office sheets): Excel shows the value on every row
     of the range, calamine gives it to the first only. Each row of the range takes the
     first row's value, and one warning per column says how many cells and which range
     first, rather than leaving the rows empty (once: "thiếu mã trường" on every row but
     the first). Only the range's first column is filled (a range over several columns
-    shows one value)."""
+    shows one value). The ranges' columns are Excel's: column c of `data` is Excel's
+    first_col + c."""
     import numpy as np
     import polars as pl
 
@@ -1129,9 +1155,12 @@ def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, la
     from loaders.headers import excel_column_letter as letter
 
     ranges = [
-        (r1, c1, r2)
+        (r1, c1 - first_col, r2)
         for r1, c1, r2, _c2 in workbook.merged_ranges(path, part_xml)
-        if r2 > r1 and r1 > header_row and c1 < data.width and (c1 in hm.mapping or c1 in hm.extra)
+        if r2 > r1
+        and r1 > header_row
+        and 0 <= c1 - first_col < data.width
+        and (c1 - first_col in hm.mapping or c1 - first_col in hm.extra)
     ]
     if not ranges:
         return data
@@ -1154,7 +1183,7 @@ def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, la
         r1, r2 = spans[0]
         staging.warn(
             f"{filled} ô của cột '{hm.headers[c]}' nằm trong vùng ô gộp (ví dụ "
-            f"{letter(c)}{r1}:{letter(c)}{r2}): mỗi dòng của vùng gộp đã lấy giá trị của ô "
+            f"{letter(c + first_col)}{r1}:{letter(c + first_col)}{r2}): mỗi dòng của vùng gộp đã lấy giá trị của ô "
             "đầu vùng, như Excel hiển thị; nên bỏ gộp ô và ghi giá trị trên từng dòng",
             source=label,
             sheet=sheet,
@@ -1163,7 +1192,9 @@ def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, la
     return data.with_columns(fills) if fills else data
 
 
-def _values_right_of_header(staging: Staging, full, n: int, header_row: int, label, sheet) -> None:
+def _values_right_of_header(
+    staging: Staging, full, n: int, header_row: int, label, sheet, first_col: int = 0
+) -> None:
     """Cells with values right of the header's last titled column (a note typed beside a
     row, a stray value far off in column XFD) belong to no column: they are not loaded, and
     one warning says how many, in which columns, from which row (never their values: they
@@ -1182,18 +1213,20 @@ def _values_right_of_header(staging: Staging, full, n: int, header_row: int, lab
     from loaders.headers import excel_column_letter as letter
 
     count = sum(k for _, k in used)
-    first_col = used[0][0]
+    first = used[0][0]
     first_row = (
         below.with_row_index("_i").filter(
-            pl.col(full.columns[first_col]).str.strip_chars().fill_null("") != ""
+            pl.col(full.columns[first]).str.strip_chars().fill_null("") != ""
         )["_i"][0]
         + header_row
         + 1
     )
-    cols = letter(used[0][0]) + (f"–{letter(used[-1][0])}" if len(used) > 1 else "")
+    cols = letter(used[0][0] + first_col) + (
+        f"–{letter(used[-1][0] + first_col)}" if len(used) > 1 else ""
+    )
     staging.warn(
         f"{count} ô có dữ liệu nằm bên phải cột có tiêu đề cuối cùng (cột {cols}, không có "
-        f"tiêu đề; ô đầu tiên {letter(first_col)}{first_row}): không thuộc cột nào, không "
+        f"tiêu đề; ô đầu tiên {letter(first + first_col)}{first_row}): không thuộc cột nào, không "
         "được nạp; hãy đặt tiêu đề cho cột đó, hoặc xoá các ô thừa ngoài bảng",
         source=label,
         sheet=sheet,
@@ -1291,6 +1324,8 @@ def _cell_types(
     n: int,
     path: Path | None = None,
     part_xml: str | None = None,
+    first_col: int = 0,
+    zero_cols: set[int] = frozenset(),
 ):
     """Where a cell's type changes its meaning, read it, only for the values it changes:
     - citizen ID: a number cell of 10 or 11 digits lost the leading zeros Excel does not
@@ -1300,10 +1335,15 @@ def _cell_types(
       (1125);
     - code columns: number cells cannot hold leading zeros; when the column's digit-only
       codes are of unequal lengths and some start with 0, the number cells shorter than
-      the longest are named in a warning (Excel dropped their zeros).
+      the longest are named in a warning (Excel dropped their zeros). When they are all of
+      one length (a column that lost its zeros all alike, or codes without any), the first
+      PROBE_CELLS digit-only codes are looked up at the top of the sheet's XML: number
+      cells there get a warning that the column's codes may have lost their zeros
+      (`zero_cols`, whose number cells show their zeros and were loaded so, are not).
     A few such cells (an ID typed with 11 digits here and there) are looked up in the
     sheet's XML (workbook.cells_are_numbers); many (a column of IDs in number cells) make
-    the sheet load again typed (workbook.number_cells)."""
+    the sheet load again typed (workbook.number_cells). Column i of `data` is the sheet's
+    column first_col + i (both lookups take the sheet's columns)."""
     import polars as pl
 
     from loaders import workbook
@@ -1311,6 +1351,7 @@ def _cell_types(
 
     t = TABLES[part.table]
     ambiguous: dict[int, tuple[str, pl.Series]] = {}  # column -> (kind, rows that need it)
+    probe: dict[int, list[int]] = {}  # code column -> its first digit-only codes' rows
     for i, name in part.headers.mapping.items():
         kind = t.column(name).kind
         if kind not in ("citizen_id", "int", "number", "code"):
@@ -1328,10 +1369,14 @@ def _cell_types(
                 and lengths.n_unique() > 1
                 and col.filter(digits).str.starts_with("0").any()
             ):
+                if lengths.len() and i not in zero_cols and path is not None:
+                    probe[i] = data["_soat_i"].filter(digits).head(PROBE_CELLS).to_list()
                 continue
             hit = digits & (col.str.len_chars() < lengths.max())
         if hit.any():
             ambiguous[i] = (kind, data["_soat_i"].filter(hit))
+    if probe:
+        _number_codes(staging, part, data, probe, path, part_xml, first_col)
     if not ambiguous:
         return data
     numbers: dict[int, set[int]] = {}
@@ -1341,7 +1386,7 @@ def _cell_types(
     found = None
     if len(cells) <= FEW_CELLS and path is not None:
         found = workbook.cells_are_numbers(
-            path, part_xml, [(row, excel_column_letter(i)) for row, i in cells]
+            path, part_xml, [(row, excel_column_letter(first_col + i)) for row, i in cells]
         )
     if found is not None:
         for (row, i), is_number in zip(cells, found, strict=True):
@@ -1351,14 +1396,18 @@ def _cell_types(
         idx = data["_soat_i"]
         try:
             masks = workbook.number_cells(
-                reader, part.sheet, part.header_row, sorted(ambiguous), int(idx.max()) + 1
+                reader,
+                part.sheet,
+                part.header_row,
+                [first_col + i for i in sorted(ambiguous)],
+                int(idx.max()) + 1,
             )
         except Exception as exc:  # noqa: BLE001 - then the text is read as it is
             if is_interrupt(exc):
                 raise
             return data
         for i in ambiguous:
-            numbers[i] = set(idx.filter(masks[i].gather(idx)).to_list())
+            numbers[i] = set(idx.filter(masks[first_col + i].gather(idx)).to_list())
     out = []
     for i, (kind, _rows) in ambiguous.items():
         mask = data["_soat_i"].is_in(sorted(numbers.get(i, ())))
@@ -1393,6 +1442,275 @@ def _cell_types(
                     row=first,
                     column=part.headers.headers[i],
                 )
+    return data.with_columns(out) if out else data
+
+
+PROBE_CELLS = 20  # digit-only codes of a column looked up at the top of the sheet's XML
+
+
+def _number_codes(staging: Staging, part: StagedPart, data, probe, path, part_xml, first_col):
+    """Code columns whose first digit-only codes (`probe`: column -> row indexes) are number
+    cells: a number cell keeps no leading zero, so a column that lost its zeros all alike
+    (school codes 01000001 typed as numbers, all 1000001) looks like any other; one
+    warning per column names it and an example cell. The cells are few and near the top
+    of the sheet: its XML is read only that far (workbook.cell_attributes)."""
+    from loaders import workbook
+    from loaders.headers import excel_column_letter as letter
+
+    cells = [(int(k) + part.header_row + 1, first_col + i) for i, ks in probe.items() for k in ks]
+    attrs = workbook.cell_attributes(path, part_xml, cells)
+    if attrs is None:
+        return
+    numbers: dict[int, list[int]] = {}
+    for (row, col), a in zip(cells, attrs, strict=True):
+        if a is not None and a.get("t", "n") == "n":
+            numbers.setdefault(col - first_col, []).append(row)
+    for i, found in numbers.items():
+        row = found[0]
+        value = data.filter(data["_soat_i"] == row - part.header_row - 1)[f"c{i}"][0]
+        staging.warn(
+            f"cột mã có ô kiểu số (ví dụ ô {letter(first_col + i)}{row}: {value}): mã là văn "
+            "bản, ô kiểu số không giữ được số 0 ở đầu, nên các mã của cột có thể đã mất số 0 "
+            "ở đầu (như mã trường 01000001 thành 1000001); hãy kiểm tra, định dạng cột là "
+            "Văn bản (Text) và nhập lại các mã",
+            source=part.source,
+            sheet=part.sheet,
+            row=row,
+            column=part.headers.headers[i],
+        )
+
+
+# kinds whose values are text, where a number format's look is the value the officer sees
+# (citizen IDs keep the contract's own rule: read._cell_types)
+SHOWN_KINDS = ("code", "codes", "text")
+
+
+def _zero_formats(staging: Staging, part: StagedPart, data, path, part_xml, first_col: int):
+    """Number cells of code and text columns whose number format shows leading zeros
+    ('00000000', the usual way officers make Excel "keep" the zeros of school codes): the
+    cell holds 1000001, Excel shows 01000001, and the officer reads and compares the
+    latter. The value loaded is what Excel shows (the digits left-padded to the format's
+    width), with one warning per column. Only a workbook whose styles hold such a format
+    (workbook.zero_styles, a few KB) has its sheet's XML scanned for the cells. Returns the
+    frame and the columns that had such cells."""
+    import polars as pl
+
+    from loaders import workbook
+    from loaders.headers import excel_column_letter as letter
+
+    t = TABLES[part.table]
+    cols = {i for i, name in part.headers.mapping.items() if t.column(name).kind in SHOWN_KINDS}
+    styles = workbook.zero_styles(path) if cols else {}
+    if not styles:
+        return data, set()
+    by_col: dict[int, dict[int, list[int]]] = {}  # column -> width -> row indexes
+    for row, col, width in workbook.zero_format_cells(path, part_xml, styles):
+        i = col - first_col
+        if i in cols and row > part.header_row:
+            by_col.setdefault(i, {}).setdefault(width, []).append(row - part.header_row - 1)
+    out = []
+    for i, widths in by_col.items():
+        c = pl.col(f"c{i}").str.strip_chars()
+        expr = None
+        for width, ks in widths.items():
+            hit = (
+                pl.col("_soat_i").is_in(ks) & c.str.contains(r"^\d+$") & (c.str.len_chars() < width)
+            )
+            step = (pl.when(hit) if expr is None else expr.when(hit)).then(c.str.zfill(width))
+            expr = step
+        padded = data.select(pl.col("_soat_i"), pl.col(f"c{i}"), expr.alias("_soat_v")).filter(
+            pl.col("_soat_v").is_not_null()
+        )
+        if not padded.height:
+            continue
+        out.append(expr.otherwise(pl.col(f"c{i}")).alias(f"c{i}"))
+        k, was, now = padded.row(0)
+        row = int(k) + part.header_row + 1
+        staging.warn(
+            f"{padded.height} ô là ô kiểu số có định dạng hiện số 0 ở đầu ('{'0' * len(now)}'; "
+            f"ví dụ ô {letter(first_col + i)}{row}: ô chứa số {was.strip()}, Excel hiển thị "
+            f"'{now}'): đã nạp như Excel hiển thị; mã nên lưu dạng văn bản: hãy định dạng cột "
+            "là Văn bản (Text) rồi nhập lại các mã (kèm số 0 ở đầu)",
+            source=part.source,
+            sheet=part.sheet,
+            row=row,
+            column=part.headers.headers[i],
+        )
+    return (data.with_columns(out) if out else data), set(by_col)
+
+
+# a date cell as calamine writes it when every cell is read as text
+DATE_CELL_RE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$"
+_DATE_TOKEN = re.compile(r'(?i)yyyy|yy|dd|d|mm|m|"[^"]*"|\\.|[/\-. ,]')
+
+
+def _excel_shows(iso: str, code: str | None) -> str | None:
+    """How Excel shows a date cell (calamine's `YYYY-MM-DD HH:MM:SS`) under a custom date
+    format made of day, month and year only ('d/m', 'dd/mm/yyyy', 'dd\\-mm'); None for any
+    other format (built-in ones follow the reader's locale)."""
+    code = re.sub(r"^\[\$-[0-9A-Fa-f]+\]", "", code or "")
+    if not code:
+        return None
+    y, mo, d = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
+    shown = {"yyyy": f"{y:04}", "yy": f"{y % 100:02}", "dd": f"{d:02}", "d": str(d)}
+    shown |= {"mm": f"{mo:02}", "m": str(mo)}
+    out, pos = [], 0
+    for m in _DATE_TOKEN.finditer(code):
+        if m.start() != pos:
+            return None
+        tok = m.group(0)
+        pos = m.end()
+        if tok.lower() in shown:
+            out.append(shown[tok.lower()])
+        elif tok.startswith('"'):
+            out.append(tok[1:-1])
+        else:
+            out.append(tok[-1])
+    return "".join(out) if pos == len(code) else None
+
+
+def _date_cells(staging: Staging, part: StagedPart, data, path, part_xml, first_col: int):
+    """Date cells in code and text columns: class codes typed 6/1, 10/3 into a column not
+    formatted as Text became dates (6 January), which calamine writes as
+    '2024-01-06 00:00:00'. What was typed cannot be told from a date (6/1, 06/01, 6-1 …),
+    so it is not guessed: the cell is loaded as the date it holds, written dd/mm/yyyy (the
+    time added when not midnight), and one warning per column names an example cell, the
+    date and how Excel shows it (its number format, when that is a plain day-month-year
+    one)."""
+    import polars as pl
+
+    from loaders import workbook
+    from loaders.headers import excel_column_letter as letter
+
+    t = TABLES[part.table]
+    out = []
+    for i, name in part.headers.mapping.items():
+        kind = t.column(name).kind
+        if kind not in SHOWN_KINDS:
+            continue
+        c = pl.col(f"c{i}")
+        hit = data[f"c{i}"].str.contains(DATE_CELL_RE).fill_null(False)
+        if not hit.any():
+            continue
+        dmy = c.str.slice(8, 2) + "/" + c.str.slice(5, 2) + "/" + c.str.slice(0, 4)
+        clock = c.str.slice(11)
+        written = pl.when(clock.str.starts_with("00:00:00")).then(dmy).otherwise(dmy + " " + clock)
+        out.append(pl.when(pl.lit(hit)).then(written).otherwise(c).alias(f"c{i}"))
+        example = data.filter(hit).head(1)
+        iso = example[f"c{i}"][0]
+        row = int(example["_soat_i"][0]) + part.header_row + 1
+        shown = None
+        if path is not None:
+            attrs = workbook.cell_attributes(path, part_xml, [(row, first_col + i)])
+            style = (attrs or [None])[0] or {}
+            formats = workbook.cell_formats(path)
+            k = int(style["s"]) if style.get("s", "").isdigit() else -1
+            shown = _excel_shows(iso, formats[k] if 0 <= k < len(formats) else None)
+        what = "mã" if kind in ("code", "codes") else "chữ"
+        day = f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+        staging.warn(
+            f"{int(hit.sum())} ô là ô ngày tháng của Excel, không phải {what} (ví dụ ô "
+            f"{letter(first_col + i)}{row}: ngày {day}"
+            + (f", Excel hiển thị '{shown}'" if shown else "")
+            + "): Excel tự đổi giá trị gõ vào thành ngày khi cột chưa định dạng Văn bản, chữ "
+            "đã gõ không còn; đã nạp ngày dạng dd/mm/yyyy, không đoán lại; hãy định dạng cột "
+            "là Văn bản (Text) và nhập lại các ô này",
+            source=part.source,
+            sheet=part.sheet,
+            row=row,
+            column=part.headers.headers[i],
+        )
+    return data.with_columns(out) if out else data
+
+
+def _swapped_dates(staging: Staging, part: StagedPart, data):
+    """Dates are never guessed (fixups.date_orders), and an .xlsx date column says more than
+    its text: English-locale Excel reads dd/mm typed with a day ≤ 12 month first and keeps
+    it as a date cell with day and month swapped (02/03/2018 → 3 February), while a day
+    > 12 cannot be a month and stays text (15/07/2018). So such a column's date cells all
+    have a day and a month ≤ 12, and its text dates are valid only day first. A column
+    with that fingerprint (or the same the other way round: mm/dd typed into day-first
+    Excel, its text dates valid only month first) contradicts itself: its date cells whose
+    day and month differ are written as the text the other order gives (what was typed:
+    02/03/2018) and the column is read as 'mixed', so they are rejected "không rõ là
+    ngày/tháng hay tháng/ngày" with that text kept in `_raw`; the other values are read the
+    one way they can be. One warning per column. A date cell with a day > 12 (Excel read
+    the column's order right at least there) or text that is no valid date (30/02/1985,
+    text in any Excel) is no such evidence."""
+    import polars as pl
+
+    t = TABLES[part.table]
+    out = []
+    for i, name in part.headers.mapping.items():
+        if t.column(name).kind not in ("date", "timestamp") or name in part.date_orders:
+            continue
+        col = data[f"c{i}"].str.strip_chars()
+        cell = col.str.contains(DATE_CELL_RE).fill_null(False)
+        if not cell.any():
+            continue
+        month = col.str.slice(5, 2).cast(pl.Int32, strict=False)
+        day = col.str.slice(8, 2).cast(pl.Int32, strict=False)
+        if (cell & (day > 12)).any():
+            continue
+        swappable = cell & (day != month)
+        if not swappable.any():
+            continue
+        parts = col.str.extract_groups(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})($|[ T])")
+        a, b, y = (parts.struct.field(k) for k in ("1", "2", "3"))
+
+        def valid(d, m, y=y):  # a real day (no 30/02)
+            iso = y + "-" + m.str.zfill(2) + "-" + d.str.zfill(2)
+            return iso.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+
+        big_a = a.cast(pl.Int32, strict=False) > 12
+        big_b = b.cast(pl.Int32, strict=False) > 12
+        day_first = (big_a & valid(a, b)).fill_null(False)
+        month_first = (big_b & valid(b, a)).fill_null(False)
+        if not (day_first.any() or month_first.any()):
+            continue
+        text = col.filter(day_first if day_first.any() else month_first)[0]
+        # what was typed: month first when the text says Excel read it so (and the reverse)
+        typed = "month" if day_first.any() and not month_first.any() else "day"
+        c = pl.col(f"c{i}").str.strip_chars()
+        dd, mm, yy = c.str.slice(8, 2), c.str.slice(5, 2), c.str.slice(0, 4)
+        first = (mm + "/" + dd) if typed == "month" else (dd + "/" + mm)
+        clock = c.str.slice(11)
+        written = pl.when(clock.str.starts_with("00:00:00"))
+        written = written.then(first + "/" + yy).otherwise(first + "/" + yy + " " + clock)
+        out.append(
+            pl.when(pl.lit(swappable)).then(written).otherwise(pl.col(f"c{i}")).alias(f"c{i}")
+        )
+        part.date_orders[name] = "mixed"
+        k = int(data["_soat_i"].filter(swappable)[0])
+        iso = col.filter(swappable)[0]
+        was = (
+            f"{iso[5:7]}/{iso[8:10]}/{iso[:4]}"
+            if typed == "month"
+            else f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+        )
+        header = part.headers.headers[i]
+        if day_first.any() and month_first.any():
+            why = f"ngày ghi dạng chữ của cột có cả hai thứ tự ('{text}')"
+        elif typed == "month":
+            why = (
+                f"ngày ghi dạng chữ của cột chỉ đọc được theo ngày/tháng ('{text}'), còn Excel "
+                "đã đọc giá trị gõ vào theo tháng/ngày (Excel cài đặt tiếng Anh)"
+            )
+        else:
+            why = (
+                f"ngày ghi dạng chữ của cột chỉ đọc được theo tháng/ngày ('{text}'), còn Excel "
+                "đã đọc giá trị gõ vào theo ngày/tháng"
+            )
+        staging.warn(
+            f"cột '{header}': {int(swappable.sum())} ô kiểu ngày có thể đã bị Excel đảo ngày "
+            f"và tháng: {why}; các ô ngày đọc được cả hai cách (ví dụ dòng "
+            f"{k + part.header_row + 1}: '{was}') không rõ là ngày nào nên bị loại, không "
+            "đoán; hãy định dạng cột là Văn bản (Text) và nhập lại dạng dd/mm/yyyy",
+            source=part.source,
+            sheet=part.sheet,
+            row=k + part.header_row + 1,
+            column=header,
+        )
     return data.with_columns(out) if out else data
 
 
@@ -1531,6 +1849,7 @@ def cleanup(staging: Staging) -> None:
     from loaders import workbook
 
     workbook.forget_xml()
+    workbook.forget_formats()
     con = staging.con
     for view in staging.views:
         con.unregister(view)

@@ -12,7 +12,11 @@ parts, and only when they can matter:
 - number cells vs text cells: calamine shows the number 79318000123 and the text
   "79318000123" alike, so a column whose values need the difference (an ID short of 12
   digits, a number like 1.125, codes of unequal length) is loaded once more, typed
-  `boolean`: number cells come back filled, text cells empty (`number_cells`).
+  `boolean`: number cells come back filled, text cells empty (`number_cells`);
+- number formats (xl/styles.xml, once per workbook): a code kept as a number formatted
+  '00000000' shows its leading zeros (`zero_styles`, `zero_format_cells`); a date cell's
+  format tells how Excel shows it (`cell_formats`); the type and style of a few cells near
+  the top of a sheet are read from its first KBs only (`cell_attributes`).
 """
 
 from __future__ import annotations
@@ -248,3 +252,135 @@ def number_cells(reader, sheet: str, skip: int, columns: list[int], height: int)
             col = col.extend(pl.Series([False] * (height - len(col))))
         out[c] = col[:height]
     return out
+
+
+# ---------------------------------------------------------------- number formats, cell heads
+
+_FORMATS: dict[str, list[str | None]] = {}  # workbook path -> format code per cell style
+
+
+def cell_formats(path: Path) -> list[str | None]:
+    """The number format code of each cell style (`<c s="K">` -> index K of cellXfs) that has
+    a custom one (`<numFmt formatCode=…>`, numFmtId 164 and up); None for built-in formats
+    (their look depends on the reader's locale) or when styles.xml cannot be read. A few KB,
+    read once per workbook."""
+    try:
+        st = Path(path).stat()
+        key = f"{path}|{st.st_mtime_ns}|{st.st_size}"
+    except OSError:
+        return []
+    if key in _FORMATS:
+        return _FORMATS[key]
+    out: list[str | None] = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            part = "xl/styles.xml" if "xl/styles.xml" in names else None
+            part = part or next((n for n in names if n.lower().endswith("styles.xml")), None)
+            root = ElementTree.fromstring(z.read(part)) if part else None
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, RuntimeError):
+        root = None
+    if root is not None:
+
+        def local(el) -> str:  # any namespace (Transitional, Strict) or none
+            return el.tag.rsplit("}", 1)[-1]
+
+        codes = {
+            el.get("numFmtId"): el.get("formatCode") for el in root.iter() if local(el) == "numFmt"
+        }
+        for block in root:
+            if local(block) == "cellXfs":
+                out = [codes.get(xf.get("numFmtId")) for xf in block if local(xf) == "xf"]
+    _FORMATS.clear()
+    _FORMATS[key] = out
+    return out
+
+
+_ZERO_FORMAT = re.compile(r"0{2,}")
+
+
+def zero_styles(path: Path) -> dict[int, int]:
+    """Cell style -> width, for the styles whose number format pads a number with leading
+    zeros to that width ('00000000': Excel shows the number 1000001 as 01000001). The
+    format's first section (numbers ≥ 0) is what counts."""
+    out = {}
+    for k, code in enumerate(cell_formats(path)):
+        first = (code or "").split(";", 1)[0].strip()
+        if _ZERO_FORMAT.fullmatch(first):
+            out[k] = len(first)
+    return out
+
+
+def zero_format_cells(path: Path, part: str | None, styles: dict[int, int]):
+    """(Excel row, 0-based column, width) of every number cell of a sheet styled with one of
+    `styles` (zero_styles); one regex over the sheet's XML (C speed), run only for a
+    workbook that has such a style."""
+    data = sheet_xml(path, part)
+    if data is None or not styles:
+        return []
+    alt = b"|".join(str(k).encode() for k in sorted(styles))
+    # r first (every writer puts it there), then s and an optional t="n", in either order;
+    # a cell of another type (t="s", "str", "inlineStr") does not match
+    rx = re.compile(
+        rb'<(?:\w+:)?c r="([A-Z]+)([0-9]+)"(?:\s+t="n")?\s+s="(' + alt + rb')"(?:\s+t="n")?\s*>'
+    )
+    return [
+        (int(row), column_index(col.decode()), styles[int(s)]) for col, row, s in rx.findall(data)
+    ]
+
+
+def sheet_head(path: Path, part: str | None, last_row: int) -> bytes | None:
+    """A sheet's XML up to (at least) Excel row `last_row`: decompressed in 64 KB pieces,
+    stopping at the first piece that starts a later row, so a look at the first rows of a
+    sheet of 100 000 rows reads a few KB (the whole XML when it is read already)."""
+    if not part:
+        return None
+    key = (str(path), part)
+    if key in _XML:
+        return _XML[key]
+    later = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
+    buf = bytearray()
+    try:
+        with zipfile.ZipFile(path) as z, z.open(part) as f:
+            while chunk := f.read(1 << 16):
+                start = max(0, len(buf) - 64)
+                buf += chunk
+                rows = later.findall(buf, start)
+                if rows and int(rows[-1]) > last_row:
+                    break
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
+        return None
+    return bytes(buf)
+
+
+_ATTR = re.compile(rb'\b([ts])="([^"]*)"')
+
+
+def cell_attributes(path: Path, part: str | None, cells: list[tuple[int, int]]):
+    """For a few cells (Excel row, 0-based column) near the top of a sheet: each one's type
+    and style ({'t': …, 's': …}, a missing one absent; a cell without `t` holds a number),
+    or None for a cell not found; None for all when the XML cannot be read."""
+    if not cells:
+        return []
+    from loaders.headers import excel_column_letter
+
+    data = sheet_head(path, part, max(r for r, _ in cells))
+    if data is None:
+        return None
+    out = []
+    for row, col in cells:
+        m = re.search(
+            rb'<(?:\w+:)?c\b[^>]*?\br="'
+            + f"{excel_column_letter(col)}{row}".encode()
+            + rb'"[^>]*>',
+            data,
+        )
+        if m is None:
+            out.append(None)
+            continue
+        out.append({k.decode(): v.decode() for k, v in _ATTR.findall(m.group(0))})
+    return out
+
+
+def forget_formats() -> None:
+    _FORMATS.clear()
