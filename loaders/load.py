@@ -289,6 +289,7 @@ def _stage_table_workbook(staging: Staging, path: Path, table: str, label: str):
             label,
             path=path,
             recalc=info.recalc,
+            date1904=info.date1904,
             part_xml=sheet.part,
             quiet=len(visible) > 1,
         )
@@ -354,6 +355,7 @@ def _stage_workbook(staging: Staging, path: Path, progress: Progress | None) -> 
             label,
             path=path,
             recalc=info.recalc,
+            date1904=info.date1904,
             part_xml=sheet.part,
         )
         if part is not None:

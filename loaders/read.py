@@ -968,6 +968,7 @@ def stage_xlsx_sheet(
     recalc: bool = False,
     part_xml: str | None = None,
     quiet: bool = False,
+    date1904: bool = False,
 ) -> StagedPart | None:
     """One sheet, loaded once (every cell as text; the first rows give the header).
     fastexcel counts `skip_rows` from the sheet's row 1 (while without it the range starts
@@ -1039,6 +1040,7 @@ def stage_xlsx_sheet(
         header_row=header_row,
         headers=hm,
         legacy=kind,
+        date1904=date1904,
     )
     named = set(hm.mapping) | set(hm.extra)
     for row0, col, text in workbook.error_cells(errors):

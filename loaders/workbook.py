@@ -3,7 +3,8 @@ Excel errors or formulas without a cached value, and which cells are numbers.
 
 fastexcel (calamine) gives every cell as text; these are read from the workbook's own
 parts, and only when they can matter:
-- sheet visibility and the "recalculate on open" flag: xl/workbook.xml (a few KB);
+- sheet visibility, the "recalculate on open" flag and the date system: xl/workbook.xml
+  (a few KB), in the Transitional or the Strict namespaces;
 - error cells (#N/A, #DIV/0! …): fastexcel reports them beside the sheet it loads
   (`to_arrow_with_errors`), one entry per error cell;
 - formulas without a cached value: files written by programs (openpyxl, exporters) leave
@@ -17,17 +18,19 @@ parts, and only when they can matter:
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-}
-REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+# the relationship id of a sheet (r:id), in the Transitional and the Strict namespaces
+REL_ID = (
+    "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id",
+    "{http://purl.oclc.org/ooxml/officeDocument/relationships}id",
+)
 
 # calamine's error names -> what Excel shows
 EXCEL_ERRORS = {
@@ -41,6 +44,11 @@ EXCEL_ERRORS = {
     "GettingData": "#GETTING_DATA",
 }
 
+# what reading a damaged part of a zip raises (a missing part is KeyError): a broken deflate
+# stream, a stream cut short, a bad CRC or header, a compression method zipfile lacks, an
+# encrypted entry
+DAMAGED = (zlib.error, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError)
+
 
 @dataclass
 class SheetInfo:
@@ -52,7 +60,8 @@ class SheetInfo:
 @dataclass
 class WorkbookInfo:
     sheets: list[SheetInfo] = field(default_factory=list)
-    recalc: bool = False  # formulas may have no cached value (fullCalcOnLoad)
+    recalc: bool = False  # cached formula values are not Excel's (fullCalcOnLoad)
+    date1904: bool = False  # serial numbers count days from 1904-01-01 (old Mac Excel)
 
     def sheet(self, name: str) -> SheetInfo:
         for s in self.sheets:
@@ -61,31 +70,50 @@ class WorkbookInfo:
         return SheetInfo(name)
 
 
+def _part_of(target: str, names: set[str]) -> str:
+    """The zip part a relationship of xl/workbook.xml points at: absolute ('/xl/…') or
+    relative to xl/ (also a writer's 'xl/worksheets/…')."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    part = posixpath.normpath(posixpath.join("xl", target))
+    if part not in names and target.startswith("xl/"):
+        return target
+    return part
+
+
 def workbook_info(path: Path, names: list[str]) -> WorkbookInfo:
-    """Visibility and XML part of each sheet; on any surprise every sheet is visible."""
+    """Visibility and XML part of each sheet, the recalculation flag and the date system;
+    the workbook's namespace is its root element's (Transitional or Strict). On any
+    surprise every sheet is visible."""
     try:
         with zipfile.ZipFile(path) as z:
             wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+            parts = set(z.namelist())
             try:
                 rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
                 targets = {
-                    r.get("Id"): r.get("Target") for r in rels.iter(f"{{{REL_NS}}}Relationship")
+                    r.get("Id"): r.get("Target")
+                    for r in rels.iter()
+                    if r.tag.endswith("}Relationship") or r.tag == "Relationship"
                 }
-            except KeyError:
+            except (KeyError, ElementTree.ParseError, *DAMAGED):
                 targets = {}
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+    except (OSError, KeyError, ElementTree.ParseError, *DAMAGED):
         return WorkbookInfo([SheetInfo(n) for n in names])
+    m = wb.tag[: wb.tag.index("}") + 1] if wb.tag.startswith("{") else ""
     info = WorkbookInfo()
-    calc = wb.find("m:calcPr", NS)
+    calc = wb.find(f"{m}calcPr")
     info.recalc = calc is not None and calc.get("fullCalcOnLoad") in ("1", "true")
+    pr = wb.find(f"{m}workbookPr")
+    info.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
     found = {}
-    for el in wb.iterfind("m:sheets/m:sheet", NS):
-        target = targets.get(el.get(f"{{{NS['r']}}}id"))
-        if target:
-            target = target.lstrip("/")
-            target = target if target.startswith("xl/") else "xl/" + target
+    for el in wb.iterfind(f"{m}sheets/{m}sheet"):
+        rid = next((el.get(k) for k in REL_ID if el.get(k) is not None), None)
+        target = targets.get(rid)
         found[el.get("name")] = SheetInfo(
-            el.get("name"), el.get("state", "visible") == "visible", target
+            el.get("name"),
+            el.get("state", "visible") == "visible",
+            _part_of(target, parts) if target else None,
         )
     info.sheets = [found.get(n, SheetInfo(n)) for n in names]
     return info

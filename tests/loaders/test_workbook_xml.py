@@ -1,0 +1,242 @@
+"""How an .xlsx's own XML is read (loaders/workbook.py): Strict Open XML workbooks, the 1904
+date system. The workbooks are written by hand (a zip of XML), as those programs write
+them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from loader_helpers import SCHOOLS, folder, load, messages, rejects, rows
+
+from loaders import workbook
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+STRICT = {
+    MAIN: "http://purl.oclc.org/ooxml/spreadsheetml/main",
+    RELS: "http://purl.oclc.org/ooxml/officeDocument/relationships",
+}
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+STYLES = f"""<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}">
+<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>
+<fills count="1"><fill><patternFill patternType="none"/></fill></fills>
+<borders count="1"><border/></borders>
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
+<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+</cellXfs></styleSheet>"""
+
+HEAD = ["Mã học sinh", "Mã trường", "Họ và tên", "Ngày sinh", "Số định danh cá nhân"]
+
+
+@dataclass
+class Raw:
+    """A cell written as given: {ref} is its reference, {p} the sheet's prefix."""
+
+    xml: str
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list]
+    state: str | None = None
+    merges: list[str] = field(default_factory=list)
+    dimension: str | None = None
+
+
+def _cell(ref: str, v, p: str) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, Raw):
+        return v.xml.format(ref=ref, p=p)
+    if isinstance(v, int | float):
+        return f'<{p}c r="{ref}"><{p}v>{v}</{p}v></{p}c>'
+    return f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t>{escape(v)}</{p}t></{p}is></{p}c>'
+
+
+def _letter(j: int) -> str:
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[j]
+
+
+def _sheet_xml(s: Sheet, p: str) -> str:
+    ns = f'xmlns:{p[:-1]}="{MAIN}"' if p else f'xmlns="{MAIN}"'
+    out = [f'<?xml version="1.0" encoding="utf-8"?><{p}worksheet {ns} xmlns:r="{RELS}">']
+    if s.dimension:
+        out.append(f'<{p}dimension ref="{s.dimension}"/>')
+    out.append(f"<{p}sheetData>")
+    for i, row in enumerate(s.rows, start=1):
+        cells = "".join(_cell(f"{_letter(j)}{i}", v, p) for j, v in enumerate(row))
+        out.append(f'<{p}row r="{i}">{cells}</{p}row>')
+    out.append(f"</{p}sheetData>")
+    if s.merges:
+        out.append(f'<{p}mergeCells count="{len(s.merges)}">')
+        out += [f'<{p}mergeCell ref="{m}"/>' for m in s.merges]
+        out.append(f"</{p}mergeCells>")
+    out.append(f"</{p}worksheet>")
+    return "".join(out)
+
+
+def write_workbook(
+    path: Path,
+    sheets: list[Sheet],
+    *,
+    prefix: str = "",
+    strict: bool = False,
+    workbook_pr: str = "",
+    calc_pr: str = "",
+) -> Path:
+    """An .xlsx as a program writes it: every element with `prefix` ('x:' as the Open XML
+    SDK writes), or in the Strict namespaces; `workbook_pr`, `calc_pr`: attributes of
+    <workbookPr>, <calcPr>."""
+    p = prefix
+    ns = f'xmlns:{p[:-1]}="{MAIN}"' if p else f'xmlns="{MAIN}"'
+    types = [
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>',
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/>',
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.styles+xml"/>',
+    ]
+    book = [f'<?xml version="1.0" encoding="utf-8"?><{p}workbook {ns} xmlns:r="{RELS}">']
+    if workbook_pr:
+        book.append(f"<{p}workbookPr {workbook_pr}/>")
+    book.append(f"<{p}sheets>")
+    rels = [f'<Relationship Id="rIdS" Type="{RELS}/styles" Target="styles.xml"/>']
+    parts = {"xl/styles.xml": STYLES}
+    for i, s in enumerate(sheets, start=1):
+        state = f' state="{s.state}"' if s.state else ""
+        book.append(f'<{p}sheet name="{s.name}" sheetId="{i}"{state} r:id="rId{i}"/>')
+        rels.append(
+            f'<Relationship Id="rId{i}" Type="{RELS}/worksheet" '
+            f'Target="/xl/worksheets/sheet{i}.xml"/>'
+        )
+        types.append(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        )
+        parts[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(s, p)
+    book.append(f"</{p}sheets>")
+    if calc_pr:
+        book.append(f"<{p}calcPr {calc_pr}/>")
+    book.append(f"</{p}workbook>")
+    parts["xl/workbook.xml"] = "".join(book)
+    parts["_rels/.rels"] = (
+        f'<?xml version="1.0" encoding="utf-8"?><Relationships xmlns="{PKG}"><Relationship '
+        f'Id="R1" Type="{RELS}/officeDocument" Target="/xl/workbook.xml"/></Relationships>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = (
+        f'<?xml version="1.0" encoding="utf-8"?><Relationships xmlns="{PKG}">'
+        + "".join(rels)
+        + "</Relationships>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/content-types">' + "".join(types) + "</Types>",
+        )
+        for name, text in parts.items():
+            if strict:
+                for old, new in STRICT.items():
+                    text = text.replace(old, new)
+            z.writestr(name, text)
+    return path
+
+
+def _warned(con, sid, text: str) -> list[dict]:
+    return [m for m in messages(con, sid) if m["severity"] == "warning" and text in m["message"]]
+
+
+def _students(con, sid, cols: str) -> list[tuple]:
+    return [tuple(r.values()) for r in rows(con, "students", sid, cols)]
+
+
+def _pupils() -> list[list]:
+    return [
+        HEAD,
+        ["HS1", "S1", "Nguyễn Văn An", "02/03/2018", "079218000101"],
+        ["HS2", None, "Trần Thị Bình", "15/07/2018", 79318000102],  # a number cell
+        ["HS3", "S2", "Lê Hoàng Cường", "28/11/2012", "79212000103"],  # a text cell
+        ["HS4", None, "Phạm Thị Dung", "09/01/2012", Raw('<{p}c r="{ref}"><{p}f>X1</{p}f></{p}c>')],
+    ]
+
+
+# ---- Strict Open XML ----------------------------------------------------------------------
+
+
+def test_a_strict_open_xml_workbook(con, tmp_path):
+    """Excel's 'Strict Open XML Spreadsheet' format names its elements in other namespaces:
+    workbook_info found no sheet, so a hidden lookup sheet was loaded as pupils, merged
+    codes were left empty and the date system unread. Now it is read as the Transitional
+    one, in a folder and as a workbook source."""
+    d = folder(tmp_path, {})
+    lookup = Sheet("DanhMuc", [HEAD, ["X1", "S1", "Không phải học sinh"]], state="hidden")
+    pupils = _pupils()[:4]
+    pupils[1][3] = 41834  # HS1's birth date: 2018-07-15 in the 1904 system
+    sheets = [lookup, Sheet("HS", pupils, merges=["B2:B3"])]
+    write_workbook(d / "hoc_sinh.xlsx", sheets, strict=True, workbook_pr='date1904="1"')
+    info = workbook.workbook_info(d / "hoc_sinh.xlsx", ["DanhMuc", "HS"])
+    assert [(s.name, s.visible, s.part) for s in info.sheets] == [
+        ("DanhMuc", False, "xl/worksheets/sheet1.xml"),
+        ("HS", True, "xl/worksheets/sheet2.xml"),
+    ]
+    assert info.date1904
+    r = load(con, d)
+    got = _students(con, r.snapshot_id, "_sheet, _row, student_code, school_code, birth_date")
+    assert got == [
+        ("HS", 2, "HS1", "S1", dt.date(2018, 7, 15)),
+        ("HS", 3, "HS2", "S1", dt.date(2018, 7, 15)),
+        ("HS", 4, "HS3", "S2", dt.date(2012, 11, 28)),
+    ]
+    assert [m["sheet"] for m in messages(con, r.snapshot_id) if "sheet ẩn" in m["message"]] == [
+        "DanhMuc"
+    ]
+    assert _warned(con, r.snapshot_id, "vùng ô gộp")
+
+    sheets = [Sheet("truong", SCHOOLS), Sheet("hoc_sinh", pupils, "hidden")]
+    source = write_workbook(tmp_path / "so.xlsx", sheets, strict=True)
+    r = load(con, source)
+    assert r.rows.get("students", 0) == 0 and r.rows["schools"] == 2
+    (w,) = _warned(con, r.snapshot_id, "sheet ẩn")
+    assert w["sheet"] == "hoc_sinh"
+
+
+# ---- the 1904 date system -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("date1904", [True, False])
+def test_serial_numbers_of_a_1904_workbook(con, tmp_path, date1904):
+    """A workbook in the 1904 date system (old Mac Excel; `<workbookPr date1904="1"/>`)
+    counts days from 1904-01-01: a plain number (General format) in a date column was read
+    from 1899-12-30, four years and a day early. Date cells were right (calamine converts
+    them); a text date and the same numbers in a 1900 workbook are unchanged."""
+    head = [*HEAD, "Ngày cập nhật"]
+    body = [
+        head,
+        ["HS1", "S1", "A", 41834, "079218000101", 43296.5],
+        ["HS2", "S1", "B", Raw('<{p}c r="{ref}" s="1"><{p}v>41699</{p}v></{p}c>'), None, None],
+        ["HS3", "S1", "C", "28/11/2012", None, "15/07/2018 08:30"],
+        ["HS4", "S1", "D", 2018, None, None],  # a year, not a date: rejected as it is
+    ]
+    d = folder(tmp_path, {})
+    pr = 'date1904="1"' if date1904 else ""
+    write_workbook(d / "hoc_sinh.xlsx", [Sheet("HS", body)], workbook_pr=pr)
+    r = load(con, d)
+    got = _students(con, r.snapshot_id, "student_code, birth_date, updated_at")
+    shift = dt.timedelta(days=1462 if date1904 else 0)
+    assert got == [
+        ("HS1", dt.date(2014, 7, 14) + shift, dt.datetime(2018, 7, 15, 12) + shift),
+        ("HS2", dt.date(2014, 3, 1) + shift, None),
+        ("HS3", dt.date(2012, 11, 28), dt.datetime(2018, 7, 15, 8, 30)),
+        ("HS4", None, None),
+    ]
+    (rej,) = rejects(con, r.snapshot_id)
+    assert (rej["row"], rej["column"], rej["value"]) == (5, "Ngày sinh", "2018")
