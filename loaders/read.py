@@ -956,9 +956,24 @@ def _xlsx_header(table: str, rows: list[list]) -> tuple[HeaderFound, str | None]
 # a sheet's used range beyond this many cells is not read (workbook.dimension): calamine
 # keeps the range in memory, ≈ 32 bytes a cell; Excel's 1,048,576 rows × 60 columns fit
 MAX_SHEET_CELLS = 64_000_000
+BROKEN_SHEET = (
+    "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại, bỏ qua"
+)
 
 
-def stage_xlsx_sheet(
+def stage_xlsx_sheet(staging: Staging, reader, sheet_name: str, table: str, label: str, **kw):
+    """`_stage_xlsx_sheet`; a sheet whose XML cannot be decompressed (a damaged file:
+    workbook.BrokenPart) is skipped with the warning of a sheet calamine cannot read."""
+    from loaders import workbook
+
+    try:
+        return _stage_xlsx_sheet(staging, reader, sheet_name, table, label, **kw)
+    except workbook.BrokenPart:
+        staging.warn(BROKEN_SHEET, source=label, sheet=sheet_name)
+        return None
+
+
+def _stage_xlsx_sheet(
     staging: Staging,
     reader,
     sheet_name: str,
@@ -999,12 +1014,7 @@ def stage_xlsx_sheet(
     except Exception as exc:  # noqa: BLE001 - calamine's errors vary; its English is not shown
         if is_interrupt(exc):  # Ctrl-C inside calamine: the stop, not a broken sheet
             raise
-        staging.warn(
-            "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại, "
-            "bỏ qua",
-            source=label,
-            sheet=sheet_name,
-        )
+        staging.warn(BROKEN_SHEET, source=label, sheet=sheet_name)
         return None
     if isinstance(full, pl.Series):
         full = full.to_frame()

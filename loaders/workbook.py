@@ -14,6 +14,9 @@ parts, and only when they can matter:
   "79318000123" alike, so a column whose values need the difference (an ID short of 12
   digits, a number like 1.125, codes of unequal length) is loaded once more, typed
   `boolean`: number cells come back filled, text cells empty (`number_cells`).
+
+A sheet's XML that cannot be decompressed (a broken deflate stream, a bad CRC) raises
+`BrokenPart`.
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ EXCEL_ERRORS = {
 # stream, a stream cut short, a bad CRC or header, a compression method zipfile lacks, an
 # encrypted entry
 DAMAGED = (zlib.error, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError)
+
+
+class BrokenPart(Exception):
+    """A sheet's XML cannot be decompressed: the sheet is broken."""
 
 
 @dataclass
@@ -145,8 +152,10 @@ def dimension(path: Path, part: str | None) -> tuple[int, int] | None:
     try:
         with zipfile.ZipFile(path) as z, z.open(part) as f:
             head = f.read(4096)
-    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
+    except (OSError, KeyError):
         return None
+    except DAMAGED as exc:
+        raise BrokenPart(part) from exc
     m = _DIMENSION.search(head)
     if not m:
         return None
@@ -176,8 +185,10 @@ def merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int
                 if at >= 0:
                     tail = both[at:]
                 carry = both[-16:]
-    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
+    except (OSError, KeyError):
         return []
+    except DAMAGED as exc:
+        raise BrokenPart(part) from exc
     return [
         (int(r1), column_index(c1.decode()), int(r2), column_index(c2.decode()))
         for c1, r1, c2, r2 in _MERGE.findall(tail)
@@ -197,8 +208,10 @@ def sheet_xml(path: Path, part: str | None) -> bytes | None:
         try:
             with zipfile.ZipFile(path) as z:
                 data = z.read(part)
-        except (OSError, KeyError, zipfile.BadZipFile):
+        except (OSError, KeyError):
             return None
+        except DAMAGED as exc:
+            raise BrokenPart(part) from exc
         _XML.clear()
         _XML[key] = data
     return _XML[key]

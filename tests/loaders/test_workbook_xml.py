@@ -1,6 +1,6 @@
 """How an .xlsx's own XML is read (loaders/workbook.py): Strict Open XML workbooks, the 1904
-date system. The workbooks are written by hand (a zip of XML), as those programs write
-them."""
+date system, parts too damaged to decompress. The workbooks are written by hand (a zip of
+XML), as those programs write them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from loader_helpers import SCHOOLS, folder, load, messages, rejects, rows
 
 from loaders import workbook
+from soat.errors import SoatError
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -240,3 +241,91 @@ def test_serial_numbers_of_a_1904_workbook(con, tmp_path, date1904):
     ]
     (rej,) = rejects(con, r.snapshot_id)
     assert (rej["row"], rej["column"], rej["value"]) == (5, "Ngày sinh", "2018")
+
+
+# ---- damaged parts ------------------------------------------------------------------------
+
+
+def _damage(path: Path, part: str, at: int = 5, n: int = 55, stored: bool = False) -> None:
+    """Flip bytes of a part's compressed data (the zip's directory stays intact)."""
+    if stored:  # the part stored uncompressed: the damage only shows in its CRC
+        with zipfile.ZipFile(path) as zi:
+            parts = {i.filename: zi.read(i) for i in zi.infolist()}
+        with zipfile.ZipFile(path, "w") as zo:
+            for name, data in parts.items():
+                zo.writestr(name, data, zipfile.ZIP_STORED if name == part else 8)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(part)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    if stored:
+        at = bytes(data[start : start + info.compress_size]).index(b"079218000101") + 11
+        n = 1
+    for k in range(at, min(at + n, info.compress_size - 2)):
+        data[start + k] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+BROKEN = "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại"
+
+
+@pytest.mark.parametrize("damage", ["deflate", "crc"])
+def test_a_damaged_sheet_is_a_clear_warning(con, tmp_path, damage):
+    """A sheet's compressed data damaged (a broken deflate stream; a byte changed in a part
+    stored uncompressed, seen by its CRC): zlib's English error escaped as 'lỗi không mong
+    đợi' and stopped the whole load (the CRC case loaded the changed byte). Now the sheet
+    is skipped with the warning of a sheet that cannot be read, and the rest loads."""
+    d = folder(tmp_path, {})
+    body = _pupils()[:3]
+    write_workbook(d / "hoc_sinh.xlsx", [Sheet("HS", body)])
+    _damage(d / "hoc_sinh.xlsx", "xl/worksheets/sheet1.xml", stored=damage == "crc")
+    r = load(con, d)
+    (w,) = _warned(con, r.snapshot_id, "sheet bị hỏng")
+    assert (w["source"], w["sheet"], w["message"][: len(BROKEN)]) == ("hoc_sinh.xlsx", "HS", BROKEN)
+    assert r.rows.get("students", 0) == 0 and r.rows["schools"] == 2
+
+
+def test_a_damaged_schools_sheet_is_fatal_with_a_clear_message(con, tmp_path):
+    """The schools table is required: its damaged sheet stops the load, saying why."""
+    d = tmp_path / "export"
+    write_workbook(d / "truong.xlsx", [Sheet("DS", SCHOOLS)])
+    _damage(d / "truong.xlsx", "xl/worksheets/sheet1.xml")
+    with pytest.raises(SoatError) as ev:
+        load(con, d)
+    assert "thiếu bảng trường" in str(ev.value) and BROKEN in str(ev.value)
+    assert "Error -3" not in str(ev.value)
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+def test_a_damaged_workbook_source(con, tmp_path, part):
+    """A workbook source: a damaged students sheet is skipped with the warning; a damaged
+    workbook.xml makes the file unopenable, fatal with the message of a broken file."""
+    sheets = [Sheet("hoc_sinh", _pupils()[:3]), Sheet("truong", SCHOOLS)]
+    source = write_workbook(tmp_path / "so.xlsx", sheets)
+    _damage(source, part)
+    if part == "xl/workbook.xml":
+        with pytest.raises(SoatError) as ev:
+            load(con, source)
+        assert "không mở được tệp Excel: tệp bị hỏng" in str(ev.value)
+        return
+    r = load(con, source)
+    (w,) = _warned(con, r.snapshot_id, "sheet bị hỏng")
+    assert w["sheet"] == "hoc_sinh" and r.rows["schools"] == 2
+
+
+def test_damaged_parts_raise_broken_part(tmp_path):
+    """Every look at a sheet's XML (its used range, the scan for merges and formulas, the
+    whole XML for number cells) says the part is broken, never zlib's error."""
+    path = write_workbook(tmp_path / "a.xlsx", [Sheet("HS", _pupils())])
+    _damage(path, "xl/worksheets/sheet1.xml", at=2, n=40)
+    part = "xl/worksheets/sheet1.xml"
+    for look in (
+        lambda: workbook.dimension(path, part),
+        lambda: workbook.merged_ranges(path, part),
+        lambda: workbook.sheet_xml(path, part),
+    ):
+        workbook.forget_xml()
+        with pytest.raises(workbook.BrokenPart):
+            look()
+    info = workbook.workbook_info(path, ["HS"])  # workbook.xml is fine
+    assert info.sheets[0].part == part
