@@ -1038,7 +1038,15 @@ def _stage_xlsx_sheet(
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
+    named = set(hm.mapping) | set(hm.extra)
+    error_at = {(row0 + 1, col): text for row0, col, text in workbook.error_cells(errors)}
+    found = [
+        (row, hm.headers[col], text, "ô lỗi công thức Excel, không có giá trị")
+        for (row, col), text in error_at.items()
+        if row > header_row and col in named
+    ]
     if path is not None:
+        data = _formulas(data, hm, header_row, path, part_xml, recalc, found, error_at)
         data = _fill_merged(staging, data, hm, header_row, path, part_xml, label, sheet_name)
     data = data.with_row_index("_soat_i")
     stage = staging.new_stage()
@@ -1052,24 +1060,7 @@ def _stage_xlsx_sheet(
         legacy=kind,
         date1904=date1904,
     )
-    named = set(hm.mapping) | set(hm.extra)
-    for row0, col, text in workbook.error_cells(errors):
-        if row0 >= header_row and col in named:
-            part.found_rejects.append(
-                (row0 + 1, hm.headers[col], text, "ô lỗi công thức Excel, không có giá trị")
-            )
-    if recalc and path is not None:
-        for row, col in workbook.formulas_without_value(path, part_xml):
-            if row > header_row and col in named:
-                part.found_rejects.append(
-                    (
-                        row,
-                        hm.headers[col],
-                        None,
-                        "ô có công thức nhưng không có giá trị đã tính (tệp chưa được Excel "
-                        "tính lại): mở tệp bằng Excel, lưu lại rồi nạp lại",
-                    )
-                )
+    part.found_rejects.extend(found)
     data = _drop_repeated_headers(staging, part, data, n)
     data = _cell_types(staging, part, reader, data, n, path, part_xml)
     if part.legacy is None:
@@ -1090,6 +1081,62 @@ def _stage_xlsx_sheet(
     )
     part.lazy = lazy
     return part
+
+
+NOT_COMPUTED = (
+    "ô có công thức nhưng không có giá trị đã tính (tệp chưa được Excel tính lại): mở tệp "
+    "bằng Excel, lưu lại rồi nạp lại"
+)
+NOT_RECALCULATED = (
+    "ô có công thức, giá trị lưu trong tệp không phải giá trị Excel đã tính (tệp do phần mềm "
+    "ghi ra, chưa được Excel tính lại): mở tệp bằng Excel, lưu lại rồi nạp lại"
+)
+
+
+def _formulas(data, hm, header_row: int, path, part_xml, recalc: bool, found: list, error_at):
+    """Formula cells whose value Excel never computed (only a sheet with formulas is
+    looked at: workbook.formula_cells), in the loaded columns of the data rows, each a
+    value reject in `found` (beside the error cells already there):
+    - no value stored at all (`<f>` without `<v>`): never computed, whatever the workbook
+      says (Excel and LibreOffice always store one);
+    - a workbook that says `fullCalcOnLoad` (a program wrote it and left the computing to
+      Excel: xlsxwriter stores 0 as every formula's value, openpyxl none): no stored value
+      is Excel's, so every formula cell is rejected and left empty; the reject quotes the
+      stored value.
+    A value computed by Excel (no fullCalcOnLoad) is loaded as it is."""
+    import numpy as np
+    import polars as pl
+
+    from loaders import workbook
+
+    named = set(hm.mapping) | set(hm.extra)
+    cells: dict[int, list[tuple[int, str]]] = {}  # column -> (index in data, reason)
+    for row, col, held in workbook.formula_cells(path, part_xml, every=recalc):
+        if row <= header_row or col not in named or (row, col) in error_at:
+            continue  # an error cell has its reject already
+        if held == workbook.NO_VALUE or (recalc and held == workbook.EMPTY_VALUE):
+            why = NOT_COMPUTED
+        elif recalc:
+            why = NOT_RECALCULATED
+        else:
+            continue
+        if row - header_row - 1 < data.height:
+            cells.setdefault(col, []).append((row - header_row - 1, why))
+        else:  # a row calamine did not give (no value in it)
+            found.append((row, hm.headers[col], None, why))
+    out = []
+    for col, hits in cells.items():
+        idx = [i for i, _ in hits]
+        stored = data[f"c{col}"].gather(idx).to_list()  # the value quoted, then left empty
+        found.extend(
+            (header_row + 1 + i, hm.headers[col], v, why)
+            for (i, why), v in zip(hits, stored, strict=True)
+        )
+        mask = np.zeros(data.height, dtype=bool)
+        mask[idx] = True
+        c = pl.col(f"c{col}")
+        out.append(pl.when(pl.lit(pl.Series(mask))).then(None).otherwise(c).alias(f"c{col}"))
+    return data.with_columns(out) if out else data
 
 
 def _fill_merged(staging: Staging, data, hm, header_row: int, path, part_xml, label, sheet):

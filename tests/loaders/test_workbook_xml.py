@@ -1,6 +1,7 @@
-"""How an .xlsx's own XML is read (loaders/workbook.py): Strict Open XML workbooks, the 1904
-date system, parts too damaged to decompress. The workbooks are written by hand (a zip of
-XML), as those programs write them."""
+"""How an .xlsx's own XML is read (loaders/workbook.py): sheets written with a namespace
+prefix (the .NET Open XML SDK's `<x:c>`), Strict Open XML workbooks, the 1904 date system,
+formulas whose stored value Excel did not compute, and parts too damaged to decompress.
+The workbooks are written by hand (a zip of XML), as those programs write them."""
 
 from __future__ import annotations
 
@@ -160,6 +161,12 @@ def _students(con, sid, cols: str) -> list[tuple]:
     return [tuple(r.values()) for r in rows(con, "students", sid, cols)]
 
 
+NOT_COMPUTED = "ô có công thức nhưng không có giá trị đã tính (tệp chưa được Excel tính lại)"
+NOT_RECALCULATED = "ô có công thức, giá trị lưu trong tệp không phải giá trị Excel đã tính"
+
+# ---- a namespace prefix (.NET Open XML SDK) -----------------------------------------------
+
+
 def _pupils() -> list[list]:
     return [
         HEAD,
@@ -168,6 +175,68 @@ def _pupils() -> list[list]:
         ["HS3", "S2", "Lê Hoàng Cường", "28/11/2012", "79212000103"],  # a text cell
         ["HS4", None, "Phạm Thị Dung", "09/01/2012", Raw('<{p}c r="{ref}"><{p}f>X1</{p}f></{p}c>')],
     ]
+
+
+@pytest.mark.parametrize("prefix", ["x:", ""])
+def test_a_sheet_with_a_namespace_prefix_is_read_like_any_other(con, tmp_path, monkeypatch, prefix):
+    """`<x:worksheet>`, `<x:c>`, `<x:mergeCell>`, `<x:f>`, as .NET exports write them (SMAS
+    and VnEDU are .NET): every byte search of the sheet's XML found nothing, so merged
+    school codes stayed empty, a formula without a value loaded as an empty ID with no
+    word, and the number-cell lookup fell back on loading the sheet again. Now each reads
+    the prefixed XML as the plain one (the control: the same sheet unprefixed). The
+    workbook does not say fullCalcOnLoad: a formula without a value is rejected anyway."""
+    d = folder(tmp_path, {})
+    sheet = Sheet("HS", _pupils(), merges=["B2:B3", "B4:B5"])
+    path = write_workbook(d / "hoc_sinh.xlsx", [sheet], prefix=prefix)
+
+    def typed_load(*a, **k):  # the number cells must be read from the XML
+        raise AssertionError("the sheet was loaded again to tell number cells")
+
+    monkeypatch.setattr(workbook, "number_cells", typed_load)
+    r = load(con, d)
+    assert _students(con, r.snapshot_id, "_row, school_code, citizen_id") == [
+        (2, "S1", "079218000101"),
+        (3, "S1", "079318000102"),  # a number cell: its leading zero restored
+        (4, "S2", "79212000103"),  # a text cell: kept as typed
+        (5, "S2", None),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "vùng ô gộp")
+    assert w["message"].startswith("2 ô của cột 'Mã trường'") and "B2:B3" in w["message"]
+    rej = [
+        (x["row"], x["column"], x["reason"][: len(NOT_COMPUTED)])
+        for x in rejects(con, r.snapshot_id)
+    ]
+    assert rej == [(5, "Số định danh cá nhân", NOT_COMPUTED)]
+    part = "xl/worksheets/sheet1.xml"
+    assert workbook.cells_are_numbers(path, part, [(3, "E"), (4, "E")]) == [True, False]
+
+
+def test_a_prefixed_sheet_too_large_to_read_is_refused(con, tmp_path):
+    """The used range of a prefixed sheet (`<x:dimension ref="A1:XFD1048576"/>`) is read
+    too: the sheet is skipped with the warning, never handed to calamine."""
+    d = folder(tmp_path, {})
+    sheet = Sheet("HS", _pupils()[:3], dimension="A1:XFD1048576")
+    write_workbook(d / "hoc_sinh.xlsx", [sheet], prefix="x:")
+    r = load(con, d)
+    (w,) = _warned(con, r.snapshot_id, "XFD1048576")
+    assert "quá lớn để đọc" in w["message"] and w["sheet"] == "HS"
+    assert r.rows.get("students", 0) == 0
+
+
+def test_a_prefixed_workbook_that_says_recalculate(con, tmp_path):
+    """A program's prefixed export with `fullCalcOnLoad` and a formula whose stored value is
+    a placeholder: rejected, never loaded as the value."""
+    d = folder(tmp_path, {})
+    body = _pupils()
+    body[4][4] = Raw('<{p}c r="{ref}"><{p}f>X1</{p}f><{p}v>0</{p}v></{p}c>')
+    write_workbook(
+        d / "hoc_sinh.xlsx", [Sheet("HS", body)], prefix="x:", calc_pr='fullCalcOnLoad="1"'
+    )
+    r = load(con, d)
+    assert _students(con, r.snapshot_id, "_row, citizen_id")[-1] == (5, None)
+    (rej,) = rejects(con, r.snapshot_id)
+    assert (rej["row"], rej["value"]) == (5, "0")
+    assert rej["reason"].startswith(NOT_RECALCULATED)
 
 
 # ---- Strict Open XML ----------------------------------------------------------------------
@@ -241,6 +310,87 @@ def test_serial_numbers_of_a_1904_workbook(con, tmp_path, date1904):
     ]
     (rej,) = rejects(con, r.snapshot_id)
     assert (rej["row"], rej["column"], rej["value"]) == (5, "Ngày sinh", "2018")
+
+
+# ---- formulas -----------------------------------------------------------------------------
+
+
+def _classes(tmp_path: Path, calc: str, sizes: list) -> Path:
+    d = folder(tmp_path, {})
+    head = ["Mã lớp", "Mã trường", "Năm học", "Tên lớp", "Khối", "Sĩ số"]
+    body = [head]
+    for code, size in zip(["1A", "1B", "2A"], sizes, strict=True):
+        body.append([code, "S1", "2024-2025", f"Lớp {code}", code[0], size])
+    write_workbook(d / "lop.xlsx", [Sheet("Lớp", body)], calc_pr=calc)
+    return d
+
+
+def _size(v: str) -> Raw:
+    return Raw('<{p}c r="{ref}"><{p}f>COUNTIF(HS!B:B,A2)</{p}f>' + v + "</{p}c>")
+
+
+def test_formula_values_of_a_workbook_that_says_recalculate_are_rejected(con, tmp_path):
+    """xlsxwriter and rust_xlsxwriter store 0 as every formula's value and set
+    fullCalcOnLoad, leaving the computing to Excel: every computed class size became 0,
+    silently. In such a workbook no stored formula value is Excel's: each formula cell of
+    the data is a reject quoting the stored value, and its value is left empty; a typed
+    number beside them loads."""
+    d = _classes(
+        tmp_path,
+        'calcId="124519" fullCalcOnLoad="1"',
+        [_size("<{p}v>0</{p}v>"), _size("<{p}v>0</{p}v>"), 30],
+    )
+    r = load(con, d)
+    got = [(c["_row"], c["declared_size"]) for c in rows(con, "classes", r.snapshot_id)]
+    assert got == [(2, None), (3, None), (4, 30)]
+    rej = [(x["row"], x["column"], x["value"], x["reason"]) for x in rejects(con, r.snapshot_id)]
+    assert [x[:3] for x in rej] == [(2, "Sĩ số", "0"), (3, "Sĩ số", "0")]
+    assert all(x[3].startswith(NOT_RECALCULATED) for x in rej)
+    assert "mở tệp bằng Excel, lưu lại rồi nạp lại" in rej[0][3]
+
+
+def test_formula_values_excel_computed_are_loaded(con, tmp_path):
+    """A workbook Excel saved (no fullCalcOnLoad) stores the values it computed: they load
+    as they are, with no reject. A formula with no value at all was never computed,
+    whatever the workbook says (Apache POI writes them so): a reject, as before only for
+    workbooks that said fullCalcOnLoad."""
+    d = _classes(
+        tmp_path, 'calcId="191029"', [_size("<{p}v>31</{p}v>"), _size("<{p}v>0</{p}v>"), _size("")]
+    )
+    r = load(con, d)
+    got = [(c["_row"], c["declared_size"]) for c in rows(con, "classes", r.snapshot_id)]
+    assert got == [(2, 31), (3, 0), (4, None)]
+    (rej,) = rejects(con, r.snapshot_id)
+    assert (rej["row"], rej["column"], rej["value"]) == (4, "Sĩ số", None)
+    assert rej["reason"].startswith(NOT_COMPUTED)
+
+
+def test_a_column_of_formulas_to_recalculate_is_rejected_in_one_go(con, tmp_path):
+    """A program-written sheet with a formula on every row: one reject per cell, written in
+    one INSERT (executemany took ≈ 4 s per 20 000 rejects)."""
+    import xlsxwriter
+
+    d = folder(tmp_path, {})
+    wb = xlsxwriter.Workbook(str(d / "hoc_sinh.xlsx"))
+    ws = wb.add_worksheet("HS")
+    ws.write_row(0, 0, HEAD)
+    n = 3000
+    for i in range(1, n + 1):
+        ws.write_row(i, 0, [f"HS{i}", "S1", f"Học sinh {i}", "01/03/2018"])
+        ws.write_formula(i, 4, f'="0793180"&TEXT({i},"00000")')
+    wb.close()
+    r = load(con, d)
+    assert r.rows["students"] == n
+    got = con.execute(
+        "SELECT count(*), count(DISTINCT reason), min(value), max(value) FROM rejects "
+        "WHERE snapshot_id = $s",
+        {"s": r.snapshot_id},
+    ).fetchone()
+    assert got == (n, 1, "0", "0")
+    ids = con.execute(
+        "SELECT count(citizen_id) FROM students WHERE snapshot_id = $s", {"s": r.snapshot_id}
+    ).fetchone()
+    assert ids == (0,)
 
 
 # ---- damaged parts ------------------------------------------------------------------------
@@ -321,7 +471,7 @@ def test_damaged_parts_raise_broken_part(tmp_path):
     part = "xl/worksheets/sheet1.xml"
     for look in (
         lambda: workbook.dimension(path, part),
-        lambda: workbook.merged_ranges(path, part),
+        lambda: workbook.scan_sheet(path, part),
         lambda: workbook.sheet_xml(path, part),
     ):
         workbook.forget_xml()
