@@ -316,6 +316,7 @@ def _stage_table_workbook(staging: Staging, path: Path, table: str, label: str):
             label,
             path=path,
             recalc=info.recalc,
+            date1904=info.date1904,
             part_xml=sheet.part,
             quiet=len(visible) > 1,
         )
@@ -381,6 +382,7 @@ def _stage_workbook(staging: Staging, path: Path, progress: Progress | None) -> 
             label,
             path=path,
             recalc=info.recalc,
+            date1904=info.date1904,
             part_xml=sheet.part,
         )
         if part is not None:

@@ -79,6 +79,11 @@ CREATE OR REPLACE TEMP MACRO soat_key2(x) AS
 -- Excel serial day numbers (5 digits: 1927-05-18 … 2173-10-14), 4-digit values are years, not dates
 CREATE OR REPLACE TEMP MACRO soat_is_serial(x) AS
     regexp_full_match(x, '\\d{{5}}(\\.\\d+)?');
+-- A serial number of a workbook in the 1904 date system (old Mac Excel) as the 1900
+-- system's serial of the same day (1462 days later), other text as it is.
+CREATE OR REPLACE TEMP MACRO soat_1904(x) AS list_transform([trim(x, {TRIM_CHARS})],
+    lambda t: CASE WHEN soat_is_serial(t) THEN CAST(CAST(t AS DOUBLE) + 1462 AS VARCHAR)
+                   ELSE x END)[1];
 CREATE OR REPLACE TEMP MACRO soat_date(x) AS coalesce(
     CAST(try_strptime(x, {_sql_list(DATE_FORMATS)}) AS DATE),
     CAST(try_strptime(x, {_sql_list(TS_FORMATS)}) AS DATE),
@@ -363,6 +368,7 @@ class StagedPart:
     date_orders: dict[str, str] = field(default_factory=dict)
     shared: bool = False  # another part feeds the same table: statements filter on this one
     legacy: str | None = None  # 'tcvn3' / 'vni': text cells in that font encoding converted
+    date1904: bool = False  # an .xlsx in the 1904 date system: its serials read so (soat_1904)
     # value-level rejects found while reading (.xlsx error cells, formulas without a value):
     # (row, column as headed, value, reason)
     found_rejects: list[tuple[int, str, str | None, str]] = field(default_factory=list)
@@ -511,6 +517,9 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
             continue
         idx = present[name]
         x = f"s.c{idx}"
+        cell = x  # the source text (kept in _raw)
+        if part.date1904 and col.kind in PER_ROW and col.kind != "school_year":
+            x = f"soat_1904({x})"
         numeric = idx in part.numeric_cols
         kind = col.kind
         vname = vocab_name(kind)
@@ -564,7 +573,7 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
             expr = x
         select.append(f'{expr} AS "{name}"')
         if kind in RAW_KINDS:
-            select.append(f'{x} AS "{name}_raw"')
+            select.append(f'{cell} AS "{name}_raw"')
             unread = f'len(coalesce("{name}", [])) = 0' if kind == "levels" else f'"{name}" IS NULL'
             if kind in ("date", "timestamp"):
                 # a two-digit year parses as year 0024: not read (rejected), never kept

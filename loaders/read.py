@@ -990,9 +990,24 @@ def _xlsx_header(table: str, rows: list[list]) -> tuple[HeaderFound, str | None]
 # a sheet's used range beyond this many cells is not read (workbook.dimension): calamine
 # keeps the range in memory, ≈ 32 bytes a cell; Excel's 1,048,576 rows × 60 columns fit
 MAX_SHEET_CELLS = 64_000_000
+BROKEN_SHEET = (
+    "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại, bỏ qua"
+)
 
 
-def stage_xlsx_sheet(
+def stage_xlsx_sheet(staging: Staging, reader, sheet_name: str, table: str, label: str, **kw):
+    """`_stage_xlsx_sheet`; a sheet whose XML cannot be decompressed (a damaged file:
+    workbook.BrokenPart) is skipped with the warning of a sheet calamine cannot read."""
+    from loaders import workbook
+
+    try:
+        return _stage_xlsx_sheet(staging, reader, sheet_name, table, label, **kw)
+    except workbook.BrokenPart:
+        staging.warn(BROKEN_SHEET, source=label, sheet=sheet_name)
+        return None
+
+
+def _stage_xlsx_sheet(
     staging: Staging,
     reader,
     sheet_name: str,
@@ -1002,6 +1017,7 @@ def stage_xlsx_sheet(
     recalc: bool = False,
     part_xml: str | None = None,
     quiet: bool = False,
+    date1904: bool = False,
 ) -> StagedPart | None:
     """One sheet, loaded once (every cell as text; the first rows give the header).
     fastexcel counts `skip_rows` from the sheet's row 1 (while without it the range starts
@@ -1036,12 +1052,7 @@ def stage_xlsx_sheet(
     except Exception as exc:  # noqa: BLE001 - calamine's errors vary; its English is not shown
         if is_interrupt(exc):  # Ctrl-C inside calamine: the stop, not a broken sheet
             raise
-        staging.warn(
-            "không đọc được sheet (sheet bị hỏng); hãy mở tệp bằng Excel, lưu lại rồi nạp lại, "
-            "bỏ qua",
-            source=label,
-            sheet=sheet_name,
-        )
+        staging.warn(BROKEN_SHEET, source=label, sheet=sheet_name)
         return None
     if isinstance(full, pl.Series):
         full = full.to_frame()
@@ -1066,7 +1077,15 @@ def stage_xlsx_sheet(
     data = data.select([f"c{i}" for i in range(min(n, data.width))])
     for i in range(data.width, n):
         data = data.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}"))
+    named = set(hm.mapping) | set(hm.extra)
+    error_at = {(row0 + 1, col): text for row0, col, text in workbook.error_cells(errors)}
+    found = [
+        (row, hm.headers[col], text, "ô lỗi công thức Excel, không có giá trị")
+        for (row, col), text in error_at.items()
+        if row > header_row and col in named
+    ]
     if path is not None:
+        data = _formulas(data, hm, header_row, path, part_xml, recalc, found, error_at, first_col)
         data = _fill_merged(
             staging, data, hm, header_row, path, part_xml, label, sheet_name, first_col
         )
@@ -1080,26 +1099,9 @@ def stage_xlsx_sheet(
         header_row=header_row,
         headers=hm,
         legacy=kind,
+        date1904=date1904,
     )
-    named = set(hm.mapping) | set(hm.extra)
-    for row0, col, text in workbook.error_cells(errors):
-        if row0 >= header_row and col in named:
-            part.found_rejects.append(
-                (row0 + 1, hm.headers[col], text, "ô lỗi công thức Excel, không có giá trị")
-            )
-    if recalc and path is not None:
-        for row, xml_col in workbook.formulas_without_value(path, part_xml):
-            col = xml_col - first_col
-            if row > header_row and col in named:
-                part.found_rejects.append(
-                    (
-                        row,
-                        hm.headers[col],
-                        None,
-                        "ô có công thức nhưng không có giá trị đã tính (tệp chưa được Excel "
-                        "tính lại): mở tệp bằng Excel, lưu lại rồi nạp lại",
-                    )
-                )
+    part.found_rejects.extend(found)
     data = _drop_repeated_headers(staging, part, data, n)
     zero_cols: set[int] = set()
     if path is not None:
@@ -1135,6 +1137,66 @@ def _first_column(loaded) -> int:
         return int(cols[0].absolute_index) - int(cols[0].index) if cols else 0
     except (AttributeError, IndexError, TypeError):  # an older fastexcel: none such
         return 0
+
+
+NOT_COMPUTED = (
+    "ô có công thức nhưng không có giá trị đã tính (tệp chưa được Excel tính lại): mở tệp "
+    "bằng Excel, lưu lại rồi nạp lại"
+)
+NOT_RECALCULATED = (
+    "ô có công thức, giá trị lưu trong tệp không phải giá trị Excel đã tính (tệp do phần mềm "
+    "ghi ra, chưa được Excel tính lại): mở tệp bằng Excel, lưu lại rồi nạp lại"
+)
+
+
+def _formulas(
+    data, hm, header_row: int, path, part_xml, recalc: bool, found: list, error_at, first_col=0
+):
+    """Formula cells whose value Excel never computed (only a sheet with formulas is
+    looked at: workbook.formula_cells), in the loaded columns of the data rows, each a
+    value reject in `found` (beside the error cells already there):
+    - no value stored at all (`<f>` without `<v>`): never computed, whatever the workbook
+      says (Excel and LibreOffice always store one);
+    - a workbook that says `fullCalcOnLoad` (a program wrote it and left the computing to
+      Excel: xlsxwriter stores 0 as every formula's value, openpyxl none): no stored value
+      is Excel's, so every formula cell is rejected and left empty; the reject quotes the
+      stored value.
+    A value computed by Excel (no fullCalcOnLoad) is loaded as it is. `first_col`: the
+    sheet's column of the load's first (calamine starts at the first used column)."""
+    import numpy as np
+    import polars as pl
+
+    from loaders import workbook
+
+    named = set(hm.mapping) | set(hm.extra)
+    cells: dict[int, list[tuple[int, str]]] = {}  # column -> (index in data, reason)
+    for row, xml_col, held in workbook.formula_cells(path, part_xml, every=recalc):
+        col = xml_col - first_col  # the sheet's column -> the load's (a table right of A)
+        if row <= header_row or col not in named or (row, col) in error_at:
+            continue  # an error cell has its reject already
+        if held == workbook.NO_VALUE or (recalc and held == workbook.EMPTY_VALUE):
+            why = NOT_COMPUTED
+        elif recalc:
+            why = NOT_RECALCULATED
+        else:
+            continue
+        if row - header_row - 1 < data.height:
+            cells.setdefault(col, []).append((row - header_row - 1, why))
+        else:  # a row calamine did not give (no value in it)
+            found.append((row, hm.headers[col], None, why))
+    out = []
+    for col, hits in cells.items():
+        idx = [i for i, _ in hits]
+        stored = data[f"c{col}"].gather(idx).to_list()  # the value quoted, then left empty
+        found.extend(
+            (header_row + 1 + i, hm.headers[col], v, why)
+            for (i, why), v in zip(hits, stored, strict=True)
+        )
+        mask = np.zeros(data.height, dtype=bool)
+        mask[idx] = True
+        c = pl.col(f"c{col}")
+        out.append(pl.when(pl.lit(pl.Series(mask))).then(None).otherwise(c).alias(f"c{col}"))
+    return data.with_columns(out) if out else data
 
 
 def _fill_merged(
