@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from loaders.contract import TABLES
 from soat.vocab import fold, strip_diacritics
 
-HEADER_SCAN_ROWS = 15  # the header is the first of the first 15 rows with >= 2 known headers
+HEADER_SCAN_ROWS = 15  # the header is the row of the first 15 naming the most known headers
 MIN_KNOWN_HEADERS = 2
 
 
@@ -47,14 +47,6 @@ def match_header(table_name: str, header: object) -> str | None:
 
 def count_known(table_name: str, cells: list) -> int:
     return len({m for m in (match_header(table_name, c) for c in cells) if m})
-
-
-def find_header_row(table_name: str, rows: list[list]) -> int | None:
-    """Index (0-based) of the first of the first 15 rows holding >= 2 known headers."""
-    for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
-        if count_known(table_name, list(cells)) >= MIN_KNOWN_HEADERS:
-            return i
-    return None
 
 
 @dataclass
@@ -100,18 +92,32 @@ def two_row_header(table_name: str, upper: list, lower: list) -> list | None:
     return [u if is_empty_cell(lo) else lo for u, lo in zip(upper, lower, strict=True)]
 
 
-def find_header(table_name: str, rows: list[list]) -> HeaderFound | None:
-    """The table's header in the first 15 rows: the first row holding >= 2 known headers,
-    with the row below it when that one completes a two-row header (two_row_header)."""
-    idx = find_header_row(table_name, rows)
-    if idx is None:
-        return None
-    cells = list(rows[idx])
-    if idx + 1 < len(rows):
-        both = two_row_header(table_name, cells, list(rows[idx + 1]))
+def header_at(table_name: str, rows: list[list], index: int) -> HeaderFound:
+    """The header whose first row is `rows[index]`: with the row below it when that one
+    completes a two-row header (two_row_header)."""
+    cells = list(rows[index])
+    if index + 1 < len(rows):
+        both = two_row_header(table_name, cells, list(rows[index + 1]))
         if both is not None:
-            return HeaderFound(idx, 2, both)
-    return HeaderFound(idx, 1, cells)
+            return HeaderFound(index, 2, both)
+    return HeaderFound(index, 1, cells)
+
+
+def find_header(table_name: str, rows: list[list]) -> HeaderFound | None:
+    """The table's header in the first 15 rows: of the rows holding >= 2 known headers, the
+    one naming the most (with the row below it when that completes a two-row header, whose
+    headers count together); on a tie the first. An information block above the list
+    ('Mã trường | S1 | Năm học | 2024-2025') names two headers, the list's header more:
+    taking the first such row read the pupils' codes as school codes."""
+    best: tuple[int, HeaderFound] | None = None
+    for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
+        if count_known(table_name, list(cells)) < MIN_KNOWN_HEADERS:
+            continue
+        found = header_at(table_name, rows, i)
+        k = count_known(table_name, found.cells)
+        if best is None or k > best[0]:
+            best = (k, found)
+    return best[1] if best else None
 
 
 def header_spellings(

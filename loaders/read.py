@@ -29,13 +29,14 @@ import duckdb
 from loaders.contract import TABLES
 from loaders.headers import (
     HEADER_SCAN_ROWS,
+    MIN_KNOWN_HEADERS,
     HeaderFound,
     count_known,
     find_header,
+    header_at,
     header_spellings,
     is_empty_cell,
     map_headers,
-    two_row_header,
 )
 from loaders.normalise import (
     EMPTY_MARKERS_RE,
@@ -556,25 +557,21 @@ def _sniff_header(table: str, text: str) -> tuple[HeaderFound, str, str | None, 
             conv = legacy.from_tcvn3 if kind == "tcvn3" else legacy.from_vni
             t = "".join(conv(line) if legacy.is_suspect(line) else line for line in lines)
         parsed = {sep: _records(t, sep, HEADER_SCAN_ROWS + 1) for sep in SEPARATORS}
+        # as headers.find_header: the record naming the most known headers (a two-row
+        # header counted whole), the first on a tie, each separator tried on each record
+        best: tuple[int, HeaderFound, str] | None = None
         for i in range(HEADER_SCAN_ROWS):
-            best = None
             for sep in SEPARATORS:
                 recs = parsed[sep]
-                if i >= len(recs):
+                if i >= len(recs) or count_known(table, recs[i][0]) < MIN_KNOWN_HEADERS:
                     continue
-                cells = recs[i][0]
-                k = count_known(table, cells)
-                if k >= 2 and (best is None or k > best[0]):
-                    best = (k, sep, cells)
-            if best:
-                _, sep, cells = best
-                recs = parsed[sep]
-                found = HeaderFound(i, 1, cells)
-                if i + 1 < len(recs):
-                    both = two_row_header(table, cells, recs[i + 1][0])
-                    if both is not None:
-                        found = HeaderFound(i, 2, both)
-                return found, sep, kind, recs[found.last - 1][1]
+                found = header_at(table, [r[0] for r in recs], i)
+                k = count_known(table, found.cells)
+                if best is None or k > best[0]:
+                    best = (k, found, sep)
+        if best:
+            _, found, sep = best
+            return found, sep, kind, parsed[sep][found.last - 1][1]
     return None
 
 

@@ -1,0 +1,67 @@
+"""Which row is the header and which rows are data: an information block above the list,
+required-column marks in headers, title rows above a repeated header, the total and
+signature block under the list, two columns naming one field, CSV quoting with spaces."""
+
+from __future__ import annotations
+
+import pytest
+from loader_helpers import STUDENT_HEAD, folder, load, messages, rows, student_rows
+
+from loaders.headers import find_header
+
+
+def _warned(con, sid, text: str) -> list[dict]:
+    return [m for m in messages(con, sid) if m["severity"] == "warning" and text in m["message"]]
+
+
+def _header_row(con, sid, table: str = "students"):
+    return con.execute(
+        "SELECT header_row, columns FROM snapshot_tables WHERE snapshot_id = $s "
+        "AND table_name = $t",
+        {"s": sid, "t": table},
+    ).fetchall()
+
+
+# ---- the header row: the one naming the most known headers --------------------------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_information_block_above_the_list_is_not_the_header(con, tmp_path, kind):
+    """'Mã trường | S1 | Năm học | 2024-2025' above the list names two headers: taken as
+    the header, the pupils' codes were stored as school codes, their names as school years
+    and the real header row loaded as a pupil (a CSV rejected every row)."""
+    data = [
+        ["Mã trường", "S1", "Năm học", "2024-2025"],
+        ["Tên trường", "Trường Tiểu học Lê Lợi"],
+        [],
+        STUDENT_HEAD,
+        *student_rows(2),
+    ]
+    d = folder(tmp_path, {f"hoc_sinh.{kind}": data})
+    r = load(con, d)
+    ((header_row, columns),) = _header_row(con, r.snapshot_id)
+    assert header_row == 4
+    assert columns == ["student_code", "school_code", "full_name", "birth_date", "citizen_id"]
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["_row"], g["student_code"], g["school_code"], g["full_name"]) for g in got] == [
+        (5, "HS1", "S1", "Học sinh 1"),
+        (6, "HS2", "S1", "Học sinh 2"),
+    ]
+    assert [g["citizen_id"] for g in got] == ["079318000121", "079318000122"]
+    assert r.rejected == 0
+
+
+def test_the_header_row_is_the_one_naming_the_most_known_headers():
+    info = ["Mã trường", "S1", "Năm học", "2024-2025"]
+    head = ["Mã học sinh", "Họ và tên", "Ngày sinh"]
+    found = find_header("students", [info, [], head, ["HS1", "An", "01/02/2018"]])
+    assert (found.index, found.rows) == (2, 1)
+    # a tie: the first (a header repeated within the first rows)
+    found = find_header("students", [head, ["HS1", "An", "01/02/2018"], head])
+    assert found.index == 0
+    # a two-row header counts whole: its upper row names fewer headers than its lower one
+    upper = ["Mã học sinh", "Họ và tên", "Thông tin cá nhân", None, None]
+    lower = [None, None, "Ngày sinh", "Giới tính", "Dân tộc"]
+    found = find_header("students", [upper, lower, ["HS1", "An", "01/02/2018", "Nam", "Kinh"]])
+    assert (found.index, found.rows) == (0, 2)
+    assert found.cells == ["Mã học sinh", "Họ và tên", "Ngày sinh", "Giới tính", "Dân tộc"]
