@@ -2,12 +2,14 @@
 
 Headers are compared after NFC, trimming, collapsing inner whitespace and case-folding
 (`soat.vocab.fold`), against the column's Vietnamese headers and its canonical English
-name; a diacritics-free comparison ("Ma truong") is the fallback. This works on the
+name; a diacritics-free comparison ("Ma truong") is the fallback. A required-column mark
+("Họ và tên (*)") is ignored. This works on the
 header cells only (a handful of strings), never on data rows.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from loaders.contract import TABLES
@@ -17,32 +19,60 @@ HEADER_SCAN_ROWS = 15  # the header is the row of the first 15 naming the most k
 MIN_KNOWN_HEADERS = 2
 
 
-def _keys(table_name: str) -> tuple[dict[str, str], dict[str, str]]:
-    exact: dict[str, str] = {}
-    loose: dict[str, str] = {}
+# A required-column mark at the end of a header, as import templates (MOET's, the school
+# software's) write it: "Họ và tên (*)", "Ngày sinh*", "Ngày sinh(*)".
+REQUIRED_MARK_RE = re.compile(r"\s*(\(\s*\*+\s*\)|\*+)$")
+# A header made of parts ("Mã định danh/CCCD", "Mã định danh (CCCD)"): split here
+_PARTS_RE = re.compile(r"\s*/\s*|\s*\(\s*|\s*\)\s*")
+
+
+def _keys(table_name: str) -> tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]]:
+    """Folded header -> (column, rank): the rank is the header's place in the column's
+    accepted headers (contract.Column.all_headers), which decides between two columns
+    naming one field (map_headers)."""
+    exact: dict[str, tuple[str, int]] = {}
+    loose: dict[str, tuple[str, int]] = {}
     for col in TABLES[table_name].columns:
-        for h in col.all_headers:
-            exact.setdefault(fold(h), col.name)
-            loose.setdefault(strip_diacritics(fold(h)), col.name)
+        for rank, h in enumerate(col.all_headers):
+            exact.setdefault(fold(h), (col.name, rank))
+            loose.setdefault(strip_diacritics(fold(h)), (col.name, rank))
             # canonical names written with spaces ("school code") also match
-            exact.setdefault(fold(h).replace("_", " "), col.name)
+            exact.setdefault(fold(h).replace("_", " "), (col.name, rank))
     return exact, loose
 
 
-_CACHE: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+_CACHE: dict[str, tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]]] = {}
 
 
-def match_header(table_name: str, header: object) -> str | None:
-    """Canonical column a header cell names, or None."""
+def header_match(table_name: str, header: object) -> tuple[str, int] | None:
+    """(canonical column, rank of the header among the column's accepted headers) a header
+    cell names, or None. A trailing required-column mark ("(*)", "*") is ignored. A header
+    made of parts that each name the same column ("Mã định danh/CCCD", "Mã định danh
+    (CCCD)") names that column, ranked after its listed headers; parts naming two columns,
+    or a part naming none ("Mã trường (cũ)"), name nothing."""
     if header is None:
         return None
     if table_name not in _CACHE:
         _CACHE[table_name] = _keys(table_name)
     exact, loose = _CACHE[table_name]
-    key = fold(str(header))
+    key = REQUIRED_MARK_RE.sub("", fold(str(header)))
     if not key:
         return None
-    return exact.get(key) or loose.get(strip_diacritics(key))
+    found = exact.get(key) or loose.get(strip_diacritics(key))
+    if found is None and _PARTS_RE.search(key):
+        parts = [p for p in _PARTS_RE.split(key) if p]
+        hits = [exact.get(p) or loose.get(strip_diacritics(p)) for p in parts]
+        names = {h[0] for h in hits if h}
+        if len(parts) > 1 and None not in hits and len(names) == 1:
+            col = TABLES[table_name].column(names.pop())
+            found = (col.name, len(col.all_headers) + min(h[1] for h in hits if h))
+    return found
+
+
+def match_header(table_name: str, header: object) -> str | None:
+    """Canonical column a header cell names, or None (header_match)."""
+    found = header_match(table_name, header)
+    return found[0] if found else None
 
 
 def count_known(table_name: str, cells: list) -> int:

@@ -65,3 +65,58 @@ def test_the_header_row_is_the_one_naming_the_most_known_headers():
     found = find_header("students", [upper, lower, ["HS1", "An", "01/02/2018", "Nam", "Kinh"]])
     assert (found.index, found.rows) == (0, 2)
     assert found.cells == ["Mã học sinh", "Họ và tên", "Ngày sinh", "Giới tính", "Dân tộc"]
+
+
+# ---- headers: required-column marks, headers made of parts ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Họ và tên (*)", "full_name"),
+        ("Họ và tên *", "full_name"),
+        ("Họ và tên*", "full_name"),
+        ("Ngày sinh(*)", "birth_date"),
+        ("Ngày sinh (dd/mm/yyyy) (*)", "birth_date"),
+        ("Ho va ten (*)", "full_name"),
+        ("Mã định danh (CCCD)", "citizen_id"),
+        ("Mã định danh/CCCD", "citizen_id"),
+        ("Số định danh cá nhân (CCCD) (*)", "citizen_id"),
+        ("(*)", None),
+        ("*", None),
+        ("Mã trường (cũ)", None),  # a part naming nothing: not the school code
+        ("Mã học sinh/Mã trường", None),  # parts naming two columns
+        ("Số CMND (CCCD)", None),
+    ],
+)
+def test_required_marks_and_headers_made_of_parts(header, column):
+    from loaders.headers import match_header
+
+    assert match_header("students", header) == column
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_headers_with_required_marks_are_read(con, tmp_path, kind):
+    """Import templates mark the required columns '(*)' or '*': with every header so
+    marked the file was skipped ('không tìm thấy dòng tiêu đề'); with some, their columns
+    went to _extra and were reported missing."""
+    every = [h + " (*)" for h in STUDENT_HEAD]
+    some = ["Mã học sinh", "Mã trường", "Họ và tên*", "Ngày sinh(*)", "Mã định danh/CCCD"]
+    d = folder(
+        tmp_path,
+        {
+            f"hoc_sinh.{kind}": [every, *student_rows(2)],
+            f"hoc_sinh_2.{kind}": [some, *student_rows(1)],
+        },
+    )
+    r = load(con, d)
+    cols = ["student_code", "school_code", "full_name", "birth_date", "citizen_id"]
+    assert [c for _h, c in _header_row(con, r.snapshot_id)] == [cols, cols]
+    got = rows(con, "students", r.snapshot_id)
+    assert sorted((g["student_code"], g["full_name"], g["citizen_id"]) for g in got) == [
+        ("HS1", "Học sinh 1", "079318000121"),
+        ("HS1", "Học sinh 1", "079318000121"),
+        ("HS2", "Học sinh 2", "079318000122"),
+    ]
+    assert all(g["_extra"] is None for g in got)
+    assert not _warned(con, r.snapshot_id, "thiếu cột Họ và tên")
