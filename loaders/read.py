@@ -529,9 +529,11 @@ def utf8_copy(path: Path, codec: str, staging: Staging) -> Path:
 def _records(text: str, sep: str, limit: int) -> list[tuple[list[str], int]]:
     """The first `limit` CSV records of `text` (quote-aware, as DuckDB reads them), each
     with the physical line it ends on (1-based): a title cell with a line break in it
-    ("DANH SÁCH HỌC SINH⏎Năm học 2024-2025") is one record over two lines."""
+    ("DANH SÁCH HỌC SINH⏎Năm học 2024-2025") is one record over two lines. Spaces after a
+    separator are skipped, so `"HS1", "S1"` (scripts, hand edits) has its quoted cells,
+    as DuckDB reads them."""
     out: list[tuple[list[str], int]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
     try:
         for cells in reader:
             out.append((cells, reader.line_num))

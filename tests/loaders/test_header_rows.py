@@ -120,3 +120,25 @@ def test_headers_with_required_marks_are_read(con, tmp_path, kind):
     ]
     assert all(g["_extra"] is None for g in got)
     assert not _warned(con, r.snapshot_id, "thiếu cột Họ và tên")
+
+
+# ---- CSV: a space between the separator and the quote --------------------------------------
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_csv_with_a_space_before_each_quote(con, tmp_path, sep):
+    """`"HS1", "S1", …` (scripts, hand edits): the header was not found ('không tìm thấy
+    dòng tiêu đề') and the table skipped. A quoted cell holds the separator and, in the
+    title above, a line break."""
+    lines = [["", "DANH SÁCH HỌC SINH\nNăm học 2024-2025"], STUDENT_HEAD, *student_rows(2)]
+    lines[3][2] = f"Trần{sep} Bình"
+    text = "".join(f"{sep} ".join(f'"{c}"' for c in r) + "\n" for r in lines)
+    d = folder(tmp_path, {"hoc_sinh.csv": text})
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["_row"], g["student_code"], g["school_code"], g["full_name"]) for g in got] == [
+        (4, "HS1", "S1", "Học sinh 1"),
+        (5, "HS2", "S1", f"Trần{sep} Bình"),
+    ]
+    assert [g["citizen_id"] for g in got] == ["079318000121", "079318000122"]
+    assert r.rejected == 0 and not _warned(con, r.snapshot_id, "không tìm thấy dòng tiêu đề")
