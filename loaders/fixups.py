@@ -15,7 +15,7 @@ inserted anew, so nothing read the wrong way stays:
 - a date column whose unread values are month-first (3/25/2018) -> read month-first when
   no value is day-first, else the values readable both ways are rejected (warning);
 - rows repeating the header (a title and header block pasted into the data) -> dropped
-  with the title rows right above them (warning);
+  with the title rows right above them, never a record (warning);
 - a column with no header, or a second column with an unknown header already seen, that
   holds values -> kept in _extra under a made-up key (warning, made_up_columns).
 """
@@ -26,6 +26,7 @@ import duckdb
 
 from loaders import legacy, read
 from loaders.contract import RAW_KINDS, TABLES
+from loaders.headers import CODE_RE, identifying_columns
 from loaders.normalise import StagedPart
 from loaders.read import Staging
 
@@ -244,14 +245,9 @@ def _day_first_counts(con, part: StagedPart, indexes: list[int]) -> dict[int, tu
     return {i: (row[2 * k], row[2 * k + 1]) for k, i in enumerate(indexes)}
 
 
-def repeated_headers(
-    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int, lines: list[int]
-) -> set[int]:
-    """Drop the CSV rows on `lines` (they repeat the header) and the title rows right above
-    each (at most 5 lines up, each with at most a quarter of the columns filled); one
-    warning per block. Returns every line dropped."""
-    if not lines:
-        return set()
+def _filled_sql(part: StagedPart) -> str:
+    """How many of the row's contract columns hold a value (status columns, which take
+    their default, left out)."""
     t = TABLES[part.table]
     filled = []
     for name in part.headers.columns:
@@ -262,21 +258,49 @@ def repeated_headers(
         if col.kind in RAW_KINDS:
             cond = f'({cond} AND len(CAST("{name}" AS VARCHAR)) > 0 OR "{name}_raw" IS NOT NULL)'
         filled.append(f"CAST({cond} AS INTEGER)")
-    filled_sql = " + ".join(filled) or "0"
+    return "(" + (" + ".join(filled) or "0") + ")"
+
+
+def _record_sql(part: StagedPart, filled_sql: str) -> str:
+    """The row is a record (headers.identifying_columns): a code in a key column
+    (headers.CODE_RE, parameter $code_re), or a name beside another value."""
+    keys, names = identifying_columns(part.table, part.headers.columns)
+    conds = [f'coalesce(regexp_matches("{k}", $code_re), false)' for k in keys]
+    conds += [f'("{n}" IS NOT NULL AND {filled_sql} >= 2)' for n in names]
+    return "(" + (" OR ".join(conds) or "false") + ")"
+
+
+def repeated_headers(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int, lines: list[int]
+) -> set[int]:
+    """Drop the CSV rows on `lines` (they repeat the header) and the title rows right above
+    each (at most 5 lines up, each with at most a quarter of the columns filled, none a
+    record: headers.identifying_columns); one warning per block. Returns every line
+    dropped."""
+    if not lines:
+        return set()
+    filled_sql = _filled_sql(part)
+    record_sql = _record_sql(part, filled_sql)
     limit = max(1, part.csv.ncols // 4)
     who = _who(part, sid)
     dropped: set[int] = set()
     for line in lines:
-        near = dict(
-            con.execute(
-                f"""SELECT _row, {filled_sql} FROM "{part.table}"
+        near = {
+            row: (filled, record)
+            for row, filled, record in con.execute(
+                f"""SELECT _row, {filled_sql}, {record_sql} FROM "{part.table}"
                     WHERE {part.where()} AND _row BETWEEN $lo AND $hi""",
-                {**who, "lo": line - 5, "hi": line - 1},
+                {**who, "lo": line - 5, "hi": line - 1, "code_re": CODE_RE},
             ).fetchall()
-        )
+        }
         block = [line]
         k = line - 1
-        while k >= line - 5 and k not in dropped and near.get(k, 0) <= limit:
+        while (
+            k >= line - 5
+            and k not in dropped
+            and not near.get(k, (0, False))[1]
+            and near.get(k, (0, False))[0] <= limit
+        ):
             if k in near:
                 block.append(k)
             k -= 1

@@ -79,6 +79,24 @@ def count_known(table_name: str, cells: list) -> int:
     return len({m for m in (match_header(table_name, c) for c in cells) if m})
 
 
+# Which rows are records: a row with a code in one of the table's key columns, or a name
+# beside another value, is a record, never a title row (above a repeated header) nor part
+# of the signature block under the list. A code is a value without a space (a title
+# typed in the code column, "DANH SÁCH HỌC SINH TRƯỜNG S2", has spaces). Both RE2 (DuckDB)
+# and Rust's regex (polars) read this pattern alike.
+CODE_RE = r"^[^\s\p{Z}]+$"
+NAME_COLUMNS = ("full_name", "school_name", "class_name", "unit_name")
+
+
+def identifying_columns(table_name: str, mapped) -> tuple[list[str], list[str]]:
+    """(key columns holding codes, name columns) of the table among the `mapped` canonical
+    columns (see CODE_RE)."""
+    t = TABLES[table_name]
+    keys = [k for k in t.keys if k in mapped and t.column(k).kind == "code"]
+    names = [n for n in NAME_COLUMNS if n in mapped and n in t.column_names]
+    return keys, names
+
+
 @dataclass
 class HeaderFound:
     """Where a table's header is: `index` (0-based) of its first row, `rows` (1, or 2 for a

@@ -28,6 +28,7 @@ import duckdb
 
 from loaders.contract import TABLES
 from loaders.headers import (
+    CODE_RE,
     HEADER_SCAN_ROWS,
     MIN_KNOWN_HEADERS,
     HeaderFound,
@@ -35,6 +36,7 @@ from loaders.headers import (
     find_header,
     header_at,
     header_spellings,
+    identifying_columns,
     is_empty_cell,
     map_headers,
 )
@@ -1168,7 +1170,8 @@ def _values_right_of_header(staging: Staging, full, n: int, header_row: int, lab
 def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
     """Rows that repeat the header (a title and header block pasted into the data) are
     dropped, with the title rows right above them (at most 5, each with at most a quarter
-    of the columns filled), one warning per block."""
+    of the columns filled, none a record: headers.identifying_columns), one warning per
+    block."""
     import polars as pl
 
     hm = part.headers
@@ -1201,27 +1204,47 @@ def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
             .cast(pl.Int32)
         )
     need = min(2, len(hits))
-    cols = [f"c{i}" for i in range(n)]
-    marked = data.with_columns(
-        pl.sum_horizontal(hits).alias("_soat_hits"),
-        pl.sum_horizontal(
-            [
-                (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32)
-                for c in cols
-            ]
-        ).alias("_soat_filled"),
-    )
-    repeated = marked.filter(pl.col("_soat_hits") >= need)
-    if repeated.height == 0:
+    repeated = data.filter(pl.sum_horizontal(hits) >= need)["_soat_i"].to_list()
+    if not repeated:
         return data
+    # the rows up to 5 above each: how many cells they fill, and whether they are records
+    # (headers.CODE_RE: a code in a key column, or a name beside another value)
+    above = sorted({k for idx in repeated for k in range(max(0, idx - 5), idx)})
+    near = data.filter(pl.col("_soat_i").is_in(above))
+
+    def _filled(i: int) -> pl.Expr:
+        c = pl.col(f"c{i}")
+        return (c.is_not_null() & (c.str.strip_chars() != "")).cast(pl.Int32)
+
+    keys, names = identifying_columns(part.table, hm.mapping.values())
+    index = {name: i for i, name in hm.mapping.items()}
+    record = pl.lit(False)
+    for k in keys:
+        record = record | pl.col(f"c{index[k]}").str.strip_chars().str.contains(CODE_RE)
+    if names:
+        beside = pl.sum_horizontal([_filled(i) for i in hm.mapping]) >= 2
+        for name in names:
+            record = record | (_filled(index[name]).cast(pl.Boolean) & beside)
+    near = near.select(
+        "_soat_i",
+        pl.sum_horizontal([_filled(i) for i in range(n)]).alias("filled"),
+        record.fill_null(False).alias("record"),
+    )
+    filled = dict(zip(near["_soat_i"].to_list(), near["filled"].to_list(), strict=True))
+    records = set(near.filter("record")["_soat_i"].to_list())
     drop: set[int] = set()
-    filled = dict(zip(marked["_soat_i"].to_list(), marked["_soat_filled"].to_list(), strict=True))
     limit = max(1, n // 4)
     first_row = part.header_row + 1
-    for idx in repeated["_soat_i"].to_list():
+    for idx in repeated:
         block = [idx]
         k = idx - 1
-        while k >= 0 and idx - k <= 5 and k not in drop and filled.get(k, 0) <= limit:
+        while (
+            k >= 0
+            and idx - k <= 5
+            and k not in drop
+            and k not in records
+            and filled.get(k, 0) <= limit
+        ):
             if filled.get(k, 0):
                 block.append(k)
             k -= 1

@@ -142,3 +142,49 @@ def test_csv_with_a_space_before_each_quote(con, tmp_path, sep):
     ]
     assert [g["citizen_id"] for g in got] == ["079318000121", "079318000122"]
     assert r.rejected == 0 and not _warned(con, r.snapshot_id, "không tìm thấy dòng tiêu đề")
+
+
+# ---- title rows above a repeated header: never a record ------------------------------------
+
+WIDE_HEAD = [
+    "Mã học sinh",
+    "Mã trường",
+    "Mã lớp",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Dân tộc",
+    "Số định danh cá nhân",
+]
+
+
+def _wide(code, school, name, dob="01/03/2018", cid="079318000121"):
+    return [code, school, "1A", name, dob, "Nữ", "Kinh", cid]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_record_above_a_repeated_header_is_not_a_title(con, tmp_path, kind):
+    """Two lists pasted one under the other: the pupils right above the second header,
+    whose details are not entered yet (at most a quarter of the columns filled), were
+    dropped as 'title rows'. A row with a code in the key column, or a name beside another
+    value, is a record; the one-cell title above the header is still dropped."""
+    data = [
+        WIDE_HEAD,
+        _wide("HS1", "S1", "Nguyễn Văn An"),
+        ["HS9", "", "", "Đỗ Thị Mới"],  # a code and a name
+        ["", "S1", "", "Mai Lan"],  # no code: a name beside a school
+        ["DANH SÁCH HỌC SINH TRƯỜNG S2"],  # a title typed in the code column
+        WIDE_HEAD,
+        _wide("HS3", "S2", "Lê Hoàng Cường"),
+    ]
+    d = folder(tmp_path, {f"hoc_sinh.{kind}": data})
+    r = load(con, d)
+    got = rows(con, "students", r.snapshot_id)
+    assert [(g["_row"], g["student_code"], g["full_name"]) for g in got] == [
+        (2, "HS1", "Nguyễn Văn An"),
+        (3, "HS9", "Đỗ Thị Mới"),
+        (4, None, "Mai Lan"),
+        (7, "HS3", "Lê Hoàng Cường"),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "tiêu đề bảng lặp lại")
+    assert w["message"].startswith("dòng 5–6:") and w["row"] == 6
