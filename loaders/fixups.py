@@ -16,6 +16,7 @@ inserted anew, so nothing read the wrong way stays:
   no value is day-first, else the values readable both ways are rejected (warning);
 - rows repeating the header (a title and header block pasted into the data) -> dropped
   with the title rows right above them, never a record (warning);
+- the total and signature block under the list -> dropped (warning, footer_rows);
 - a column with no header, or a second column with an unknown header already seen, that
   holds values -> kept in _extra under a made-up key (warning, made_up_columns).
 """
@@ -26,7 +27,7 @@ import duckdb
 
 from loaders import legacy, read
 from loaders.contract import RAW_KINDS, TABLES
-from loaders.headers import CODE_RE, identifying_columns
+from loaders.headers import CODE_RE, FOOTER_RE, FOOTER_SCAN, identifying_columns
 from loaders.normalise import StagedPart
 from loaders.read import Staging
 
@@ -320,6 +321,59 @@ def repeated_headers(
         {**who, "rows": sorted(dropped)},
     )
     return dropped
+
+
+def footer_rows(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int
+) -> set[int]:
+    """The total and signature block under the list (read._drop_footer for a sheet): among
+    the CSV part's last FOOTER_SCAN lines, from the first row whose first non-empty cell
+    is a footer line (headers.FOOTER_RE) with no record after it to the end, deleted with a
+    warning naming the lines. One query over those few lines; returns the lines dropped."""
+    t = TABLES[part.table]
+    hm = part.headers
+    cells, params = [], {}
+    for i in sorted(set(hm.mapping) | set(hm.extra)):
+        if i in hm.extra:
+            params[f"x{i}"] = hm.extra[i]
+            cells.append(f"_extra[$x{i}]")
+            continue
+        col = t.column(hm.mapping[i])
+        if col.default is not None:
+            continue  # a status column: its default fills an empty cell
+        text = f'CAST("{col.name}" AS VARCHAR)'
+        cells.append(f'coalesce("{col.name}_raw", {text})' if col.kind in RAW_KINDS else text)
+    if not cells:
+        return set()
+    filled_sql = _filled_sql(part)
+    who = {**_who(part, sid), **params, "code_re": CODE_RE, "footer_re": FOOTER_RE}
+    start, last, count, example = con.execute(
+        f"""WITH w AS (
+                SELECT _row, nfc_normalize(coalesce({", ".join(cells)})) AS first,
+                       {_record_sql(part, filled_sql)} AS record
+                FROM "{part.table}"
+                WHERE {part.where()} AND _row > (
+                    SELECT max(_row) FROM "{part.table}" WHERE {part.where()}) - {FOOTER_SCAN}
+            ), m AS (
+                SELECT _row, first, coalesce(regexp_matches(first, $footer_re), false) AS footer,
+                       record FROM w
+            ), l AS (
+                SELECT coalesce(max(_row) FILTER (WHERE record AND NOT footer), -1) AS last
+                FROM m
+            ), s AS (SELECT min(_row) AS start FROM m, l WHERE footer AND _row > l.last)
+            SELECT s.start, max(_row), count(*), arg_min(first, _row)
+            FROM m, s WHERE _row >= s.start GROUP BY s.start""",
+        who,
+    ).fetchone() or (None, None, 0, None)
+    if start is None:
+        return set()
+    dropped = con.execute(
+        f"""DELETE FROM "{part.table}" WHERE {part.where()} AND _row >= $start
+            RETURNING _row""",
+        {**_who(part, sid), "start": start},
+    ).fetchall()
+    read._footer_warning(staging, part, start, last, count, example)
+    return {r[0] for r in dropped}
 
 
 def padded_warning(staging: Staging, part: StagedPart, dropped: set[int]) -> None:

@@ -97,6 +97,22 @@ def identifying_columns(table_name: str, mapped) -> tuple[list[str], list[str]]:
     return keys, names
 
 
+# The total and signature block under a list, as administrative documents end
+# (Nghị định 30/2020): a row whose first non-empty cell starts with these words ("Tổng
+# cộng", "Người lập biểu", "HIỆU TRƯỞNG", "KT. HIỆU TRƯỞNG", "(Ký, ghi rõ họ tên)", "Nơi
+# nhận:") or ends with a date in words ("Lê Lợi, ngày 15 tháng 10 năm 2024", "ngày ...
+# tháng ... năm 20..") starts it, when no record follows (loaders.fixups.footer_rows,
+# loaders.read._drop_footer). RE2 and Rust's regex read it alike.
+FOOTER_RE = (
+    r"(?i)^((tm|t/m|kt|k/t|tl|tuq|q)\.?\s+)?"
+    r"(tổng(\s+cộng|\s+số|\s*:|$)|cộng(\s|:|$)|người\s+(lập|ký|duyệt|kiểm\s+tra)"
+    r"|(phó\s+)?hiệu\s+trưởng|thủ\s+trưởng|kế\s+toán|giám\s+đốc|trưởng\s+phòng"
+    r"|xác\s+nhận|nơi\s+nhận|\(\s*ký|ký\s+tên)"
+    r"|ngày\s*[0-9.…_ ]*\s*tháng\s*[0-9.…_ ]*\s*năm\s*[0-9.…_ ]*$"
+)
+FOOTER_SCAN = 40  # the block is looked for in the table's last 40 rows (lines)
+
+
 @dataclass
 class HeaderFound:
     """Where a table's header is: `index` (0-based) of its first row, `rows` (1, or 2 for a

@@ -668,7 +668,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: in
     assumes the usual file; loaders.fixups looks at what the rows and the scan say, and a
     file that needs it (rare) has its rows deleted and inserted again, read the way it
     needs. Then a CSV part's rows are numbered (read.number_csv_rows) and the rows
-    repeating its header dropped."""
+    repeating its header, and the total and signature block under it, dropped."""
     _insert_rows(con, part, sid)
     fscan = scan.result() if scan is not None else None
     again = False
@@ -682,6 +682,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: in
         part.digest = fscan.digest
         lines = read.number_csv_rows(con, part, sid, fscan)
         dropped = fixups.repeated_headers(con, staging, part, sid, lines)
+        dropped |= fixups.footer_rows(con, staging, part, sid)
         fixups.padded_warning(staging, part, dropped)
     elif not part.digest:  # a SQL table: its rows
         part.digest = digest.frame_digest(con, part)

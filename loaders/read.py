@@ -29,6 +29,8 @@ import duckdb
 from loaders.contract import TABLES
 from loaders.headers import (
     CODE_RE,
+    FOOTER_RE,
+    FOOTER_SCAN,
     HEADER_SCAN_ROWS,
     MIN_KNOWN_HEADERS,
     HeaderFound,
@@ -1060,6 +1062,7 @@ def stage_xlsx_sheet(
                     )
                 )
     data = _drop_repeated_headers(staging, part, data, n)
+    data = _drop_footer(staging, part, data, n)
     data = _cell_types(staging, part, reader, data, n, path, part_xml)
     if part.legacy is None:
         part.legacy = _legacy_text(staging, part, data, n)
@@ -1167,6 +1170,76 @@ def _values_right_of_header(staging: Staging, full, n: int, header_row: int, lab
     )
 
 
+def _filled(i: int) -> pl.Expr:
+    """1 when cell c<i> holds a value, else 0 (polars)."""
+    import polars as pl
+
+    c = pl.col(f"c{i}")
+    return (c.is_not_null() & (c.str.strip_chars() != "")).cast(pl.Int32)
+
+
+def _is_record(table: str, hm) -> pl.Expr:
+    """The row is a record (headers.identifying_columns): a code in a key column, or a
+    name beside another value of the contract's columns (polars, on the cells as read)."""
+    import polars as pl
+
+    keys, names = identifying_columns(table, hm.mapping.values())
+    index = {name: i for i, name in hm.mapping.items()}
+    record = pl.lit(False)
+    for k in keys:
+        record = record | pl.col(f"c{index[k]}").str.strip_chars().str.contains(CODE_RE)
+    if names:
+        beside = pl.sum_horizontal([_filled(i) for i in hm.mapping]) >= 2
+        for name in names:
+            record = record | (_filled(index[name]).cast(pl.Boolean) & beside)
+    return record.fill_null(False)
+
+
+def _drop_footer(staging: Staging, part: StagedPart, data, n: int):
+    """The total and signature block under the list ("Tổng cộng", the place and date, "Người
+    lập biểu | HIỆU TRƯỞNG", the signers' names): among the sheet's last FOOTER_SCAN rows,
+    from the first whose first non-empty cell is a footer line (headers.FOOTER_RE) with no
+    record after it (headers.identifying_columns; a footer line is no record) to the end,
+    dropped with a warning naming the rows. A total line amid the data stays a row."""
+    import polars as pl
+
+    if data.height == 0:
+        return data
+    cells = []
+    for i in range(n):
+        c = pl.col(f"c{i}").str.strip_chars()
+        cells.append(pl.when((c != "") & ~c.str.contains(f"^({EMPTY_MARKERS_RE})$")).then(c))
+    first = pl.coalesce(cells).str.normalize("NFC")
+    footer = first.str.contains(FOOTER_RE).fill_null(False)
+    tail = data.tail(FOOTER_SCAN).select(
+        "_soat_i",
+        first.alias("first"),
+        footer.alias("footer"),
+        (~footer & _is_record(part.table, part.headers)).alias("record"),
+    )
+    after = tail.filter(pl.col("record")).select(pl.col("_soat_i").max()).item()
+    start = tail.filter(pl.col("footer") & (pl.col("_soat_i") > (-1 if after is None else after)))
+    if start.height == 0:
+        return data
+    i0, example = start["_soat_i"][0], start["first"][0]
+    shown = tail.filter((pl.col("_soat_i") >= i0) & pl.col("first").is_not_null())["_soat_i"]
+    rows = [part.header_row + 1 + int(i) for i in (shown.min(), shown.max())]
+    _footer_warning(staging, part, rows[0], rows[1], shown.len(), example)
+    part.found_rejects = [f for f in part.found_rejects if f[0] < rows[0]]
+    return data.filter(pl.col("_soat_i") < i0)
+
+
+def _footer_warning(staging, part, first: int, last: int, count: int, example: str) -> None:
+    span = f"dòng {first}" if first == last else f"dòng {first}–{last}"
+    staging.warn(
+        f"{span}: dòng tổng cộng và phần ký tên dưới danh sách (bắt đầu bằng "
+        f"'{example[:60]}'; {count} dòng), đã bỏ qua, không phải bản ghi",
+        source=part.source,
+        sheet=part.sheet,
+        row=first,
+    )
+
+
 def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
     """Rows that repeat the header (a title and header block pasted into the data) are
     dropped, with the title rows right above them (at most 5, each with at most a quarter
@@ -1210,25 +1283,10 @@ def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
     # the rows up to 5 above each: how many cells they fill, and whether they are records
     # (headers.CODE_RE: a code in a key column, or a name beside another value)
     above = sorted({k for idx in repeated for k in range(max(0, idx - 5), idx)})
-    near = data.filter(pl.col("_soat_i").is_in(above))
-
-    def _filled(i: int) -> pl.Expr:
-        c = pl.col(f"c{i}")
-        return (c.is_not_null() & (c.str.strip_chars() != "")).cast(pl.Int32)
-
-    keys, names = identifying_columns(part.table, hm.mapping.values())
-    index = {name: i for i, name in hm.mapping.items()}
-    record = pl.lit(False)
-    for k in keys:
-        record = record | pl.col(f"c{index[k]}").str.strip_chars().str.contains(CODE_RE)
-    if names:
-        beside = pl.sum_horizontal([_filled(i) for i in hm.mapping]) >= 2
-        for name in names:
-            record = record | (_filled(index[name]).cast(pl.Boolean) & beside)
-    near = near.select(
+    near = data.filter(pl.col("_soat_i").is_in(above)).select(
         "_soat_i",
         pl.sum_horizontal([_filled(i) for i in range(n)]).alias("filled"),
-        record.fill_null(False).alias("record"),
+        _is_record(part.table, hm).alias("record"),
     )
     filled = dict(zip(near["_soat_i"].to_list(), near["filled"].to_list(), strict=True))
     records = set(near.filter("record")["_soat_i"].to_list())

@@ -188,3 +188,89 @@ def test_a_record_above_a_repeated_header_is_not_a_title(con, tmp_path, kind):
     ]
     (w,) = _warned(con, r.snapshot_id, "tiêu đề bảng lặp lại")
     assert w["message"].startswith("dòng 5–6:") and w["row"] == 6
+
+
+# ---- the total and signature block under the list ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_total_and_signature_block_under_the_list_is_not_loaded(con, tmp_path, kind):
+    """A list ends as administrative documents do: a total line, the place and date, the
+    signers' titles and names. They were loaded as pupils ('Tổng cộng', 'Người lập biểu',
+    a signer's name as a pupil code) with date rejects. Now dropped with a warning naming
+    the rows; a total line with pupils after it (a second piece) stays a row."""
+    footer = [
+        [],
+        ["Tổng cộng", "", "3 học sinh"],
+        [],
+        ["", "", "", "Lê Lợi, ngày 15 tháng 10 năm 2024"],
+        ["Người lập biểu", "", "", "HIỆU TRƯỞNG"],
+        ["", "", "", "(Ký, ghi rõ họ tên, đóng dấu)"],
+        [],
+        ["Nguyễn Thị Lập", "", "", "Nguyễn Văn A"],
+    ]
+    middle = [STUDENT_HEAD, *student_rows(1), ["Tổng số", "", "1"], *student_rows(2)[1:]]
+    d = folder(
+        tmp_path,
+        {
+            f"hoc_sinh.{kind}": [["DANH SÁCH HỌC SINH"], STUDENT_HEAD, *student_rows(3), *footer],
+            f"hoc_sinh_2.{kind}": middle,
+        },
+    )
+    r = load(con, d)
+    got = [
+        (g["_source"], g["_row"], g["student_code"]) for g in rows(con, "students", r.snapshot_id)
+    ]
+    first, second = f"hoc_sinh.{kind}", f"hoc_sinh_2.{kind}"
+    assert sorted(got) == [
+        (first, 3, "HS1"),
+        (first, 4, "HS2"),
+        (first, 5, "HS3"),
+        (second, 2, "HS1"),
+        (second, 3, "Tổng số"),  # amid the data: a row, as before
+        (second, 4, "HS2"),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "phần ký tên")
+    assert w["source"] == first and w["row"] == 7
+    assert w["message"].startswith("dòng 7–13: dòng tổng cộng và phần ký tên dưới danh sách")
+    assert "'Tổng cộng'; 5 dòng" in w["message"]
+    assert r.rejected == 0  # no 'không đọc được ngày' for the place and date line
+    # the CSV's short footer lines are not named as padded; the row amid the data is
+    assert [m["source"] for m in _warned(con, r.snapshot_id, "ít trường hơn")] == (
+        [second] if kind == "csv" else []
+    )
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_footer_word_before_the_last_record_drops_nothing(con, tmp_path, kind):
+    """A signature title above a pupil who has a code (a list pasted after the signature):
+    the block is only what follows the last record."""
+    data = [STUDENT_HEAD, *student_rows(1), ["Hiệu trưởng"], *student_rows(2)[1:], []]
+    d = folder(tmp_path, {f"hoc_sinh.{kind}": data})
+    r = load(con, d)
+    assert [g["student_code"] for g in rows(con, "students", r.snapshot_id)] == [
+        "HS1",
+        "Hiệu trưởng",
+        "HS2",
+    ]
+    assert not _warned(con, r.snapshot_id, "phần ký tên")
+
+
+def test_a_formula_in_the_total_line_is_no_reject(con, tmp_path):
+    """The total line's formula (no cached value in a program-written workbook) would be a
+    value reject on a row that is not loaded."""
+    import xlsxwriter
+
+    d = folder(tmp_path, {})
+    wb = xlsxwriter.Workbook(str(d / "hoc_sinh.xlsx"))
+    ws = wb.add_worksheet("HS")
+    for i, row in enumerate([STUDENT_HEAD, *student_rows(2)]):
+        ws.write_row(i, 0, row)
+    ws.write_string(4, 0, "Tổng cộng")
+    ws.write_formula(4, 3, "=COUNTA(A2:A3)", None, "")
+    wb.close()
+    r = load(con, d)
+    assert [g["student_code"] for g in rows(con, "students", r.snapshot_id)] == ["HS1", "HS2"]
+    (w,) = _warned(con, r.snapshot_id, "phần ký tên")
+    assert w["message"].startswith("dòng 5: ") and w["sheet"] == "HS"
+    assert r.rejected == 0
