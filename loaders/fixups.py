@@ -332,6 +332,8 @@ def footer_rows(
     warning naming the lines. One query over those few lines; returns the lines dropped."""
     t = TABLES[part.table]
     hm = part.headers
+    if not any(identifying_columns(part.table, hm.columns)):
+        return set()  # no column tells a record: nothing is known to follow the last one
     cells, params = [], {}
     for i in sorted(set(hm.mapping) | set(hm.extra)):
         if i in hm.extra:

@@ -1203,8 +1203,8 @@ def _drop_footer(staging: Staging, part: StagedPart, data, n: int):
     dropped with a warning naming the rows. A total line amid the data stays a row."""
     import polars as pl
 
-    if data.height == 0:
-        return data
+    if data.height == 0 or not any(identifying_columns(part.table, part.headers.columns)):
+        return data  # no column tells a record: nothing is known to follow the last one
     cells = []
     for i in range(n):
         c = pl.col(f"c{i}").str.strip_chars()

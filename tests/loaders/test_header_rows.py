@@ -274,3 +274,19 @@ def test_a_formula_in_the_total_line_is_no_reject(con, tmp_path):
     (w,) = _warned(con, r.snapshot_id, "phần ký tên")
     assert w["message"].startswith("dòng 5: ") and w["sheet"] == "HS"
     assert r.rejected == 0
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_no_footer_is_dropped_where_no_column_tells_a_record(con, tmp_path, kind):
+    """Without a key or name column (a deadlines table; a list without codes and names)
+    no row is known to be the last record: nothing is dropped."""
+    head = ["Năm học", "Kỳ báo cáo", "Loại dữ liệu", "Đích", "Hạn"]
+    data = [
+        head,
+        ["2024-2025", "Đầu năm", "Học sinh", "Sở", "30/09/2024"],
+        ["", "Người lập biểu"],
+        ["2024-2025", "Cuối năm", "Học sinh", "Sở", "31/05/2025"],
+    ]
+    d = folder(tmp_path, {f"lich_bao_cao.{kind}": data})
+    r = load(con, d)
+    assert r.rows["deadlines"] == 3 and not _warned(con, r.snapshot_id, "phần ký tên")
