@@ -18,7 +18,10 @@ inserted anew, so nothing read the wrong way stays:
   with the title rows right above them, never a record (warning);
 - the total and signature block under the list -> dropped (warning, footer_rows);
 - a column with no header, or a second column with an unknown header already seen, that
-  holds values -> kept in _extra under a made-up key (warning, made_up_columns).
+  holds values -> kept in _extra under a made-up key (warning, made_up_columns);
+- several columns naming one field: an empty one used while another holds values -> the
+  other used (prefer_filled, read again); each kept in _extra, with a warning
+  (same_field_columns).
 """
 
 from __future__ import annotations
@@ -376,6 +379,116 @@ def footer_rows(
     ).fetchall()
     read._footer_warning(staging, part, start, last, count, example)
     return {r[0] for r in dropped}
+
+
+def _has_value_sql(part: StagedPart, canonical: str) -> str | None:
+    """SQL: the row holds a value in a canonical column (None for a status column, whose
+    default fills an empty cell)."""
+    col = TABLES[part.table].column(canonical)
+    c = f'"{canonical}"'
+    if col.default is not None:
+        return None
+    if col.kind in ("levels", "codes"):
+        raw = f' OR "{canonical}_raw" IS NOT NULL' if col.kind in RAW_KINDS else ""
+        return f"(len(coalesce({c}, [])) > 0{raw})"
+    if col.kind in RAW_KINDS:
+        return f'({c} IS NOT NULL OR "{canonical}_raw" IS NOT NULL)'
+    return f"{c} IS NOT NULL"
+
+
+def _in_extra_sql(k: str) -> str:
+    return f"nullif(trim(_extra[${k}]), '') IS NOT NULL"
+
+
+def prefer_filled(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int) -> bool:
+    """Several columns naming one field (headers.HeaderMap.same_field): when the one used is
+    empty on every row and another holds values, that one (the contract's preferred among
+    those with values) is used instead. Says whether the part must be read again (CSV and
+    SQL parts, after their first INSERT; a sheet decides while staging, read._prefer_filled)."""
+    hm = part.headers
+    groups, exprs, params = [], [], {}
+    for canon, order in hm.same_field.items():
+        has = _has_value_sql(part, canon)
+        if has is None:
+            continue
+        others = [i for i in order if i != hm.index_of(canon)]
+        groups.append((canon, others))
+        exprs.append(f"count(*) FILTER (WHERE {has})")
+        for i in others:
+            params[f"k{i}"] = hm.extra[i]
+            exprs.append(f"count(*) FILTER (WHERE {_in_extra_sql(f'k{i}')})")
+    if not groups:
+        return False
+    counts = iter(
+        con.execute(
+            f'SELECT {", ".join(exprs)} FROM "{part.table}" WHERE {part.where()}',
+            {**_who(part, sid), **params},
+        ).fetchone()
+    )
+    again = False
+    for canon, others in groups:
+        used = next(counts)
+        filled = [i for i in others if next(counts)]
+        if not used and filled:
+            hm.use_column(canon, filled[0])
+            again = True
+    return again
+
+
+def same_field_columns(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int
+) -> None:
+    """One warning for each column naming a field another column names: which one is used
+    (and, when it is not the contract's preferred, that the preferred one is empty), where
+    the other is kept (_extra), and how many rows hold a value only in the other (the
+    first of them), counted in one query."""
+    from loaders.contract import field_labels
+
+    hm = part.headers
+    pairs, exprs, params = [], [], {}
+    for canon, order in hm.same_field.items():
+        used = hm.index_of(canon)
+        has = _has_value_sql(part, canon)
+        for i in order:
+            if i == used:
+                continue
+            pairs.append((canon, used, i, has is not None))
+            if has is None:
+                continue
+            params[f"k{i}"] = hm.extra[i]
+            only = f"NOT {has} AND {_in_extra_sql(f'k{i}')}"
+            exprs.append(f"count(*) FILTER (WHERE {only}), min(_row) FILTER (WHERE {only})")
+    if not pairs:
+        return
+    found = iter(
+        con.execute(
+            f'SELECT {", ".join(exprs)} FROM "{part.table}" WHERE {part.where()}',
+            {**_who(part, sid), **params},
+        ).fetchone()
+        if exprs
+        else ()
+    )
+    labels = field_labels()
+    for canon, used, i, counted in pairs:
+        n, first = (next(found), next(found)) if counted else (0, None)
+        u, o = hm.headers[used], hm.headers[i]
+        why = ""
+        if i == hm.same_field[canon][0]:
+            why = f" vì cột '{o}' để trống trên mọi dòng"
+        only = ""
+        if n:
+            only = (
+                f"; {n} dòng để trống cột '{u}' nhưng có giá trị ở cột '{o}' (dòng đầu "
+                f"{first}): hãy gộp hai cột thành một"
+            )
+        staging.warn(
+            f"cột '{o}' trùng với cột '{u}' (cùng là '{labels.get(canon, canon)}'); dùng cột "
+            f"'{u}'{why}, cột '{o}' giữ trong cột thêm '{hm.extra[i]}' (_extra){only}",
+            source=part.source,
+            sheet=part.sheet,
+            row=part.header_row,
+            column=o,
+        )
 
 
 def padded_warning(staging: Staging, part: StagedPart, dropped: set[int]) -> None:

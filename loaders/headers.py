@@ -206,10 +206,15 @@ class HeaderMap:
     headers: list[str]  # source header text per source column (cleaned)
     mapping: dict[int, str] = field(default_factory=dict)  # source index -> canonical name
     extra: dict[int, str] = field(default_factory=dict)  # source index -> header kept in _extra
-    duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (canon, kept, dropped)
     # source index -> why its _extra key is made up: "unnamed" (an empty header) or
     # "repeated" (an unknown header a column to its left already has)
     made_up: dict[int, str] = field(default_factory=dict)
+    # a canonical column several source columns name -> their indices, the contract's
+    # preferred first (the rank of their header among the column's accepted headers, then
+    # the leftmost); the one in `mapping` is used, the others are kept in `extra`
+    same_field: dict[str, list[int]] = field(default_factory=dict)
+    # _extra key of each column of `same_field` while it is not the one used
+    same_field_keys: dict[int, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -221,35 +226,70 @@ class HeaderMap:
                 return self.headers[i]
         return canonical
 
+    def index_of(self, canonical: str) -> int | None:
+        return next((i for i, name in self.mapping.items() if name == canonical), None)
+
+    def use_column(self, canonical: str, index: int) -> None:
+        """Column `index` of same_field[canonical] is the one used; the one used before goes
+        to _extra (both dicts kept in source order)."""
+        old = self.index_of(canonical)
+        if old is None or old == index:
+            return
+        self.mapping.pop(old)
+        self.extra.pop(index)
+        self.mapping[index] = canonical
+        self.extra[old] = self.same_field_keys[old]
+        self.mapping = dict(sorted(self.mapping.items()))
+        self.extra = dict(sorted(self.extra.items()))
+
 
 def map_headers(table_name: str, cells: list) -> HeaderMap:
-    """Map header cells: first match wins on duplicates; unknown named columns go to _extra.
+    """Map header cells; unknown named columns go to _extra.
     A column with an empty header (a header merged over two columns, a column added without
     a title) and a second column with the same unknown header are kept in _extra too, under
     a made-up key naming the column ("(cột F)", "Ghi chú (cột G)"): their values are never
-    dropped unseen (the loader warns when they hold any, loaders.fixups.made_up_columns)."""
+    dropped unseen (the loader warns when they hold any, loaders.fixups.made_up_columns).
+    Several columns naming one canonical column ("Số CMND/CCCD" and "Số định danh cá
+    nhân"): the one whose header comes first among the column's accepted headers is used
+    (the leftmost on a tie), the others are kept in _extra under their header (with the
+    column's letter when another column has that text); loaders.fixups.same_field_columns
+    uses one with values instead of an empty one and warns."""
     headers = [" ".join(str(c).split()) if c is not None else "" for c in cells]
     hm = HeaderMap(headers=headers)
-    seen: dict[str, int] = {}
+    named: dict[str, list[tuple[int, int]]] = {}  # canonical -> [(rank, index)]
     extra_seen: set[str] = set()
     for i, h in enumerate(headers):
         if not h:
             hm.extra[i] = f"(cột {excel_column_letter(i)})"
             hm.made_up[i] = "unnamed"
             continue
-        canon = match_header(table_name, h)
-        if canon is None:
+        found = header_match(table_name, h)
+        if found is None:
             if fold(h) in extra_seen:
                 hm.extra[i] = f"{h} (cột {excel_column_letter(i)})"
                 hm.made_up[i] = "repeated"
                 continue
             extra_seen.add(fold(h))
             hm.extra[i] = h
-        elif canon in seen:
-            hm.duplicates.append((canon, headers[seen[canon]], h))
         else:
-            seen[canon] = i
-            hm.mapping[i] = canon
+            named.setdefault(found[0], []).append((found[1], i))
+    for canon, members in named.items():
+        order = [i for _rank, i in sorted(members)]
+        hm.mapping[order[0]] = canon
+        if len(order) == 1:
+            continue
+        hm.same_field[canon] = order
+        for i in order:
+            h = headers[i]
+            clash = fold(h) in extra_seen or any(
+                fold(h) == fold(headers[j]) for j in order if j != i
+            )
+            hm.same_field_keys[i] = f"{h} (cột {excel_column_letter(i)})" if clash else h
+        extra_seen.update(fold(hm.same_field_keys[i]) for i in order)
+        for i in order[1:]:
+            hm.extra[i] = hm.same_field_keys[i]
+    hm.mapping = dict(sorted(hm.mapping.items()))
+    hm.extra = dict(sorted(hm.extra.items()))
     return hm
 
 

@@ -1063,6 +1063,7 @@ def stage_xlsx_sheet(
                 )
     data = _drop_repeated_headers(staging, part, data, n)
     data = _drop_footer(staging, part, data, n)
+    _prefer_filled(table, hm, data)
     data = _cell_types(staging, part, reader, data, n, path, part_xml)
     if part.legacy is None:
         part.legacy = _legacy_text(staging, part, data, n)
@@ -1238,6 +1239,33 @@ def _footer_warning(staging, part, first: int, last: int, count: int, example: s
         sheet=part.sheet,
         row=first,
     )
+
+
+def _prefer_filled(table: str, hm, data) -> None:
+    """A sheet's columns naming one field (headers.HeaderMap.same_field): when the one used
+    is empty on every row and another holds values, that one is used (as fixups.
+    prefer_filled after a CSV file's INSERT; here before the cell types are read for it)."""
+    import polars as pl
+
+    if not hm.same_field or data.height == 0:
+        return
+    t = TABLES[table]
+    groups = [(c, o) for c, o in hm.same_field.items() if t.column(c).default is None]
+    if not groups:
+        return
+
+    def has(i: int) -> pl.Expr:
+        c = pl.col(f"c{i}").str.strip_chars()
+        return ((c != "") & ~c.str.contains(f"^({EMPTY_MARKERS_RE})$")).fill_null(False).any()
+
+    counts = data.select(has(i).alias(f"h{i}") for _c, order in groups for i in order).row(
+        0, named=True
+    )
+    for canon, order in groups:
+        if not counts[f"h{hm.index_of(canon)}"]:
+            filled = [i for i in order if counts[f"h{i}"]]
+            if filled:
+                hm.use_column(canon, filled[0])
 
 
 def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):

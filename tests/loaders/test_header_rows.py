@@ -290,3 +290,108 @@ def test_no_footer_is_dropped_where_no_column_tells_a_record(con, tmp_path, kind
     d = folder(tmp_path, {f"lich_bao_cao.{kind}": data})
     r = load(con, d)
     assert r.rows["deadlines"] == 3 and not _warned(con, r.snapshot_id, "phần ký tên")
+
+
+# ---- two columns naming one field -----------------------------------------------------------
+
+
+def _ids(con, sid):
+    return [
+        (g["student_code"], g["citizen_id"], g["_extra"] and dict(g["_extra"]))
+        for g in rows(con, "students", sid)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_two_id_columns_the_contracts_header_is_used_the_other_kept(con, tmp_path, kind):
+    """'Số CMND/CCCD' (empty: children have no card) left of 'Số định danh cá nhân'
+    (filled): the leftmost was used and the filled one dropped, not even in _extra, so
+    every ID was gone. The contract's own header is used; the other is kept in _extra."""
+    head = ["Mã học sinh", "Mã trường", "Họ và tên", "Số CMND/CCCD", "Số định danh cá nhân"]
+    data = [
+        head,
+        ["HS1", "S1", "An", "", "079318000121"],
+        ["HS2", "S1", "Bình", "", "079318000122"],
+    ]
+    d = folder(tmp_path, {f"hoc_sinh.{kind}": data})
+    r = load(con, d)
+    assert _ids(con, r.snapshot_id) == [
+        ("HS1", "079318000121", None),
+        ("HS2", "079318000122", None),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "trùng với cột")
+    assert w["message"] == (
+        "cột 'Số CMND/CCCD' trùng với cột 'Số định danh cá nhân' (cùng là 'Số định danh cá "
+        "nhân'); dùng cột 'Số định danh cá nhân', cột 'Số CMND/CCCD' giữ trong cột thêm "
+        "'Số CMND/CCCD' (_extra)"
+    )
+    assert (w["row"], w["column"]) == (1, "Số CMND/CCCD")
+    assert _header_row(con, r.snapshot_id)[0][1][-1] == "citizen_id"
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_empty_id_column_gives_way_to_a_filled_one(con, tmp_path, kind):
+    """'Số CCCD' comes before 'Mã định danh' among the accepted headers, but is empty on
+    every row: the filled column is used (in a sheet, its number cells padded as the ID
+    column's are), the empty one kept in _extra, and the warning says why."""
+    head = ["Mã học sinh", "Mã trường", "Số CCCD", "Mã định danh"]
+    ids = [79318000121, 79318000122] if kind == "xlsx" else ["079318000121", "079318000122"]
+    data = [head, ["HS1", "S1", None, ids[0]], ["HS2", "S1", "-", ids[1]]]
+    d = folder(tmp_path, {f"hoc_sinh.{kind}": data})
+    r = load(con, d)
+    assert _ids(con, r.snapshot_id) == [
+        ("HS1", "079318000121", None),
+        ("HS2", "079318000122", None),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "trùng với cột")
+    assert w["message"].startswith(
+        "cột 'Số CCCD' trùng với cột 'Mã định danh' (cùng là 'Số định danh cá nhân'); dùng "
+        "cột 'Mã định danh' vì cột 'Số CCCD' để trống trên mọi dòng, cột 'Số CCCD' giữ"
+    )
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_values_only_in_the_other_column_are_kept_and_counted(con, tmp_path, kind):
+    """Both columns hold values: the contract's is used; a row with a value only in the
+    other keeps it in _extra, and the warning counts such rows and names the first."""
+    head = ["Mã học sinh", "Mã trường", "Số định danh cá nhân", "Số CCCD"]
+    data = [
+        head,
+        ["HS1", "S1", "079318000121", ""],
+        ["HS2", "S1", "", "079318000122"],
+        ["HS3", "S1", "", "079318000123"],
+    ]
+    d = folder(tmp_path, {f"hoc_sinh.{kind}": data})
+    r = load(con, d)
+    assert _ids(con, r.snapshot_id) == [
+        ("HS1", "079318000121", None),
+        ("HS2", None, {"Số CCCD": "079318000122"}),
+        ("HS3", None, {"Số CCCD": "079318000123"}),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "trùng với cột")
+    assert w["message"].endswith(
+        "; 2 dòng để trống cột 'Số định danh cá nhân' nhưng có giá trị ở cột 'Số CCCD' "
+        "(dòng đầu 3): hãy gộp hai cột thành một"
+    )
+
+
+def test_an_empty_sql_column_gives_way_to_a_filled_one(con, tmp_path):
+    import sqlite3
+
+    from loader_helpers import SCHOOLS
+
+    db = tmp_path / "tinh.sqlite"
+    c = sqlite3.connect(db)
+    c.execute('CREATE TABLE truong ("Mã trường" TEXT, "Tên trường" TEXT)')
+    c.executemany("INSERT INTO truong VALUES (?, ?)", [r[:2] for r in SCHOOLS[1:]])
+    c.execute('CREATE TABLE hoc_sinh (student_code TEXT, "Số CCCD" TEXT, "Mã định danh" INTEGER)')
+    c.execute("INSERT INTO hoc_sinh VALUES ('HS1', NULL, 79318000121), ('HS2', '', 79318000122)")
+    c.commit()
+    c.close()
+    r = load(con, f"sqlite:///{db}")
+    assert _ids(con, r.snapshot_id) == [
+        ("HS1", "079318000121", None),
+        ("HS2", "079318000122", None),
+    ]
+    (w,) = _warned(con, r.snapshot_id, "trùng với cột")
+    assert "dùng cột 'Mã định danh' vì cột 'Số CCCD' để trống trên mọi dòng" in w["message"]
