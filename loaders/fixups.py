@@ -15,9 +15,13 @@ inserted anew, so nothing read the wrong way stays:
 - a date column whose unread values are month-first (3/25/2018) -> read month-first when
   no value is day-first, else the values readable both ways are rejected (warning);
 - rows repeating the header (a title and header block pasted into the data) -> dropped
-  with the title rows right above them (warning);
+  with the title rows right above them, never a record (warning);
+- the total and signature block under the list -> dropped (warning, footer_rows);
 - a column with no header, or a second column with an unknown header already seen, that
-  holds values -> kept in _extra under a made-up key (warning, made_up_columns).
+  holds values -> kept in _extra under a made-up key (warning, made_up_columns);
+- several columns naming one field: an empty one used while another holds values -> the
+  other used (prefer_filled, read again); each kept in _extra, with a warning
+  (same_field_columns).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import duckdb
 
 from loaders import legacy, read
 from loaders.contract import RAW_KINDS, TABLES
+from loaders.headers import CODE_RE, FOOTER_RE, FOOTER_SCAN, identifying_columns
 from loaders.normalise import StagedPart
 from loaders.read import Staging
 
@@ -244,14 +249,9 @@ def _day_first_counts(con, part: StagedPart, indexes: list[int]) -> dict[int, tu
     return {i: (row[2 * k], row[2 * k + 1]) for k, i in enumerate(indexes)}
 
 
-def repeated_headers(
-    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int, lines: list[int]
-) -> set[int]:
-    """Drop the CSV rows on `lines` (they repeat the header) and the title rows right above
-    each (at most 5 lines up, each with at most a quarter of the columns filled); one
-    warning per block. Returns every line dropped."""
-    if not lines:
-        return set()
+def _filled_sql(part: StagedPart) -> str:
+    """How many of the row's contract columns hold a value (status columns, which take
+    their default, left out)."""
     t = TABLES[part.table]
     filled = []
     for name in part.headers.columns:
@@ -262,21 +262,49 @@ def repeated_headers(
         if col.kind in RAW_KINDS:
             cond = f'({cond} AND len(CAST("{name}" AS VARCHAR)) > 0 OR "{name}_raw" IS NOT NULL)'
         filled.append(f"CAST({cond} AS INTEGER)")
-    filled_sql = " + ".join(filled) or "0"
+    return "(" + (" + ".join(filled) or "0") + ")"
+
+
+def _record_sql(part: StagedPart, filled_sql: str) -> str:
+    """The row is a record (headers.identifying_columns): a code in a key column
+    (headers.CODE_RE, parameter $code_re), or a name beside another value."""
+    keys, names = identifying_columns(part.table, part.headers.columns)
+    conds = [f'coalesce(regexp_matches("{k}", $code_re), false)' for k in keys]
+    conds += [f'("{n}" IS NOT NULL AND {filled_sql} >= 2)' for n in names]
+    return "(" + (" OR ".join(conds) or "false") + ")"
+
+
+def repeated_headers(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int, lines: list[int]
+) -> set[int]:
+    """Drop the CSV rows on `lines` (they repeat the header) and the title rows right above
+    each (at most 5 lines up, each with at most a quarter of the columns filled, none a
+    record: headers.identifying_columns); one warning per block. Returns every line
+    dropped."""
+    if not lines:
+        return set()
+    filled_sql = _filled_sql(part)
+    record_sql = _record_sql(part, filled_sql)
     limit = max(1, part.csv.ncols // 4)
     who = _who(part, sid)
     dropped: set[int] = set()
     for line in lines:
-        near = dict(
-            con.execute(
-                f"""SELECT _row, {filled_sql} FROM "{part.table}"
+        near = {
+            row: (filled, record)
+            for row, filled, record in con.execute(
+                f"""SELECT _row, {filled_sql}, {record_sql} FROM "{part.table}"
                     WHERE {part.where()} AND _row BETWEEN $lo AND $hi""",
-                {**who, "lo": line - 5, "hi": line - 1},
+                {**who, "lo": line - 5, "hi": line - 1, "code_re": CODE_RE},
             ).fetchall()
-        )
+        }
         block = [line]
         k = line - 1
-        while k >= line - 5 and k not in dropped and near.get(k, 0) <= limit:
+        while (
+            k >= line - 5
+            and k not in dropped
+            and not near.get(k, (0, False))[1]
+            and near.get(k, (0, False))[0] <= limit
+        ):
             if k in near:
                 block.append(k)
             k -= 1
@@ -296,6 +324,171 @@ def repeated_headers(
         {**who, "rows": sorted(dropped)},
     )
     return dropped
+
+
+def footer_rows(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int
+) -> set[int]:
+    """The total and signature block under the list (read._drop_footer for a sheet): among
+    the CSV part's last FOOTER_SCAN lines, from the first row whose first non-empty cell
+    is a footer line (headers.FOOTER_RE) with no record after it to the end, deleted with a
+    warning naming the lines. One query over those few lines; returns the lines dropped."""
+    t = TABLES[part.table]
+    hm = part.headers
+    if not any(identifying_columns(part.table, hm.columns)):
+        return set()  # no column tells a record: nothing is known to follow the last one
+    cells, params = [], {}
+    for i in sorted(set(hm.mapping) | set(hm.extra)):
+        if i in hm.extra:
+            params[f"x{i}"] = hm.extra[i]
+            cells.append(f"_extra[$x{i}]")
+            continue
+        col = t.column(hm.mapping[i])
+        if col.default is not None:
+            continue  # a status column: its default fills an empty cell
+        text = f'CAST("{col.name}" AS VARCHAR)'
+        cells.append(f'coalesce("{col.name}_raw", {text})' if col.kind in RAW_KINDS else text)
+    if not cells:
+        return set()
+    filled_sql = _filled_sql(part)
+    who = {**_who(part, sid), **params, "code_re": CODE_RE, "footer_re": FOOTER_RE}
+    start, last, count, example = con.execute(
+        f"""WITH w AS (
+                SELECT _row, nfc_normalize(coalesce({", ".join(cells)})) AS first,
+                       {_record_sql(part, filled_sql)} AS record
+                FROM "{part.table}"
+                WHERE {part.where()} AND _row > (
+                    SELECT max(_row) FROM "{part.table}" WHERE {part.where()}) - {FOOTER_SCAN}
+            ), m AS (
+                SELECT _row, first, coalesce(regexp_matches(first, $footer_re), false) AS footer,
+                       record FROM w
+            ), l AS (
+                SELECT coalesce(max(_row) FILTER (WHERE record AND NOT footer), -1) AS last
+                FROM m
+            ), s AS (SELECT min(_row) AS start FROM m, l WHERE footer AND _row > l.last)
+            SELECT s.start, max(_row), count(*), arg_min(first, _row)
+            FROM m, s WHERE _row >= s.start GROUP BY s.start""",
+        who,
+    ).fetchone() or (None, None, 0, None)
+    if start is None:
+        return set()
+    dropped = con.execute(
+        f"""DELETE FROM "{part.table}" WHERE {part.where()} AND _row >= $start
+            RETURNING _row""",
+        {**_who(part, sid), "start": start},
+    ).fetchall()
+    read._footer_warning(staging, part, start, last, count, example)
+    return {r[0] for r in dropped}
+
+
+def _has_value_sql(part: StagedPart, canonical: str) -> str | None:
+    """SQL: the row holds a value in a canonical column (None for a status column, whose
+    default fills an empty cell)."""
+    col = TABLES[part.table].column(canonical)
+    c = f'"{canonical}"'
+    if col.default is not None:
+        return None
+    if col.kind in ("levels", "codes"):
+        raw = f' OR "{canonical}_raw" IS NOT NULL' if col.kind in RAW_KINDS else ""
+        return f"(len(coalesce({c}, [])) > 0{raw})"
+    if col.kind in RAW_KINDS:
+        return f'({c} IS NOT NULL OR "{canonical}_raw" IS NOT NULL)'
+    return f"{c} IS NOT NULL"
+
+
+def _in_extra_sql(k: str) -> str:
+    return f"nullif(trim(_extra[${k}]), '') IS NOT NULL"
+
+
+def prefer_filled(con: duckdb.DuckDBPyConnection, part: StagedPart, sid: int) -> bool:
+    """Several columns naming one field (headers.HeaderMap.same_field): when the one used is
+    empty on every row and another holds values, that one (the contract's preferred among
+    those with values) is used instead. Says whether the part must be read again (CSV and
+    SQL parts, after their first INSERT; a sheet decides while staging, read._prefer_filled)."""
+    hm = part.headers
+    groups, exprs, params = [], [], {}
+    for canon, order in hm.same_field.items():
+        has = _has_value_sql(part, canon)
+        if has is None:
+            continue
+        others = [i for i in order if i != hm.index_of(canon)]
+        groups.append((canon, others))
+        exprs.append(f"count(*) FILTER (WHERE {has})")
+        for i in others:
+            params[f"k{i}"] = hm.extra[i]
+            exprs.append(f"count(*) FILTER (WHERE {_in_extra_sql(f'k{i}')})")
+    if not groups:
+        return False
+    counts = iter(
+        con.execute(
+            f'SELECT {", ".join(exprs)} FROM "{part.table}" WHERE {part.where()}',
+            {**_who(part, sid), **params},
+        ).fetchone()
+    )
+    again = False
+    for canon, others in groups:
+        used = next(counts)
+        filled = [i for i in others if next(counts)]
+        if not used and filled:
+            hm.use_column(canon, filled[0])
+            again = True
+    return again
+
+
+def same_field_columns(
+    con: duckdb.DuckDBPyConnection, staging: Staging, part: StagedPart, sid: int
+) -> None:
+    """One warning for each column naming a field another column names: which one is used
+    (and, when it is not the contract's preferred, that the preferred one is empty), where
+    the other is kept (_extra), and how many rows hold a value only in the other (the
+    first of them), counted in one query."""
+    from loaders.contract import field_labels
+
+    hm = part.headers
+    pairs, exprs, params = [], [], {}
+    for canon, order in hm.same_field.items():
+        used = hm.index_of(canon)
+        has = _has_value_sql(part, canon)
+        for i in order:
+            if i == used:
+                continue
+            pairs.append((canon, used, i, has is not None))
+            if has is None:
+                continue
+            params[f"k{i}"] = hm.extra[i]
+            only = f"NOT {has} AND {_in_extra_sql(f'k{i}')}"
+            exprs.append(f"count(*) FILTER (WHERE {only}), min(_row) FILTER (WHERE {only})")
+    if not pairs:
+        return
+    found = iter(
+        con.execute(
+            f'SELECT {", ".join(exprs)} FROM "{part.table}" WHERE {part.where()}',
+            {**_who(part, sid), **params},
+        ).fetchone()
+        if exprs
+        else ()
+    )
+    labels = field_labels()
+    for canon, used, i, counted in pairs:
+        n, first = (next(found), next(found)) if counted else (0, None)
+        u, o = hm.headers[used], hm.headers[i]
+        why = ""
+        if i == hm.same_field[canon][0]:
+            why = f" vì cột '{o}' để trống trên mọi dòng"
+        only = ""
+        if n:
+            only = (
+                f"; {n} dòng để trống cột '{u}' nhưng có giá trị ở cột '{o}' (dòng đầu "
+                f"{first}): hãy gộp hai cột thành một"
+            )
+        staging.warn(
+            f"cột '{o}' trùng với cột '{u}' (cùng là '{labels.get(canon, canon)}'); dùng cột "
+            f"'{u}'{why}, cột '{o}' giữ trong cột thêm '{hm.extra[i]}' (_extra){only}",
+            source=part.source,
+            sheet=part.sheet,
+            row=part.header_row,
+            column=o,
+        )
 
 
 def padded_warning(staging: Staging, part: StagedPart, dropped: set[int]) -> None:

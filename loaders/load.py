@@ -86,16 +86,10 @@ def _add_part(staging: Staging, part) -> None:
     if part is None:
         return
     staging.parts.append(part)
-    for canon, kept, dropped in part.headers.duplicates:
-        staging.warn(
-            f"cột '{dropped}' trùng với cột '{kept}' (cùng là '{canon}'); dùng cột '{kept}', "
-            f"bỏ cột '{dropped}'",
-            source=part.source,
-            sheet=part.sheet,
-            row=part.header_row,
-            column=dropped,
-        )
-    extra = [h for i, h in part.headers.extra.items() if i not in part.headers.made_up]
+    hm = part.headers
+    # columns naming a field another column names are warned about once read
+    # (fixups.same_field_columns)
+    extra = [h for i, h in hm.extra.items() if i not in hm.made_up and i not in hm.same_field_keys]
     if extra:
         staging.info(
             "cột không thuộc hợp đồng dữ liệu, giữ lại trong _extra: " + ", ".join(extra),
@@ -697,8 +691,13 @@ def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: in
     assumes the usual file; loaders.fixups looks at what the rows and the scan say, and a
     file that needs it (rare) has its rows deleted and inserted again, read the way it
     needs. Then a CSV part's rows are numbered (read.number_csv_rows) and the rows
-    repeating its header dropped."""
+    repeating its header, and the total and signature block under it, dropped."""
     _insert_rows(con, part, sid)
+    if (part.csv is not None or part.header_row is None) and fixups.prefer_filled(
+        con, part, sid
+    ):  # a CSV file or SQL table using an empty column where another names the field
+        fixups.delete_rows(con, part, sid)
+        _insert_rows(con, part, sid)
     fscan = scan.result() if scan is not None else None
     again = False
     if part.csv is not None:
@@ -711,6 +710,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: in
         part.digest = fscan.digest
         lines = read.number_csv_rows(con, part, sid, fscan)
         dropped = fixups.repeated_headers(con, staging, part, sid, lines)
+        dropped |= fixups.footer_rows(con, staging, part, sid)
         fixups.padded_warning(staging, part, dropped)
     elif not part.digest:  # a SQL table: its rows
         part.digest = digest.frame_digest(con, part)
@@ -729,6 +729,7 @@ def _count_and_reject_values(
     rows[part.table] = rows.get(part.table, 0) + n
     part.rows = n
     fixups.made_up_columns(con, staging, part, sid)
+    fixups.same_field_columns(con, staging, part, sid)
     for rsql, rparams in normalise.value_rejects_sql(part):
         con.execute(rsql, {"snapshot_id": sid, **rparams})
     fixups.found_rejects(con, part, sid)

@@ -428,11 +428,14 @@ LAZY_KINDS = ("date", "timestamp", "school_year")
 
 
 def lazy_columns(table: str, headers: HeaderMap) -> set[int]:
+    """Not the columns naming a field another column names (headers.HeaderMap.same_field):
+    which one is used may change once read, and the one left in _extra must be cleaned."""
     t = TABLES[table]
     return {
         i
         for i, name in headers.mapping.items()
-        if t.column(name).kind in LAZY_KINDS or vocab_name(t.column(name).kind)
+        if (t.column(name).kind in LAZY_KINDS or vocab_name(t.column(name).kind))
+        and name not in headers.same_field
     }
 
 

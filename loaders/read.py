@@ -28,14 +28,19 @@ import duckdb
 
 from loaders.contract import TABLES
 from loaders.headers import (
+    CODE_RE,
+    FOOTER_RE,
+    FOOTER_SCAN,
     HEADER_SCAN_ROWS,
+    MIN_KNOWN_HEADERS,
     HeaderFound,
     count_known,
     find_header,
+    header_at,
     header_spellings,
+    identifying_columns,
     is_empty_cell,
     map_headers,
-    two_row_header,
 )
 from loaders.normalise import (
     EMPTY_MARKERS_RE,
@@ -535,9 +540,11 @@ def utf8_copy(path: Path, codec: str, staging: Staging) -> Path:
 def _records(text: str, sep: str, limit: int) -> list[tuple[list[str], int]]:
     """The first `limit` CSV records of `text` (quote-aware, as DuckDB reads them), each
     with the physical line it ends on (1-based): a title cell with a line break in it
-    ("DANH SÁCH HỌC SINH⏎Năm học 2024-2025") is one record over two lines."""
+    ("DANH SÁCH HỌC SINH⏎Năm học 2024-2025") is one record over two lines. Spaces after a
+    separator are skipped, so `"HS1", "S1"` (scripts, hand edits) has its quoted cells,
+    as DuckDB reads them."""
     out: list[tuple[list[str], int]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
     try:
         for cells in reader:
             out.append((cells, reader.line_num))
@@ -563,25 +570,21 @@ def _sniff_header(table: str, text: str) -> tuple[HeaderFound, str, str | None, 
             conv = legacy.from_tcvn3 if kind == "tcvn3" else legacy.from_vni
             t = "".join(conv(line) if legacy.is_suspect(line) else line for line in lines)
         parsed = {sep: _records(t, sep, HEADER_SCAN_ROWS + 1) for sep in SEPARATORS}
+        # as headers.find_header: the record naming the most known headers (a two-row
+        # header counted whole), the first on a tie, each separator tried on each record
+        best: tuple[int, HeaderFound, str] | None = None
         for i in range(HEADER_SCAN_ROWS):
-            best = None
             for sep in SEPARATORS:
                 recs = parsed[sep]
-                if i >= len(recs):
+                if i >= len(recs) or count_known(table, recs[i][0]) < MIN_KNOWN_HEADERS:
                     continue
-                cells = recs[i][0]
-                k = count_known(table, cells)
-                if k >= 2 and (best is None or k > best[0]):
-                    best = (k, sep, cells)
-            if best:
-                _, sep, cells = best
-                recs = parsed[sep]
-                found = HeaderFound(i, 1, cells)
-                if i + 1 < len(recs):
-                    both = two_row_header(table, cells, recs[i + 1][0])
-                    if both is not None:
-                        found = HeaderFound(i, 2, both)
-                return found, sep, kind, recs[found.last - 1][1]
+                found = header_at(table, [r[0] for r in recs], i)
+                k = count_known(table, found.cells)
+                if best is None or k > best[0]:
+                    best = (k, found, sep)
+        if best:
+            _, found, sep = best
+            return found, sep, kind, parsed[sep][found.last - 1][1]
     return None
 
 
@@ -1103,6 +1106,8 @@ def _stage_xlsx_sheet(
     )
     part.found_rejects.extend(found)
     data = _drop_repeated_headers(staging, part, data, n)
+    data = _drop_footer(staging, part, data, n)
+    _prefer_filled(table, hm, data)
     zero_cols: set[int] = set()
     if path is not None:
         data, zero_cols = _zero_formats(staging, part, data, path, part_xml, first_col)
@@ -1295,10 +1300,108 @@ def _values_right_of_header(
     )
 
 
+def _filled(i: int) -> pl.Expr:
+    """1 when cell c<i> holds a value, else 0 (polars)."""
+    import polars as pl
+
+    c = pl.col(f"c{i}")
+    return (c.is_not_null() & (c.str.strip_chars() != "")).cast(pl.Int32)
+
+
+def _is_record(table: str, hm) -> pl.Expr:
+    """The row is a record (headers.identifying_columns): a code in a key column, or a
+    name beside another value of the contract's columns (polars, on the cells as read)."""
+    import polars as pl
+
+    keys, names = identifying_columns(table, hm.mapping.values())
+    index = {name: i for i, name in hm.mapping.items()}
+    record = pl.lit(False)
+    for k in keys:
+        record = record | pl.col(f"c{index[k]}").str.strip_chars().str.contains(CODE_RE)
+    if names:
+        beside = pl.sum_horizontal([_filled(i) for i in hm.mapping]) >= 2
+        for name in names:
+            record = record | (_filled(index[name]).cast(pl.Boolean) & beside)
+    return record.fill_null(False)
+
+
+def _drop_footer(staging: Staging, part: StagedPart, data, n: int):
+    """The total and signature block under the list ("Tổng cộng", the place and date, "Người
+    lập biểu | HIỆU TRƯỞNG", the signers' names): among the sheet's last FOOTER_SCAN rows,
+    from the first whose first non-empty cell is a footer line (headers.FOOTER_RE) with no
+    record after it (headers.identifying_columns; a footer line is no record) to the end,
+    dropped with a warning naming the rows. A total line amid the data stays a row."""
+    import polars as pl
+
+    if data.height == 0 or not any(identifying_columns(part.table, part.headers.columns)):
+        return data  # no column tells a record: nothing is known to follow the last one
+    cells = []
+    for i in range(n):
+        c = pl.col(f"c{i}").str.strip_chars()
+        cells.append(pl.when((c != "") & ~c.str.contains(f"^({EMPTY_MARKERS_RE})$")).then(c))
+    first = pl.coalesce(cells).str.normalize("NFC")
+    footer = first.str.contains(FOOTER_RE).fill_null(False)
+    tail = data.tail(FOOTER_SCAN).select(
+        "_soat_i",
+        first.alias("first"),
+        footer.alias("footer"),
+        (~footer & _is_record(part.table, part.headers)).alias("record"),
+    )
+    after = tail.filter(pl.col("record")).select(pl.col("_soat_i").max()).item()
+    start = tail.filter(pl.col("footer") & (pl.col("_soat_i") > (-1 if after is None else after)))
+    if start.height == 0:
+        return data
+    i0, example = start["_soat_i"][0], start["first"][0]
+    shown = tail.filter((pl.col("_soat_i") >= i0) & pl.col("first").is_not_null())["_soat_i"]
+    rows = [part.header_row + 1 + int(i) for i in (shown.min(), shown.max())]
+    _footer_warning(staging, part, rows[0], rows[1], shown.len(), example)
+    part.found_rejects = [f for f in part.found_rejects if f[0] < rows[0]]
+    return data.filter(pl.col("_soat_i") < i0)
+
+
+def _footer_warning(staging, part, first: int, last: int, count: int, example: str) -> None:
+    span = f"dòng {first}" if first == last else f"dòng {first}–{last}"
+    staging.warn(
+        f"{span}: dòng tổng cộng và phần ký tên dưới danh sách (bắt đầu bằng "
+        f"'{example[:60]}'; {count} dòng), đã bỏ qua, không phải bản ghi",
+        source=part.source,
+        sheet=part.sheet,
+        row=first,
+    )
+
+
+def _prefer_filled(table: str, hm, data) -> None:
+    """A sheet's columns naming one field (headers.HeaderMap.same_field): when the one used
+    is empty on every row and another holds values, that one is used (as fixups.
+    prefer_filled after a CSV file's INSERT; here before the cell types are read for it)."""
+    import polars as pl
+
+    if not hm.same_field or data.height == 0:
+        return
+    t = TABLES[table]
+    groups = [(c, o) for c, o in hm.same_field.items() if t.column(c).default is None]
+    if not groups:
+        return
+
+    def has(i: int) -> pl.Expr:
+        c = pl.col(f"c{i}").str.strip_chars()
+        return ((c != "") & ~c.str.contains(f"^({EMPTY_MARKERS_RE})$")).fill_null(False).any()
+
+    counts = data.select(has(i).alias(f"h{i}") for _c, order in groups for i in order).row(
+        0, named=True
+    )
+    for canon, order in groups:
+        if not counts[f"h{hm.index_of(canon)}"]:
+            filled = [i for i in order if counts[f"h{i}"]]
+            if filled:
+                hm.use_column(canon, filled[0])
+
+
 def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
     """Rows that repeat the header (a title and header block pasted into the data) are
     dropped, with the title rows right above them (at most 5, each with at most a quarter
-    of the columns filled), one warning per block."""
+    of the columns filled, none a record: headers.identifying_columns), one warning per
+    block."""
     import polars as pl
 
     hm = part.headers
@@ -1331,27 +1434,32 @@ def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
             .cast(pl.Int32)
         )
     need = min(2, len(hits))
-    cols = [f"c{i}" for i in range(n)]
-    marked = data.with_columns(
-        pl.sum_horizontal(hits).alias("_soat_hits"),
-        pl.sum_horizontal(
-            [
-                (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32)
-                for c in cols
-            ]
-        ).alias("_soat_filled"),
-    )
-    repeated = marked.filter(pl.col("_soat_hits") >= need)
-    if repeated.height == 0:
+    repeated = data.filter(pl.sum_horizontal(hits) >= need)["_soat_i"].to_list()
+    if not repeated:
         return data
+    # the rows up to 5 above each: how many cells they fill, and whether they are records
+    # (headers.CODE_RE: a code in a key column, or a name beside another value)
+    above = sorted({k for idx in repeated for k in range(max(0, idx - 5), idx)})
+    near = data.filter(pl.col("_soat_i").is_in(above)).select(
+        "_soat_i",
+        pl.sum_horizontal([_filled(i) for i in range(n)]).alias("filled"),
+        _is_record(part.table, hm).alias("record"),
+    )
+    filled = dict(zip(near["_soat_i"].to_list(), near["filled"].to_list(), strict=True))
+    records = set(near.filter("record")["_soat_i"].to_list())
     drop: set[int] = set()
-    filled = dict(zip(marked["_soat_i"].to_list(), marked["_soat_filled"].to_list(), strict=True))
     limit = max(1, n // 4)
     first_row = part.header_row + 1
-    for idx in repeated["_soat_i"].to_list():
+    for idx in repeated:
         block = [idx]
         k = idx - 1
-        while k >= 0 and idx - k <= 5 and k not in drop and filled.get(k, 0) <= limit:
+        while (
+            k >= 0
+            and idx - k <= 5
+            and k not in drop
+            and k not in records
+            and filled.get(k, 0) <= limit
+        ):
             if filled.get(k, 0):
                 block.append(k)
             k -= 1

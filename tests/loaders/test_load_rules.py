@@ -350,7 +350,8 @@ def test_extra_and_duplicate_headers(con, tmp_path):
     r = load(con, d)
     got = rows(con, "students", r.snapshot_id)[0]
     assert got["student_code"] == "HS1"
-    assert got["_extra"] == {"Ghi chú": "n1", "Lớp cũ": "1A"}
+    # the second column naming the student code is kept, never dropped
+    assert got["_extra"] == {"Ma hoc sinh": "OTHER", "Ghi chú": "n1", "Lớp cũ": "1A"}
     warn = [
         m
         for m in messages(con, r.snapshot_id)
