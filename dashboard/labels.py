@@ -18,7 +18,7 @@ from loaders.contract import table_label
 from soat import vntime
 from soat.exports import findings as findings_export
 from soat.exports import late as late_export
-from soat.vocab import DATA_TYPES, LEVEL_NAMES, MONTHLY_PERIOD_PREFIX, PERIODS
+from soat.vocab import DATA_TYPES, LEVEL_NAMES
 
 # The words of the exported lists, so the screen and the file an officer forwards agree.
 STATUS = late_export.STATUS_VI
@@ -85,14 +85,8 @@ def level(code: str | None) -> str:
 
 
 def period(code: str | None) -> str:
-    if code is None:
-        return ""
-    if code in PERIODS:
-        return PERIODS[code][0]
-    if code.startswith(MONTHLY_PERIOD_PREFIX):
-        month = code[len(MONTHLY_PERIOD_PREFIX) :]
-        return f"Tháng {int(month)}" if month.isdigit() else code
-    return code
+    """'giua_nam' -> 'Giữa năm', 'thang_09' -> 'Tháng 9' (as every export writes it)."""
+    return late_export.period_label(code) or ""
 
 
 def data_type(code: str | None) -> str:

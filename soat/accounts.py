@@ -244,23 +244,33 @@ def _validate(role: str, units, levels, school) -> tuple:
     if role == "province_admin":
         if units or levels or school:
             raise SoatError(
-                "tài khoản quản trị Sở thấy toàn tỉnh: không nhận --unit, --level, --school"
+                "tài khoản quản trị Sở thấy toàn tỉnh, mọi cấp học: không nhận đơn vị, cấp "
+                "học hay mã trường",
+                column="--unit" if units else "--level" if levels else "--school",
             )
     elif role == "province_staff":
         if units or school:
             raise SoatError(
-                "chuyên viên Sở thấy toàn tỉnh: không nhận --unit, --school (chỉ --level)"
+                "chuyên viên Sở thấy toàn tỉnh: không nhận đơn vị hay mã trường (chỉ giới "
+                "hạn được cấp học)",
+                column="--unit" if units else "--school",
             )
     elif role == "unit_officer":
         if not units:
-            raise SoatError("cán bộ Phòng/Xã cần ít nhất một đơn vị (--unit)", column="--unit")
+            raise SoatError("cán bộ Phòng/Xã cần ít nhất một đơn vị", column="--unit")
         if school:
-            raise SoatError("cán bộ Phòng/Xã không nhận --school")
+            raise SoatError(
+                "cán bộ Phòng/Xã thấy các trường của đơn vị mình: không nhận mã trường",
+                column="--school",
+            )
     elif role == "school":
         if not school:
-            raise SoatError("tài khoản trường cần mã trường (--school)", column="--school")
+            raise SoatError("tài khoản trường cần mã trường", column="--school")
         if units or levels:
-            raise SoatError("tài khoản trường chỉ nhận --school")
+            raise SoatError(
+                "tài khoản trường chỉ nhận mã trường (không nhận đơn vị, cấp học)",
+                column="--unit" if units else "--level",
+            )
     return units, levels, school
 
 

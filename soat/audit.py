@@ -182,3 +182,92 @@ def read(
         d["rows"] = d.pop("row_count")
         out.append(d)
     return out
+
+
+# What the audit page shows for each key of an event's detail (keys not listed are shown
+# as they are: a detail is written by this program, so they are few and rare).
+DETAIL_LABELS = {
+    "kind": "loại",
+    "format": "định dạng",
+    "filters": "bộ lọc",
+    "scope": "phạm vi",
+    "role": "vai trò",
+    "units": "đơn vị",
+    "levels": "cấp học",
+    "school": "trường",
+    "school_code": "mã trường",
+    "unmasked": "dữ liệu cá nhân không che",
+    "what": "nội dung",
+    "snapshot": "bản chụp",
+    "snapshot_id": "bản chụp",
+    "snapshots": "bản chụp",
+    "page": "trang",
+    "check": "mã kiểm tra",
+    "period": "kỳ báo cáo",
+    "issue": "nội dung theo dõi",
+    "state": "trạng thái",
+    "target": "tài khoản",
+    "email": "địa chỉ thư",
+    "minutes": "số phút",
+    "reason": "lý do",
+    "source": "nguồn",
+    "rows": "số dòng",
+    "kept": "giữ lại",
+    "keep": "giữ lại",
+    "file": "tệp",
+    "files": "tệp",
+    "recipient": "người nhận",
+    "subject": "tiêu đề thư",
+    "submissions": "lượt nộp",
+    "findings": "phát hiện",
+    "attachments": "tệp đính kèm",
+    "change": "thay đổi",
+    "from": "từ bản chụp",
+    "to": "đến bản chụp",
+    "unit": "đơn vị",
+    "level": "cấp học",
+    "f_unit": "đơn vị",
+    "f_level": "cấp học",
+    "f_period": "kỳ báo cáo",
+    "f_new_only": "chỉ phát hiện mới",
+}
+
+
+# what was exported (the `kind` of an export event)
+EXPORT_KINDS = {
+    "findings": "danh sách lỗi",
+    "schools": "danh sách trường",
+    "late": "danh sách nộp muộn, chưa nộp",
+    "letter": "công văn đôn đốc",
+    "school-sheets": "phiếu lỗi từng trường",
+    "followups": "biên bản theo dõi khắc phục",
+    "changes": "thay đổi giữa hai bản chụp",
+}
+
+
+def describe(detail: Any) -> str:
+    """An event's detail as one line of Vietnamese for the audit page: `khóa: giá trị` pairs,
+    nested dicts in parentheses, lists joined by commas, yes/no for booleans; empty values
+    left out. (The log keeps the JSON; this is only how it reads.)"""
+    if detail is None:
+        return ""
+    if isinstance(detail, dict):
+        parts = []
+        for key, value in detail.items():
+            shown = describe(value)
+            if shown == "" or value is None:
+                continue
+            label = DETAIL_LABELS.get(key, key)
+            if key == "role":
+                from soat.accounts import ROLE_LABELS  # accounts imports this module
+
+                shown = ROLE_LABELS.get(value, shown)
+            elif key == "kind":
+                shown = EXPORT_KINDS.get(value, shown)
+            parts.append(f"{label}: ({shown})" if isinstance(value, dict) else f"{label}: {shown}")
+        return "; ".join(parts)
+    if isinstance(detail, bool):
+        return "có" if detail else "không"
+    if isinstance(detail, (list, tuple)):
+        return ", ".join(describe(v) for v in detail)
+    return str(detail)

@@ -24,6 +24,7 @@ from sqlalchemy import and_, func, select
 from soat import audit, vntime
 from soat.appdb import AppDB, followups, get_app_db, utcnow
 from soat.errors import SoatError
+from soat.exports.late import period_label
 from soat.scope import Scope, scope_sql
 
 STATES = {
@@ -38,7 +39,7 @@ EXPORT_HEADERS = {
     "school_code": "Mã trường",
     "school_name": "Tên trường",
     "unit_code": "Mã đơn vị",
-    "period": "Kỳ báo cáo",
+    "period_label": "Kỳ báo cáo",  # "Giữa năm", not the code giua_nam
     "issue_label": "Nội dung",  # as the panel shows it, not the code
     "state_label": "Trạng thái",
     "note": "Ghi chú",
@@ -212,6 +213,7 @@ _SCHEMA = {
     "school_name": pl.String,
     "unit_code": pl.String,
     "period": pl.String,
+    "period_label": pl.String,
     "issue": pl.String,
     "issue_label": pl.String,
     "state": pl.String,
@@ -259,6 +261,7 @@ def export_frame(
                 "school_name": s.get("school_name"),
                 "unit_code": s.get("unit_code"),
                 "period": r["period"],
+                "period_label": period_label(r["period"]),
                 "issue": r["issue"],
                 "issue_label": ISSUE_LABELS.get(r["issue"], r["issue"]),
                 "state": r["state"],

@@ -122,6 +122,9 @@ def followup_export_frame(
 
 
 def _vietnamese(df: pl.DataFrame) -> pl.DataFrame:
+    """Vietnamese headers, the time written as officers read it (dd/mm/yyyy HH:MM:SS, Vietnam's
+    time: the frame's `at` is already), not ISO."""
+    df = df.with_columns(pl.col("at").dt.strftime("%d/%m/%Y %H:%M:%S"))
     return df.select([pl.col(c).alias(h) for c, h in followups.EXPORT_HEADERS.items()])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import polars as pl
 import streamlit as st
@@ -41,10 +40,7 @@ if events:
                 "Thời điểm": [labels.vn_time(e["at"]) for e in events],
                 "Người dùng": [e["username"] for e in events],
                 "Hành động": [audit.ACTIONS.get(e["action"], e["action"]) for e in events],
-                "Chi tiết": [
-                    "" if e["detail"] is None else json.dumps(e["detail"], ensure_ascii=False)
-                    for e in events
-                ],
+                "Chi tiết": [audit.describe(e["detail"]) for e in events],
                 "Số dòng": [e["rows"] for e in events],
             },
             schema_overrides={"Số dòng": pl.Int64},

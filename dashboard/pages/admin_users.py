@@ -76,7 +76,9 @@ with st.form("admin_add_user", clear_on_submit=False):
                 by=scope.user,
             )
         except SoatError as exc:
-            st.session_state["admin_flash"] = [("error", labels.md(exc))]  # may quote the name
+            # the message without "tùy chọn --unit:" (the command line's option, not this
+            # form's field); it may quote the name
+            st.session_state["admin_flash"] = [("error", labels.md(exc.plain))]
             st.session_state["admin_new_clear"] = ("admin_new_password",)
             st.rerun()
         else:

@@ -130,7 +130,7 @@ def test_password_change_ends_sessions(db):
         ({"role": "boss"}, "vai trò"),
         ({"role": "unit_officer"}, "--unit"),
         ({"role": "school"}, "--school"),
-        ({"role": "school", "school": "S1", "units": ["79760"]}, "chỉ nhận --school"),
+        ({"role": "school", "school": "S1", "units": ["79760"]}, "chỉ nhận mã trường"),
         ({"role": "province_admin", "levels": ["TH"]}, "toàn tỉnh"),
         ({"role": "province_staff", "units": ["79760"]}, "toàn tỉnh"),
         ({"role": "province_staff", "levels": ["ĐH"]}, "cấp học"),

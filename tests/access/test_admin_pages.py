@@ -99,6 +99,21 @@ def test_admin_reads_the_audit_log(users):
     df = frames(at)[0]
     assert set(df["Người dùng"]) == {"canbo"}
     assert "sai-mat-khau" not in df.to_string()
+    # the detail reads in Vietnamese, not as JSON with English keys
+    details = " ".join(df["Chi tiết"])
+    assert "{" not in details and '"' not in details
+
+
+def test_a_refused_scope_is_said_in_the_forms_words(users):
+    """The form quoted the command line's options: "tùy chọn --unit: cán bộ Phòng/Xã cần
+    ít nhất một đơn vị (--unit)"."""
+    at = login(_page("admin_users.py").run(), "quantri", PW)
+    at.text_input(key="admin_new_username").input("canbo_q2")
+    at.text_input(key="admin_new_password").input("Xanh-ca-vat-ngo-9137")
+    at.selectbox(key="admin_new_role").set_value("unit_officer")
+    next(b for b in at.button if b.label == "Tạo tài khoản").click().run()
+    (err,) = at.error
+    assert "cần ít nhất một đơn vị" in err.value and "unit" not in err.value
 
 
 def test_audit_log_reads_in_vietnam_time(users):

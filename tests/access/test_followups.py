@@ -132,3 +132,20 @@ def test_export_frame_times_are_vietnam_time(sqlite_db, con, sid):
     frame = followups.export_frame(con, sid, Scope.admin())
     assert frame["at"].to_list() == [stored + dt.timedelta(hours=7)]
     assert followups.EXPORT_HEADERS["at"] == "Thời điểm (giờ Việt Nam)"
+
+
+def test_the_export_names_the_period_and_writes_the_time_as_officers_read_it(sqlite_db, con, sid):
+    """The follow-up export's 'Kỳ báo cáo' was the code ('giua_nam') and its CSV time ISO
+    ('2026-12-07T15:48:41.637435'); docs/access.md promises dd/mm/yyyy HH:MM:SS."""
+    import csv
+    import io
+
+    from dashboard.components.followup import to_csv
+
+    followups.set_state("S1", "giua_nam", "submission", "notified", None, "canbo")
+    frame = followups.export_frame(con, sid, Scope.admin())
+    text = to_csv(frame).decode("utf-8-sig")
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["Kỳ báo cáo"] == "Giữa năm"
+    at = frame["at"][0]
+    assert row["Thời điểm (giờ Việt Nam)"] == at.strftime("%d/%m/%Y %H:%M:%S")
