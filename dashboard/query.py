@@ -829,9 +829,11 @@ def snapshot_tables(snapshot_id: int, scope: Scope | None = None) -> pl.DataFram
 
 
 def all_snapshots(scope: Scope | None = None) -> pl.DataFrame:
-    """Every snapshot (checked or not); total and rejected rows for a province-wide scope."""
+    """Every snapshot (checked or not); its source (a path or address on the server), total
+    and rejected rows for a province-wide scope only."""
     return _frame(
-        f"""SELECT s.snapshot_id, s.name, s.source, s.source_kind, s.school_year, s.as_of,
+        f"""SELECT s.snapshot_id, s.name, CASE WHEN {_PROVINCE_WIDE} THEN s.source END AS source,
+                  s.source_kind, s.school_year, s.as_of,
                   s.loaded_at, s.load_seconds, s.checked_at,
                   CASE WHEN {_PROVINCE_WIDE} THEN s.rejected END AS rejected,
                   CASE WHEN {_PROVINCE_WIDE} THEN

@@ -30,7 +30,7 @@ else:
         snaps.select(
             pl.col("snapshot_id").alias("Mã"),
             pl.col("name").alias("Tên"),
-            pl.col("source").alias("Nguồn"),
+            *([pl.col("source").alias("Nguồn")] if province_wide else []),  # a server path
             pl.col("source_kind")
             .replace_strict(labels.SOURCE_KIND, default=pl.col("source_kind"))
             .alias("Loại nguồn"),

@@ -179,10 +179,13 @@ def test_province_wide_figures_only_for_province_wide_scopes(sid):
         assert query.check_runs(sid, scope).height == 0
         snaps = query.all_snapshots(scope)
         assert snaps.height == 2 and snaps["total_rows"].null_count() == 2
+        # the source is a path (or address) on the server: a school account saw it
+        assert snaps["source"].null_count() == 2
     for scope in (ADMIN, PROVINCE_STAFF):
         assert query.snapshot_tables(sid, scope).height > 0
         assert query.check_runs(sid, scope).height > 0
         assert query.all_snapshots(scope)["total_rows"].null_count() == 0
+        assert query.all_snapshots(scope)["source"].null_count() == 0
 
 
 def test_a_multi_level_school_counts_its_records_once(sid):
