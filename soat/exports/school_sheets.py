@@ -128,6 +128,23 @@ def build(
     if all_schools:
         codes |= set(known.get_column("school_code").to_list())
     info = {r["school_code"]: r for r in known.iter_rows(named=True)}
+    # a school outside the scope's levels with an in-scope finding (a primary-level class
+    # in a school listed as kindergarten only): its name from the school list, so its sheet
+    # does not say "Mã trường không có trong danh sách trường" of a school that is there
+    # (the code comes from rows the scope may see)
+    missing = sorted(codes - set(info))
+    if missing:
+        rows = con.execute(
+            """SELECT s.school_code, any_value(s.school_name), any_value(s.unit_code),
+                      any_value(u.unit_name)
+               FROM schools s LEFT JOIN units u
+                 ON u.snapshot_id = s.snapshot_id AND u.unit_code = s.unit_code
+               WHERE s.snapshot_id = $snapshot_id AND list_contains($codes, s.school_code)
+               GROUP BY s.school_code""",
+            {"snapshot_id": snapshot_id, "codes": missing},
+        ).fetchall()
+        for r in rows:
+            info[r[0]] = dict(zip(SCHOOLS_SCHEMA, r, strict=True))
 
     def per_school(df: pl.DataFrame) -> dict:
         return {k[0]: v for k, v in df.partition_by("school_code", as_dict=True).items()}

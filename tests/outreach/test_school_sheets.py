@@ -186,3 +186,23 @@ def test_schools_whose_names_collide_each_get_their_file(duck, tmp_path, as_zip)
             assert sorted(z.namelist()) == sorted(names)
     else:
         assert sorted(p.name for p in out.iterdir()) == sorted(names)
+
+
+def test_a_school_outside_the_levels_with_a_finding_in_them_is_named(duck):
+    """A THCS-only account's sheet for a school listed as MN only, whose lower-secondary
+    records have findings (and which has no late item, whose row would name it), was
+    titled "Mã trường không có trong danh sách trường (S2)"."""
+    con = store.connect(str(duck))
+    try:
+        con.execute("UPDATE schools SET levels = ['MN'] WHERE school_code = 'S2'")
+        staff = Scope(levels=("THCS",), user="cv", role="province_staff")
+        (s2,) = [s for s in school_sheets.build(con, 1, staff) if s.school_code == "S2"]
+        assert s2.findings.height > 0 and s2.late.height == 0
+        assert s2.school_name == "Trường THCS Nguyễn Du" and s2.unit_name
+        snapshot = {"snapshot_id": 1, "as_of": None, "name": "x"}
+        data = school_sheets.workbook_bytes(s2, snapshot)
+        ws = load_workbook(io.BytesIO(data), read_only=True)
+        titles = [next(w.iter_rows(values_only=True))[0] for w in ws.worksheets]
+        assert all("không có trong danh sách" not in t for t in titles), titles
+    finally:
+        con.close()
