@@ -381,9 +381,27 @@ def buttons(
     change: str | None = None,
 ) -> None:
     c1, c2, _ = st.columns([1, 1, 3])
-    for container, fmt, label, mime in (
-        (c1, "xlsx", "⬇ Tải Excel (.xlsx)", XLSX_MIME),
-        (c2, "csv", "⬇ Tải CSV", CSV_MIME),
+    # The CSV is the data contract's (docs/interface: column names and codes as `soat export`
+    # writes them, for a spreadsheet formula or a script); the list to read or forward is the
+    # .xlsx, with Vietnamese headers and values. The button says so.
+    for container, fmt, label, mime, tip in (
+        (
+            c1,
+            "xlsx",
+            "⬇ Tải Excel (.xlsx)",
+            XLSX_MIME,
+            "Danh sách để đọc và gửi đi: tiêu đề cột, giá trị bằng tiếng Việt, dòng tiêu đề "
+            "ghi phạm vi",
+        ),
+        (
+            c2,
+            "csv",
+            "⬇ Tải CSV",
+            CSV_MIME,
+            "Dữ liệu thô để xử lý tiếp (công thức, phần mềm khác): tên cột và mã theo chuẩn "
+            "dữ liệu (ví dụ school_code, status = missing), đúng như lệnh soat export; bản "
+            "để gửi đi là tệp Excel",
+        ),
     ):
         guarded_button(
             container,
@@ -396,6 +414,7 @@ def buttons(
             file_name=file_name(kind, fmt, snapshot_id, filters, stem),
             mime=mime,
             key=f"{key}_{fmt}",
+            help=tip,
         )
 
 

@@ -251,6 +251,18 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
     return [tuple(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True)]
 
 
+def test_the_csv_button_says_its_columns_are_the_data_contracts(duck, app_db):
+    """The CSV holds the spec's column names and codes (school_code, missing), the .xlsx the
+    Vietnamese list; an officer who took the CSV for the list to send got English headers
+    without a word. Each button's help says which is which."""
+    at = logged_in("admin")
+    at.run()
+    open_page(at, "pages/tien_do.py")
+    helps = {b.proto.label: b.proto.help for b in at.get("download_button")}
+    assert "chuẩn dữ liệu" in helps["⬇ Tải CSV"] and "Excel" in helps["⬇ Tải CSV"]
+    assert "tiếng Việt" in helps["⬇ Tải Excel (.xlsx)"]
+
+
 def test_download_respects_the_scope(duck, app_db, captured):
     open_page(logged_in("quan1"), "pages/tien_do.py")
     df = pl.read_csv(io.BytesIO(captured["late_dl_csv"]()), infer_schema=False)
