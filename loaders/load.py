@@ -536,7 +536,7 @@ def load_source(
             skipped = _stage_workbook(staging, Path(source), progress)
         else:
             skipped = _stage_sql(staging, source, progress)
-        _require_schools(staging, source, kind)
+        _require_schools(staging, source, kind, skipped)
         _mark_pieces(staging)
         _missing_columns(staging)
         if progress:
@@ -551,7 +551,9 @@ def load_source(
         read.cleanup(staging)
 
 
-def _require_schools(staging: Staging, source: str, kind: str) -> None:
+def _require_schools(
+    staging: Staging, source: str, kind: str, skipped: list[str] | None = None
+) -> None:
     present = {p.table for p in staging.parts}
     for required in REQUIRED_TABLES:
         if required in present:
@@ -569,6 +571,14 @@ def _require_schools(staging: Staging, source: str, kind: str) -> None:
             )
         ]
         why = f" ({problems[0].source}: {problems[0].message})" if problems else ""
+        if not problems and skipped:  # the schools may be in a file named after no table
+            shown = ", ".join(skipped[:5]) + (
+                f" và {len(skipped) - 5} tệp khác" if len(skipped) > 5 else ""
+            )
+            why = (
+                f"; không nhận ra bảng nào trong: {shown} (tên tệp/sheet phải là tên bảng, "
+                "ví dụ 'truong.xlsx', 'hoc_sinh.csv')"
+            )
         raise SoatError(
             f"thiếu bảng trường '{required}' (tên tệp/sheet/bảng chấp nhận: {aliases})" + why,
             source=redact_url(source) if kind == "sql" else source,

@@ -234,3 +234,21 @@ def test_a_csv_insert_that_would_lose_the_file_order_is_refused(con, tmp_path, m
     with pytest.raises(RuntimeError, match="order"):
         load(con, d)
     assert con.execute("SELECT count(*) FROM snapshots").fetchall()[0][0] == 0
+
+
+def test_no_schools_table_names_the_files_no_table_was_found_in(con, tmp_path):
+    """A folder whose files are named after no table (an upload of 'danh_sach.xlsx',
+    'bogus.txt') only said "thiếu bảng trường 'schools'": the files are named now."""
+    import pytest
+    from loader_helpers import SCHOOLS, load, write_csv
+
+    from soat.errors import SoatError
+
+    d = tmp_path / "upload"
+    write_csv(d / "ds.csv", SCHOOLS)
+    (d / "bogus.txt").write_text("không phải dữ liệu\n", encoding="utf-8")
+    with pytest.raises(SoatError) as ev:
+        load(con, d)
+    text = str(ev.value)
+    assert "thiếu bảng trường" in text
+    assert "bogus.txt" in text and "ds.csv" in text and "truong.xlsx" in text
