@@ -174,12 +174,14 @@ def _load(scope, source: str, year, as_of, name, keep: bool) -> None:
         try:
             sid, rows, rejected, findings = load(source, year, as_of, name or None, step, check)
         except SoatError as exc:
+            bar.empty()  # no "Chuẩn bị…" left standing under the error
             status.update(label="Không nạp được dữ liệu", state="error")
             # the server's upload folder means nothing to the officer: "các tệp tải lên"
             text = str(exc).replace(str(folder_of(source)), "các tệp tải lên")
             st.error(labels.md(text))
             return
         except Exception as exc:  # noqa: BLE001 - one line for the user, no traceback
+            bar.empty()
             status.update(label="Không nạp được dữ liệu", state="error")
             known = known_condition(exc)
             st.error(known or labels.md(f"Lỗi không mong đợi: {type(exc).__name__}: {exc}"))

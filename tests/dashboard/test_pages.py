@@ -373,6 +373,7 @@ def test_a_failed_upload_says_why_and_changes_nothing(duck, app_db):
     next(b for b in at.button if b.label == "Nạp dữ liệu").click().run(timeout=120)
     no_exception(at)
     assert at.error, texts(at)
+    assert not at.get("progress")  # no "Chuẩn bị…" bar left standing under the error
     assert at.selectbox(key="f_snapshot").options == [
         "#2 · Cập nhật 1 · 29/10/2024",
         "#1 · Đầu năm · 15/10/2024",
