@@ -152,12 +152,17 @@ def read(
     until: dt.datetime | dt.date | None = None,
     limit: int = 1000,
     app_db: AppDB | str | None = None,
+    user_like: str | None = None,
 ) -> list[dict]:
-    """Events, newest first. `until` as a date includes that whole day."""
+    """Events, newest first. `until` as a date includes that whole day. `user` is a user
+    name; `user_like` a part of one, any case (the audit page's search box)."""
     db = get_app_db(app_db)
     q = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
     if user:
         q = q.where(audit_log.c.username == user)
+    if user_like:
+        part = user_like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(audit_log.c.username.ilike(f"%{part}%", escape="\\"))
     if action:
         q = q.where(audit_log.c.action == action)
     if since is not None:

@@ -17,7 +17,7 @@ require_admin()
 st.title("Nhật ký truy cập")
 
 c1, c2, c3, c4 = st.columns(4)
-user = c1.text_input("Người dùng", key="audit_user").strip() or None
+user = c1.text_input("Người dùng (một phần tên)", key="audit_user").strip() or None
 action = c2.selectbox(
     "Hành động",
     [None, *audit.ACTIONS],
@@ -31,7 +31,7 @@ since = c3.date_input(
 until = c4.date_input("Đến ngày", today, format="DD/MM/YYYY", key="audit_until")
 
 start, end = labels.utc_range(since, until)
-events = audit.read(user=user, action=action, since=start, until=end, limit=5000)
+events = audit.read(user_like=user, action=action, since=start, until=end, limit=5000)
 st.caption(f"{len(events)} sự kiện (giờ Việt Nam)")
 if events:
     dataframe(

@@ -23,3 +23,13 @@ def test_the_audit_page_reads_an_events_detail_in_vietnamese():
         "dữ liệu cá nhân không che: có"
     )
     assert audit.describe(None) == "" and audit.describe({"lạ": 1}) == "lạ: 1"
+
+
+def test_read_by_part_of_a_user_name(sqlite_db):
+    """The page's 'Người dùng' box needed the exact name: 'phong' found 0 events of
+    'phong.longho'. A part, any case; % and _ are letters there, not wildcards."""
+    for name in ("phong.longho", "quantri", "a_b", "axb"):
+        audit.record("login", name, None)
+    assert {e["username"] for e in audit.read(user_like="PHONG")} == {"phong.longho"}
+    assert {e["username"] for e in audit.read(user_like="a_b")} == {"a_b"}
+    assert audit.read(user_like="%") == []
