@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, db, state  # noqa: E402
+from dashboard import auth, db, labels, state  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
@@ -100,6 +100,19 @@ page = st.navigation(pages)
 keep = set(state.FILTER_PARAMS) | set(PAGE_PARAMS.get(page.url_path, ()))
 for name in [k for k in st.query_params if k not in keep]:
     del st.query_params[name]
+
+
+def _store_problem(exc: Exception) -> None:
+    """A condition of the store (dashboard.db.problem) told in Vietnamese, never a
+    traceback; anything else is raised as it is."""
+    told = db.problem(exc)
+    if told is None:
+        raise exc
+    st.error(
+        labels.md(f"Không đọc được kho dữ liệu: {told}") + "\n\nHãy báo quản trị viên hệ thống."
+    )
+
+
 try:
     state.sidebar(scope)
 except db.DatabaseBusy:
@@ -109,5 +122,12 @@ except db.DatabaseBusy:
         "Hãy thử lại sau ít phút."
     )
     st.stop()
+except Exception as exc:  # noqa: BLE001 - a store condition is told; a bug is re-raised
+    auth.logout_button()
+    _store_problem(exc)
+    st.stop()
 auth.logout_button()
-page.run()
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - as above
+    _store_problem(exc)

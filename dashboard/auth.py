@@ -12,7 +12,6 @@ form. Reloading the browser tab starts a new Streamlit session, so the user logs
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,11 +102,17 @@ def _prefetch_element_code() -> None:
 def _open_database() -> None:
     """Open the dashboard's shared read-only DuckDB connection while the user types, so the
     first page after the login does not (0.04 s at 2 M students). Nothing is read; a
-    database being written by a load, or absent, is left to the page, which says so."""
+    database being written by a load, absent or unreadable, is left to the page, which
+    says so."""
     from dashboard import db
 
-    with contextlib.suppress(db.DatabaseBusy):
+    try:
         db.connection()
+    except db.DatabaseBusy:
+        pass
+    except Exception as exc:  # noqa: BLE001 - a store condition: told after the login
+        if db.problem(exc) is None:
+            raise
 
 
 def require_login(pages: Sequence[st.Page] = ()) -> Scope:

@@ -13,6 +13,10 @@ with the new snapshot, and `st.cache_data` results keyed by it are not reused ac
 versions. A reader already handed out keeps the files it attached (a snapshot deleted
 meanwhile stays readable through it) and is dropped when no session uses it any more; at
 most two are cached (each DuckDB instance has its own buffer pool).
+
+A condition of the store (a snapshot file missing or damaged, a damaged catalog, a file
+the server may not read) is told on the page in Vietnamese (`problem`, dashboard/app.py),
+never as a traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from collections.abc import Iterator
 import duckdb
 import streamlit as st
 
-from soat.snapshot_store import SnapshotStore, resolve
+from soat.errors import SoatError, known_condition
+from soat.snapshot_store import SnapshotStore, finish_interrupted_migration, resolve
 
 
 def path() -> str:
@@ -58,8 +63,21 @@ def connection() -> duckdb.DuckDBPyConnection | None:
     cached then, so a store created later is opened on the next run)."""
     st_ = store()
     if not st_.path.exists():
-        return None
+        finish_interrupted_migration(st_.path)  # a migration killed half-way: finished
+        if not st_.path.exists():
+            return None
     return _reader(str(st_.path), st_.stamp())
+
+
+def problem(exc: BaseException) -> str | None:
+    """What the officer reads about a condition of the store that stops a page (a
+    snapshot file missing or damaged, a damaged catalog, a permission, a full disk); None
+    for anything else (a bug is shown as one)."""
+    if isinstance(exc, SoatError):
+        return str(exc)
+    if isinstance(exc, duckdb.Error | OSError):
+        return known_condition(exc)
+    return None
 
 
 @contextlib.contextmanager

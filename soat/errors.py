@@ -110,6 +110,21 @@ def stopped_as(message):
 
 
 _QUOTED_PATH = re.compile(r'"(/[^"]+|[A-Za-z]:\\[^"]+)"')
+# a published snapshot's file (soat.snapshot_store), quoted in DuckDB's message, relative or not
+_SNAPSHOT_PATH = re.compile(r'"([^"]*?snapshot-(\d{6,})\.duckdb)"')
+# DuckDB's words for a database file it cannot read: cut short, not a database, bad checksum
+_DRAFT = re.compile(r"(^|[/\\])tmp[/\\]snapshot-")  # a snapshot being written (tmp/)
+_DAMAGED = ("Could not read enough bytes", "not a valid DuckDB database file", "Corrupt database")
+
+
+def snapshot_file_message(snapshot_id: int, detail: str | None = None) -> str:
+    """A snapshot's file missing or damaged, and the two ways out (docs/deployment.md)."""
+    what = f" ({detail})" if detail else ""
+    return (
+        f"tệp của bản chụp {snapshot_id} không có hoặc bị hỏng{what}: khôi phục tệp từ bản "
+        "sao lưu (docs/deployment.md), hoặc bỏ bản chụp này khỏi kho bằng "
+        f"'soat snapshots delete {snapshot_id}'"
+    )
 
 
 def known_condition(exc: BaseException) -> str | None:
@@ -132,7 +147,15 @@ def known_condition(exc: BaseException) -> str | None:
         return f"đường dẫn{path} là một tệp, không phải thư mục: hãy chọn một thư mục khác"
     if isinstance(exc, FileNotFoundError):
         return f"không tìm thấy thư mục hoặc tệp{path}: kiểm tra đường dẫn (thư mục phải có sẵn)"
+    snapshot = _SNAPSHOT_PATH.search(text)
+    if snapshot and not path:
+        path = f" ({snapshot.group(1)})"
     if "Could not set lock on file" in text or "Conflicting lock is held" in text:
+        if snapshot:  # a published snapshot, opened read-write by hand (the duckdb CLI)
+            return (
+                f"tệp dữ liệu{path} đang được một tiến trình khác mở để ghi (tệp không hỏng; "
+                "không mở tệp của kho bằng công cụ khác); thử lại khi tiến trình đó xong"
+            )
         return (
             f"tệp dữ liệu{path} đang được một tiến trình khác mở để ghi "
             "(kho dạng một tệp của phiên bản cũ); thử lại khi tiến trình đó xong"
@@ -141,4 +164,11 @@ def known_condition(exc: BaseException) -> str | None:
         "Permission denied" in text or "Read-only file system" in text
     ):
         return f"không có quyền đọc/ghi{path}: kiểm tra quyền của tệp hoặc thư mục này"
+    if any(words in text for words in _DAMAGED):
+        if snapshot and not _DRAFT.search(snapshot.group(1)):  # a published one
+            return f"{snapshot.group(1)}: {snapshot_file_message(int(snapshot.group(2)))}"
+        return (
+            f"tệp dữ liệu{path} bị hỏng hoặc bị cắt ngắn: khôi phục tệp từ bản sao lưu "
+            "(docs/deployment.md)"
+        )
     return None

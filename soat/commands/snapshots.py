@@ -1,6 +1,9 @@
 """`soat snapshots [list]`: the published snapshots (id, name, source, as-of, loaded at,
 row counts, disk use). `soat snapshots delete ID` and `soat snapshots prune --keep N` remove
-old ones (never the newest), audit-logged; safe while the dashboard reads (soat.snapshot_store).
+old ones (never the newest, unless its file is lost), audit-logged before anything is
+unlisted; safe while the dashboard reads (soat.snapshot_store). `soat snapshots repair`
+lists again the snapshot files the catalog does not account for (all of them when
+catalog.json is missing or damaged).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ def register(sub) -> None:
     ls = actions.add_parser("list", help="liệt kê các bản chụp (mặc định)")
     add_db_option(ls, nested=True)
     ls.set_defaults(func=run_list)
-    rm = actions.add_parser("delete", help="xoá một bản chụp (không xoá bản mới nhất)")
+    rm = actions.add_parser(
+        "delete", help="xoá một bản chụp (không xoá bản mới nhất, trừ khi tệp của nó bị mất)"
+    )
     rm.add_argument("snapshot_id", type=int, metavar="ID", help="mã bản chụp")
     add_db_option(rm, nested=True)
     rm.set_defaults(func=run_delete)
@@ -28,6 +33,11 @@ def register(sub) -> None:
     pr.add_argument("--keep", type=int, required=True, metavar="N", help="số bản chụp giữ lại")
     add_db_option(pr, nested=True)
     pr.set_defaults(func=run_prune)
+    fix = actions.add_parser(
+        "repair", help="dựng lại danh mục (catalog.json) từ các tệp bản chụp trong kho"
+    )
+    add_db_option(fix, nested=True)
+    fix.set_defaults(func=run_repair)
 
 
 def _console():
@@ -59,6 +69,13 @@ def run_list(args) -> int:
         con.close()
     sizes = {} if target.legacy else target.disk_use()
     console = _console()
+    for p in [] if target.legacy else target.unlisted():
+        print(
+            f"! {p}: tệp bản chụp không có trong danh mục (catalog.json), không bản chụp nào "
+            "dùng nó; chạy 'soat snapshots repair' để đưa lại vào danh mục, hoặc xoá tệp nếu "
+            "không cần",
+            file=sys.stderr,
+        )
     if not rows:
         console.print("Chưa có bản chụp nào; hãy chạy 'soat load'.")
         return 0
@@ -108,42 +125,92 @@ def run_delete(args) -> int:
     target = SnapshotStore.open(args.db)
     with target.writing(on_wait=print) as writer:
         size = target.disk_use().get(args.snapshot_id, 0)
-        entry = writer.delete(args.snapshot_id)
-    _audit(
-        "snapshot_delete",
-        {"snapshot_id": entry.snapshot_id, "name": entry.name, "as_of": entry.as_of},
-    )
+        newest = writer.newest() == args.snapshot_id
+        (entry,) = _audited_delete(
+            writer,
+            [args.snapshot_id],
+            "snapshot_delete",
+            lambda entries: {
+                "snapshot_id": entries[0].snapshot_id,
+                "name": entries[0].name,
+                "as_of": entries[0].as_of,
+            },
+        )
     print(f"Đã xoá bản chụp {entry.snapshot_id} ({entry.name or ''}), giải phóng {megabytes(size)}")
+    if newest:  # allowed only because its file was lost
+        print(
+            f"Bản chụp {entry.snapshot_id} là bản mới nhất nhưng tệp của nó không có hoặc bị "
+            "hỏng; lần nạp tiếp theo sẽ so sánh với bản chụp trước nó."
+        )
     return 0
 
 
+def _audited_delete(writer, ids: list[int], action: str, detail) -> list:
+    """Delete, with the audit record written once the deletion is checked and before
+    anything is unlisted (a delete killed after unlisting is never unrecorded); a failure
+    after that is recorded too."""
+
+    recorded = []
+
+    def record(entries) -> None:
+        _audit(action, detail(entries))
+        recorded.append(True)
+
+    try:
+        return writer.delete(ids, before=record)
+    except Exception as exc:
+        if recorded:
+            _audit(f"{action}_failed", {"snapshot_ids": ids, "error": str(exc)})
+        raise
+
+
 def run_prune(args) -> int:
-    from soat.snapshot_store import SnapshotStore
+    from soat.snapshot_store import SnapshotStore, probe_file
 
     if args.keep < 1:
         raise SoatError(
             "--keep phải từ 1 trở lên (bản chụp mới nhất luôn được giữ)", column="--keep"
         )
     target = SnapshotStore.open(args.db)
-    removed = []
-    freed = 0
     with target.writing(on_wait=print) as writer:
         sizes = target.disk_use()
         ids = sorted(writer.catalog.ids(), reverse=True)
-        for sid in ids[args.keep :]:
-            entry = writer.delete(sid)
-            removed.append(entry)
-            freed += sizes.get(sid, 0)
+        kept, drop = ids[: args.keep], ids[args.keep :]
+        for sid in kept if drop else []:
+            # never keep a lost file in place of good ones (the newest lost, `--keep 1`
+            # removed every readable snapshot)
+            trouble = probe_file(target.file_of(writer.entry(sid)), sid)
+            if trouble is not None and trouble.broken:
+                raise SoatError(
+                    f"không dọn: bản chụp {sid} nằm trong {args.keep} bản giữ lại nhưng "
+                    f"{trouble}; sau đó chạy lại lệnh dọn"
+                )
+        removed = []
+        if drop:
+            removed = _audited_delete(
+                writer,
+                drop,
+                "snapshot_prune",
+                lambda entries: {"keep": args.keep, "deleted": [e.snapshot_id for e in entries]},
+            )
     if not removed:
         print(f"Không có bản chụp nào cần xoá ({len(ids)} bản, giữ {args.keep}).")
         return 0
-    _audit(
-        "snapshot_prune",
-        {"keep": args.keep, "deleted": [e.snapshot_id for e in removed]},
-    )
+    freed = sum(sizes.get(e.snapshot_id, 0) for e in removed)
     print(
         f"Đã xoá {len(removed)} bản chụp ("
         + ", ".join(str(e.snapshot_id) for e in removed)
         + f"), giải phóng {megabytes(freed)}; còn {args.keep} bản mới nhất."
     )
     return 0
+
+
+def run_repair(args) -> int:
+    from soat.snapshot_store import SnapshotStore
+
+    target = SnapshotStore.open(args.db)
+    said = target.repair(on_wait=print)
+    _audit("snapshot_repair", {"said": said[0]})
+    for line in said:
+        print(line)
+    return 1 if any(line.startswith("!") for line in said) else 0  # something still to do

@@ -242,15 +242,15 @@ KILL_AT = textwrap.dedent(
             print(point, flush=True)
             time.sleep(600)
 
-    real_replace, real_catalog = ss.os.replace, ss.Writer._write_catalog
-    def replace(a, b):
+    real_link, real_catalog = ss.os.link, ss.Writer._write_catalog
+    def link(a, b):  # the draft takes its published name
         pause("before_rename")
-        real_replace(a, b)
+        real_link(a, b)
         pause("after_rename")
     def write_catalog(self, *a, **k):
         pause("before_catalog")
         real_catalog(self, *a, **k)
-    ss.os.replace = replace
+    ss.os.link = link
     ss.Writer._write_catalog = write_catalog
     real_checks = None
     import soat.engine as engine
