@@ -108,6 +108,9 @@ def _store_problem(exc: Exception) -> None:
     told = db.problem(exc)
     if told is None:
         raise exc
+    if not auth.accounts.is_admin(scope):  # the server's paths and commands: admins only
+        st.error("Không đọc được kho dữ liệu. Hãy báo quản trị Sở.")
+        return
     st.error(
         labels.md(f"Không đọc được kho dữ liệu: {told}") + "\n\nHãy báo quản trị viên hệ thống."
     )

@@ -43,6 +43,11 @@ def test_a_damaged_store_is_told_on_the_page(duck, app_db, damage):
         assert "danh mục bản chụp bị hỏng" in told and "soat snapshots repair" in told
     else:
         assert "tệp của bản chụp 2 không có hoặc bị hỏng" in told
+    # an officer is told there is a problem, not the server's paths and commands
+    at = logged_in("quan1")
+    at.run()
+    assert not at.exception
+    assert errors(at) == ["Không đọc được kho dữ liệu. Hãy báo quản trị Sở."]
 
 
 def test_another_programs_duckdb_file_is_told(tmp_path, monkeypatch, app_db):
