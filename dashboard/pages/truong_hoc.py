@@ -88,7 +88,7 @@ else:
         .alias("Kết luận"),
     )
     dataframe(show, hide_index=True)
-    st.plotly_chart(charts.metrics_by_level(m), key="school_levels")
+    charts.show(charts.metrics_by_level(m), key="school_levels")
 
 # ---- submissions ----------------------------------------------------------------------
 st.subheader("Lịch sử nộp dữ liệu so với hạn")

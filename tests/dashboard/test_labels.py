@@ -61,3 +61,16 @@ def test_every_check_of_the_catalogue_has_a_vietnamese_name():
     from soat.engine import discover
 
     assert {c.id for c in discover()} == set(labels.CHECK_NAMES)
+
+
+def test_plain_lines_breaks_long_names_evenly_and_escapes_each_line():
+    assert labels.plain_lines("Quận 1 (1/2)", 28) == "Quận 1 (1/2)"
+    assert labels.plain_lines("Phòng GD&ĐT thành phố Vĩnh Long (1/2)", 28) == (
+        "Phòng GD&amp;ĐT thành<br>phố Vĩnh Long (1/2)"  # not '… Vĩnh<br>Long (1/2)'
+    )
+    # markup from data stays text: the only <br> are the breaks
+    assert labels.plain_lines("<b>Trường</b> <br> số 1 của xã An Bình", 20) == (
+        "&lt;b&gt;Trường&lt;/b&gt; &lt;br&gt;<br>số 1 của xã An Bình"
+    )
+    assert labels.plain_lines("x" * 40, 28) == "x" * 40  # a word is never cut
+    assert labels.plain_lines(None, 28) == "" and labels.plain_lines("", 28) == ""
