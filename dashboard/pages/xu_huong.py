@@ -119,9 +119,18 @@ if len(ids) < 2:
     st.caption("Chưa có bản chụp trước để so sánh.")
     st.stop()
 c1, c2 = st.columns(2)
-to_id = c2.selectbox("Đến bản chụp", ids, index=ids.index(sid), format_func=fmt, key="ch_to")
+to_id = c2.selectbox(
+    "Đến bản chụp",
+    ids,
+    index=ids.index(sid),
+    format_func=fmt,
+    placeholder="Chọn bản chụp",
+    key="ch_to",
+)
 earlier = [i for i in ids if i < to_id] or [i for i in ids if i != to_id]
-from_id = c1.selectbox("Từ bản chụp", earlier, index=0, format_func=fmt, key="ch_from")
+from_id = c1.selectbox(
+    "Từ bản chụp", earlier, index=0, format_func=fmt, placeholder="Chọn bản chụp", key="ch_from"
+)
 df = query.changes(to_id, from_id, scope, f)
 if df.height == 0:
     st.success("Không có thay đổi nào trong lựa chọn này.")

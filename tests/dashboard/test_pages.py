@@ -302,6 +302,8 @@ def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
     assert "Bản chụp #3" in texts(at)
     snaps = next(d.value for d in at.dataframe if "Loại nguồn" in d.value.columns)
     assert snaps.set_index("Mã").loc[3, "Loại nguồn"] == "Thư mục"  # not 'folder'
+    tables = next(d.value for d in at.dataframe if "Dòng tiêu đề" in d.value.columns)
+    assert "Trang tính" in tables.columns and "Sheet" not in tables.columns  # Vietnamese
 
 
 def test_snapshot_load_times_read_in_vietnam_time(duck, app_db):
