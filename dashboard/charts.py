@@ -29,27 +29,101 @@ STATUS_COLORS = {
 
 # red (0 %) -> amber -> green (100 %)
 COMPLIANCE_SCALE = [[0.0, "#c62828"], [0.5, "#f9a825"], [1.0, "#2e7d32"]]
-# compliance_by_unit: the chart's height is BASE_PX (axis, margins) + BAR_PX a unit, at least
-# MIN_PX (one or two bars — a school account's own unit — left the x axis's ticks and title
-# drawn over each other)
-BASE_PX, BAR_PX, MIN_PX = 100, 26, 200
+# Bar charts with a name on each row (units, schools, checks): a row is BAR_PX high for a
+# one-line name and LINE_PX more for each further line (names are broken into lines of
+# WRAP characters: on a phone, 360 px wide, a name on one line left the bars ≈ 65 px and
+# Plotly then cut the names); the chart is BASE_PX (axis, margins) more, at least MIN_PX
+# (one or two bars — a school account's own unit — left the x axis's ticks and title drawn
+# over each other)
+BASE_PX, BAR_PX, LINE_PX, MIN_PX = 100, 26, 12, 200
+WRAP = 20
+# A chart's title is one line Plotly never wraps: at most this many characters a line (a
+# longer title has a <br>), or a phone cuts it
+TITLE_CHARS = 32
+ZERO_WIDTH = "\u200b"
+# A legend: in a row under the chart (beside it, it took half a phone's width), placed in
+# the figure ("container"): Plotly then makes room for it under the x axis's title, where
+# a place relative to the plot ("paper", y < 0) drew it over a two-line title
+LEGEND_BELOW = {
+    "orientation": "h",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+    "xref": "container",
+    "x": 0,
+}
+
+# Plotly's mode bar (zoom, pan, autoscale, "Download plot as a PNG"; Streamlit adds its own
+# "Fullscreen" to it) speaks English only: the Plotly Streamlit bundles has no Vietnamese
+# locale, and Streamlit's button takes none. The bar is hidden, and the axes are fixed
+# (_layout): a zoom by dragging could then only be undone by a double-click nobody knows.
+# The charts are read, not explored: hovering still shows every figure; the tables below
+# them hold the numbers. No "double-click to zoom back out" tips either.
+CONFIG = {"displayModeBar": False, "displaylogo": False, "showTips": False}
+
+
+def show(fig: go.Figure, key: str) -> None:
+    """Draw a chart on the page: every st.plotly_chart of the dashboard goes through here
+    (tests/dashboard/test_charts.py holds the pages to it)."""
+    import streamlit as st
+
+    st.plotly_chart(fig, key=key, config=CONFIG)
 
 
 def _layout(fig: go.Figure, height: int | None = None) -> go.Figure:
+    title_lines = (fig.layout.title.text or "").count("<br>") + 1
     fig.update_layout(
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40 + 20 * (title_lines - 1), "b": 10},
         legend_title_text="",
         separators=",.",
         **({"height": height} if height else {}),
     )
+    # the margins grow to the tick labels and axis titles (names on the left, a right axis's
+    # title); fixed ranges: no zoom or pan by dragging (CONFIG)
+    fig.update_xaxes(automargin=True, fixedrange=True)
+    fig.update_yaxes(automargin=True, fixedrange=True)
     return fig
+
+
+def _row_names(name: str, code: str | None, over: str | None = None) -> pl.Expr:
+    """A row's name as a bar chart's axis shows it: `name` (else `code`, else '(không rõ)'),
+    with its code in brackets when another row (of the same `over` group) has the same name —
+    on a category axis Plotly draws rows of one name as ONE row, their bars over each other;
+    a polars expression giving the raw text (to break into lines with _axis_text)."""
+    label = pl.coalesce(pl.col(name), *([pl.col(code)] if code else []), pl.lit("(không rõ)"))
+    if code is None:
+        return label
+    group = [label] if over is None else [label, pl.col(over)]
+    dup = pl.col(code).n_unique().over(group) > 1  # one unit has a row per status: not twins
+    return pl.when(dup).then(pl.format("{} ({})", label, pl.col(code))).otherwise(label)
+
+
+def _axis_text(d: pl.DataFrame, column: str) -> pl.Expr:
+    """The raw text of `column` as Plotly text (labels.plain) broken into lines of WRAP
+    characters: a lookup built once per distinct name, no Python inside polars."""
+    return labels.mapped(d, column, lambda v: labels.plain_lines(v, WRAP))
+
+
+def _rows_px(names: list[str]) -> int:
+    """The chart's height for one bar (or group of bars) a name: BASE_PX + a row each, as
+    high as its name's lines (Plotly spaces the rows evenly: a three-line name between
+    shorter ones takes some of their room)."""
+    return BASE_PX + sum(BAR_PX + LINE_PX * n.count("<br>") for n in names)
 
 
 def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
     """Horizontal bars of every level in one chart: the y axis is grouped by level (Plotly's
-    two-level "multicategory" axis, `levels` from the top), each level's units ranked by
-    compliance (share of compliant schools), the best at the top of its group. The counts
-    sit in the unit's label, so a unit at 0 % still reads '0/3'.
+    two-level "multicategory" axis, `levels` from the top, each group named by the level's
+    code, its name in the hover), each level's units ranked by compliance (share of compliant
+    schools), the best at the top of its group. The counts sit in the unit's label, so a
+    unit at 0 % still reads '0/3'.
+
+    Plotly places a second-level label where it FIRST appears on the whole axis, whatever its
+    group: a unit in two levels with the same k/n in both was drawn, in the lower group, at
+    its place in the upper one (the best unit of a level drawn below its units at 0 %). So
+    each level's labels end in as many zero-width spaces as the level's place: the same
+    text to read, a category of that level only. Two units of one name in a level are told
+    apart by their codes.
 
     One chart with one axis, not a chart (or a subplot) per level: the browser's Plotly
     spends most of its time per chart and per axis. Tổng quan, the first page after a
@@ -60,23 +134,35 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
         df.filter(pl.col("level") == level)
         .sort("compliance", "unit_name", descending=[False, True])
         .with_columns(
-            labels.plain_expr("unit_name"),
+            pl.lit(labels.plain(level)).alias("level_code"),
             pl.lit(labels.plain(labels.level(level))).alias("level_label"),
+            pl.lit(ZERO_WIDTH * i).alias("_zw"),
         )
-        for level in reversed(levels)  # Plotly draws the first category at the bottom
+        for i, level in enumerate(reversed(levels))  # Plotly draws the first category at the bottom
     ]
-    d = pl.concat(parts) if parts else df.clear().with_columns(level_label=pl.lit("", pl.String))
+    empty = df.clear().with_columns(
+        level_code=pl.lit("", pl.String), level_label=pl.lit("", pl.String), _zw=pl.lit("")
+    )
+    d = pl.concat(parts) if parts else empty
     d = d.with_columns(
         (pl.col("compliance") * 100).alias("pct"),
         pl.format(
-            "{} ({}/{})", pl.col("unit_name"), pl.col("compliant_schools"), pl.col("schools")
-        ).alias("label"),
+            "{} ({}/{})",
+            _row_names("unit_name", "unit_code" if "unit_code" in d.columns else None, "level"),
+            pl.col("compliant_schools"),
+            pl.col("schools"),
+        ).alias("_raw"),
+    )
+    d = d.with_columns(
+        pl.concat_str(_axis_text(d, "_raw"), pl.col("_zw")).alias("axis"),
+        labels.plain_expr("_raw").alias("label"),
     )
     pct = d["pct"].to_list()
+    names = d["axis"].to_list()
     fig = go.Figure(
         go.Bar(
             x=pct,
-            y=[d["level_label"].to_list(), d["label"].to_list()],
+            y=[d["level_code"].to_list(), names],
             orientation="h",
             marker={"color": pct, "colorscale": COMPLIANCE_SCALE, "cmin": 0, "cmax": 100},
             customdata=d.select("level_label", "label", "compliant_schools", "schools").rows(),
@@ -85,21 +171,28 @@ def compliance_by_unit(df: pl.DataFrame, levels: list[str]) -> go.Figure:
             "Trường đạt: %{customdata[2]} / %{customdata[3]}<extra></extra>",
         ),
         layout={
-            "xaxis": {"range": [0, 100], "title": {"text": "Tỷ lệ trường đạt (%)"}},
+            # the subheader above says what the bars are: no axis titles, '%' on the ticks
+            "xaxis": {"range": [0, 100], "ticksuffix": " %"},
             "yaxis": {"title": {"text": ""}},
         },
     )
-    return _layout(fig, height=max(MIN_PX, BASE_PX + BAR_PX * d.height))
+    fig = _layout(fig, height=max(MIN_PX, _rows_px(names)))
+    return fig.update_layout(margin_r=24)  # room for the last tick, '100 %'
 
 
 def status_by_unit(df: pl.DataFrame) -> go.Figure:
-    """Stacked bars: school × data type rows per unit in each status."""
+    """Stacked bars: school × data type rows per unit in each status, the units in the
+    query's order from the top. The order is the axis's own (categoryarray): Plotly orders a
+    category axis by first appearance over the traces, one per status, so a unit with no
+    row on time came after every unit with one."""
     d = df.with_columns(
-        labels.plain_expr("unit_name"),
+        _row_names("unit_name", "unit_code").alias("_raw"),
         pl.col("status")
         .replace_strict(labels.STATUS, default=pl.col("status"))
         .alias("Trạng thái"),
     )
+    d = d.with_columns(_axis_text(d, "_raw").alias("unit_name"))
+    units = d.unique("unit_code", keep="first", maintain_order=True)["unit_name"].to_list()
     order = [s for s in STATUS_COLORS if s in set(d["Trạng thái"].to_list())]
     fig = px.bar(
         d,
@@ -112,16 +205,40 @@ def status_by_unit(df: pl.DataFrame) -> go.Figure:
         labels={"n": "Số lượt (trường × loại dữ liệu)", "unit_name": "Đơn vị"},
         title="Tình trạng nộp theo đơn vị",
     )
-    return _layout(fig, height=max(240, 80 + 36 * d["unit_code"].n_unique()))
+    fig.update_layout(
+        # "Đơn vị" beside the names was drawn over them on a phone; the title says it
+        yaxis={"title": {"text": ""}, "categoryorder": "array", "categoryarray": units[::-1]},
+        xaxis={"title": {"text": "Số lượt<br>(trường × loại dữ liệu)"}},
+        legend=LEGEND_BELOW,
+    )
+    return _layout(fig, height=max(240, _rows_px(units) + 60))
 
 
 def ranked_bars(
-    df: pl.DataFrame, x: str, y: str, title: str, x_label: str, y_label: str
+    df: pl.DataFrame, x: str, y: str, title: str, x_label: str, code: str | None = None
 ) -> go.Figure:
-    d = df.head(30).reverse().with_columns(labels.plain_expr(y))
-    fig = px.bar(d, x=x, y=y, orientation="h", title=title, labels={x: x_label, y: y_label})
-    fig.update_traces(marker_color="#c62828")
-    return _layout(fig, height=max(220, 60 + 28 * d.height))
+    """The first 30 rows of `df` (ranked, the first at the top) as horizontal bars, named
+    by `y` (and `code` where two rows share a name: one row each, not one bar drawn over
+    another). The title names the rows: no y axis title."""
+    d = df.head(30).reverse()
+    d = d.with_columns(_row_names(y, code).alias("_raw"))
+    d = d.with_columns(_axis_text(d, "_raw").alias("_axis"))
+    names = d["_axis"].to_list()
+    fig = go.Figure(
+        go.Bar(
+            x=d[x].to_list(),
+            y=names,
+            orientation="h",
+            marker_color="#c62828",
+            hovertemplate="%{y}: %{x:,d}<extra></extra>",
+        ),
+        layout={
+            "title": {"text": title},
+            "xaxis": {"title": {"text": x_label}, "rangemode": "tozero", "tickformat": ",d"},
+            "yaxis": {"categoryorder": "array", "categoryarray": names},
+        },
+    )
+    return _layout(fig, height=max(220, _rows_px(names)))
 
 
 TREND_SERIES = {
@@ -159,9 +276,17 @@ def trend_lines(df: pl.DataFrame) -> go.Figure:
         markers=True,
         title="Tiến tới 100 %",
     )
-    fig.update_xaxes(type="category")
+    # the ticks name the snapshots: no "Bản chụp" under them; the legend below the chart,
+    # not beside it (on a phone it took half the width)
+    fig.update_xaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=d["Bản chụp"].to_list(),
+        title={"text": ""},
+    )
     fig.update_yaxes(range=[0, 105])
-    return _layout(fig, height=380)
+    fig.update_layout(legend=LEGEND_BELOW)
+    return _layout(fig, height=420)
 
 
 def errors_line(df: pl.DataFrame) -> go.Figure:
@@ -173,7 +298,7 @@ def errors_line(df: pl.DataFrame) -> go.Figure:
         labels={"errors": "Số lỗi"},
         title="Số lỗi qua các bản chụp",
     )
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", title={"text": ""})
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, height=300)
 
@@ -203,6 +328,7 @@ def metrics_by_level(df: pl.DataFrame) -> go.Figure:
         labels={"level": "Cấp học"},
         range_y=[0, 105],
     )
+    fig.update_xaxes(title={"text": ""})  # the ticks name the ratios
     return _layout(fig, height=300)
 
 
@@ -250,12 +376,12 @@ def resolution_bars(df: pl.DataFrame) -> go.Figure:
             ),
         ],
         layout={
-            "title": {"text": "Tiến độ khắc phục: mới phát sinh và đã khắc phục"},
+            "title": {"text": "Mới phát sinh và đã khắc phục"},  # under "Tiến độ khắc phục lỗi"
             "barmode": "group",
             "xaxis": {"type": "category"},
             "yaxis": {"title": {"text": "Số phát hiện"}, "rangemode": "tozero", "tickformat": ",d"},
             "yaxis2": _right_axis("Còn mở"),
-            "legend": {"orientation": "h", "y": -0.2},
+            "legend": LEGEND_BELOW,
         },
     )
     return _layout(fig, height=360)
@@ -293,7 +419,7 @@ def open_age_bars(df: pl.DataFrame, buckets) -> go.Figure:
                 "tickformat": ",d",
             },
             "yaxis2": _right_axis("Ngày"),
-            "legend": {"orientation": "h", "y": -0.2},
+            "legend": LEGEND_BELOW,
         },
     )
     return _layout(fig, height=360)
@@ -303,7 +429,8 @@ def unit_change_bars(df: pl.DataFrame) -> go.Figure:
     """Per managing unit: new and resolved findings against the previous snapshot
     (horizontal grouped bars, at most 30 units with any, the most new at the top)."""
     d = df.filter((pl.col("new") > 0) | (pl.col("resolved") > 0)).head(30).reverse()
-    y = d.select(labels.plain_expr("unit_name"))["unit_name"].to_list()
+    d = d.with_columns(_row_names("unit_name", "unit_code").alias("_raw"))
+    y = d.select(_axis_text(d, "_raw"))["_raw"].to_list()
     fig = go.Figure(
         [
             go.Bar(
@@ -322,11 +449,11 @@ def unit_change_bars(df: pl.DataFrame) -> go.Figure:
             ),
         ],
         layout={
-            "title": {"text": "Mới phát sinh và đã khắc phục theo đơn vị"},
+            "title": {"text": "Mới phát sinh và đã khắc phục<br>theo đơn vị"},
             "barmode": "group",
             "xaxis": {"title": {"text": "Số phát hiện"}, "rangemode": "tozero"},
-            "yaxis": {"title": {"text": ""}},
-            "legend": {"orientation": "h", "y": -0.15},
+            "yaxis": {"title": {"text": ""}, "categoryorder": "array", "categoryarray": y},
+            "legend": LEGEND_BELOW,
         },
     )
-    return _layout(fig, height=max(MIN_PX, BASE_PX + 2 * BAR_PX * d.height))
+    return _layout(fig, height=max(MIN_PX, _rows_px(y) + BAR_PX * d.height))

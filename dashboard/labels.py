@@ -12,7 +12,9 @@ characters, not as a link, bold text, italics or a formula.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import textwrap
 
 from loaders.contract import table_label
 from soat import vntime
@@ -224,6 +226,30 @@ def plain(value) -> str:
     for a, b in _PLAIN:
         s = s.replace(a, b)
     return s
+
+
+def plain_lines(value, width: int) -> str:
+    """`plain()` of a value broken at spaces into lines of at most `width` characters (Plotly's
+    `<br>`, put between lines already escaped): a long name on a chart's axis takes two short
+    lines instead of a phone's whole width. As few lines as `width` allows, of even lengths
+    ('Phòng GD&ĐT thành / phố Vĩnh Long', not '… thành phố Vĩnh / Long'); a word longer than
+    `width` stays whole."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    if len(text) <= width:
+        return plain(text)
+    lines = _wrap(text, width)
+    for w in range(math.ceil(len(text) / len(lines)), width):  # the narrowest as few lines
+        even = _wrap(text, w)
+        if len(even) == len(lines):
+            lines = even
+            break
+    return "<br>".join(plain(line) for line in lines)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def plain_expr(column: str):

@@ -80,6 +80,7 @@ def sidebar(scope: Scope) -> Context:
             ids,
             key="f_snapshot",
             format_func=lambda i: _snapshot_label(rows[i]),
+            placeholder="Chọn bản chụp",
             help="Chỉ các bản chụp đã chạy kiểm tra",
         )
         if gone is not None:
@@ -93,6 +94,7 @@ def sidebar(scope: Scope) -> Context:
             periods,
             key="f_period",
             format_func=lambda p: "Tất cả các kỳ" if p == ALL else labels.period(p),
+            placeholder="Chọn kỳ báo cáo",
         )
         levels = [ALL, *query.levels(sid, scope)]
         _pick("f_level", "level", levels, ALL)
@@ -101,6 +103,7 @@ def sidebar(scope: Scope) -> Context:
             levels,
             key="f_level",
             format_func=lambda v: "Tất cả các cấp" if v == ALL else labels.level(v),
+            placeholder="Chọn cấp học",
         )
         unit_df = query.units(sid, scope)
         unit_names = {r["unit_code"]: r["unit_name"] for r in unit_df.iter_rows(named=True)}
@@ -117,6 +120,7 @@ def sidebar(scope: Scope) -> Context:
                     if u == ALL
                     else "\u2003" * depth.get(u, 0) + f"{unit_names[u]} ({u})"
                 ),
+                placeholder="Chọn đơn vị",
                 help="Chọn một Phòng/Xã: gồm cả các trường của đơn vị cấp dưới",
             )
         else:

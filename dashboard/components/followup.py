@@ -94,10 +94,18 @@ def followup_panel(
     issue_options = list(dict.fromkeys([*(issues or []), "submission", "data"]))
     with st.form(f"{key}_form", clear_on_submit=True):
         issue = st.selectbox(
-            "Nội dung", issue_options, format_func=_issue_label, key=f"{key}_issue"
+            "Nội dung",
+            issue_options,
+            format_func=_issue_label,
+            placeholder="Chọn nội dung",
+            key=f"{key}_issue",
         )
         state = st.selectbox(
-            "Trạng thái", states, format_func=lambda s: followups.STATES[s], key=f"{key}_state"
+            "Trạng thái",
+            states,
+            format_func=lambda s: followups.STATES[s],
+            placeholder="Chọn trạng thái",
+            key=f"{key}_state",
         )
         note = st.text_area("Ghi chú", key=f"{key}_note")
         if st.form_submit_button("Lưu theo dõi"):

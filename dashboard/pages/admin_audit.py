@@ -22,6 +22,7 @@ action = c2.selectbox(
     "Hành động",
     [None, *audit.ACTIONS],
     format_func=lambda a: "Tất cả" if a is None else audit.ACTIONS[a],
+    placeholder="Chọn hành động",
     key="audit_action",
 )
 today = (dt.datetime.now(dt.UTC) + labels.VN_OFFSET).date()  # Vietnam's date

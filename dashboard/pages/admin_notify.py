@@ -63,6 +63,7 @@ unit = st.selectbox(
     "Chỉ gửi các mục của đơn vị",
     [ALL, *names],
     format_func=lambda u: "Toàn tỉnh" if u == ALL else f"{names[u]} ({u})",
+    placeholder="Chọn đơn vị",
     key="notify_unit",
 )
 unit = None if unit == ALL else unit
@@ -115,6 +116,7 @@ if todo:
         "Thư",
         range(len(todo)),
         format_func=lambda i: f"{todo[i].recipient.label} — {todo[i].recipient.address}",
+        placeholder="Chọn thư",
         key="notify_pick",
     )
     d = todo[pick]
@@ -176,7 +178,12 @@ dataframe(
 for key in st.session_state.pop("notify_email_clear", ()):
     st.session_state.pop(key, None)
 with st.form("notify_email", clear_on_submit=False):
-    who = st.selectbox("Tài khoản", [u.username for u in users], key="notify_email_user")
+    who = st.selectbox(
+        "Tài khoản",
+        [u.username for u in users],
+        placeholder="Chọn tài khoản",
+        key="notify_email_user",
+    )
     address = st.text_input("Địa chỉ thư mới (để trống: bỏ địa chỉ)", key="notify_email_value")
     if st.form_submit_button("Lưu địa chỉ"):
         try:

@@ -56,6 +56,7 @@ with st.form("admin_add_user", clear_on_submit=False):
         "Vai trò",
         accounts.ROLES,
         format_func=lambda r: accounts.ROLE_LABELS[r],
+        placeholder="Chọn vai trò",
         key="admin_new_role",
     )
     units = st.text_input("Mã đơn vị (Phòng/Xã; cách nhau bởi dấu phẩy)", key="admin_new_units")
@@ -105,7 +106,7 @@ with st.form("admin_add_user", clear_on_submit=False):
 st.subheader("Vô hiệu hoá / mở lại")
 names = [u.username for u in users if u.username != scope.user]
 if names:
-    target = st.selectbox("Tài khoản", names, key="admin_target")
+    target = st.selectbox("Tài khoản", names, placeholder="Chọn tài khoản", key="admin_target")
     c1, c2 = st.columns(2)
     if c1.button("Vô hiệu hoá", key="admin_disable"):
         accounts.set_disabled(target, True, by=scope.user)

@@ -63,7 +63,7 @@ else:
                 tables.select(
                     labels.mapped(tables, "table_name", labels.table_name).alias("Bảng"),
                     pl.col("source").alias("Tệp / nguồn"),
-                    pl.col("sheet").alias("Sheet"),
+                    pl.col("sheet").alias("Trang tính"),
                     pl.col("header_row").alias("Dòng tiêu đề"),
                     pl.col("rows").alias("Số dòng"),
                     pl.col("rejected").alias("Dòng bị loại"),
@@ -101,7 +101,7 @@ else:
                     rejected.select(
                         labels.mapped(rejected, "table_name", labels.table_name).alias("Bảng"),
                         pl.col("source").alias("Tệp"),
-                        pl.col("sheet").alias("Sheet"),
+                        pl.col("sheet").alias("Trang tính"),
                         pl.col("row").alias("Dòng"),
                         pl.col("column").alias("Cột"),
                         pl.col("value").alias("Giá trị"),
@@ -123,7 +123,7 @@ else:
                             .replace_strict(labels.LOAD_SEVERITY, default=pl.col("severity"))
                             .alias("Mức"),
                             pl.col("source").alias("Tệp / nguồn"),
-                            pl.col("sheet").alias("Sheet"),
+                            pl.col("sheet").alias("Trang tính"),
                             pl.col("row").alias("Dòng"),
                             pl.col("column").alias("Cột"),
                             pl.col("message").alias("Nội dung"),

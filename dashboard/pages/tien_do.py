@@ -35,7 +35,7 @@ c[4].metric(
 
 by_unit = query.status_by_unit(sid, scope, f)
 if by_unit.height:
-    st.plotly_chart(charts.status_by_unit(by_unit), key="status_by_unit")
+    charts.show(charts.status_by_unit(by_unit), key="status_by_unit")
 
 st.subheader("Trường nộp muộn, chưa nộp")
 STATUS_OPTS = ["missing", "late", "pending", "on_time"]

@@ -69,7 +69,7 @@ if uc.height == 0:
 else:
     present = set(uc["level"].drop_nulls().to_list())
     lv = [x for x in LEVELS if x in present] + sorted(present - set(LEVELS))
-    st.plotly_chart(charts.compliance_by_unit(uc, lv), key="uc_levels")
+    charts.show(charts.compliance_by_unit(uc, lv), key="uc_levels")
     with st.expander("Bảng số liệu theo đơn vị"):
         dataframe(
             uc.select(

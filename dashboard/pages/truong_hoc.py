@@ -34,7 +34,11 @@ if url_school in names and (
 if st.session_state.get("school_pick") not in names:
     st.session_state["school_pick"] = codes[0]
 code = st.selectbox(
-    "Chọn trường", codes, key="school_pick", format_func=lambda c: f"{names[c]} ({c})"
+    "Chọn trường",
+    codes,
+    key="school_pick",
+    format_func=lambda c: f"{names[c]} ({c})",
+    placeholder="Chọn trường",
 )
 state.page_param("school", code)
 st.session_state["school_synced"] = code
@@ -88,7 +92,7 @@ else:
         .alias("Kết luận"),
     )
     dataframe(show, hide_index=True)
-    st.plotly_chart(charts.metrics_by_level(m), key="school_levels")
+    charts.show(charts.metrics_by_level(m), key="school_levels")
 
 # ---- submissions ----------------------------------------------------------------------
 st.subheader("Lịch sử nộp dữ liệu so với hạn")

@@ -20,8 +20,8 @@ tr = query.trend(scope, f)
 if tr.height < 2:
     st.info(f"Cần ít nhất hai bản chụp để thấy xu hướng; hiện có {tr.height} bản chụp.")
 if tr.height:
-    st.plotly_chart(charts.trend_lines(tr), key="trend_lines")
-    st.plotly_chart(charts.errors_line(tr), key="trend_errors")
+    charts.show(charts.trend_lines(tr), key="trend_lines")
+    charts.show(charts.errors_line(tr), key="trend_errors")
     with st.expander("Bảng số liệu"):
         dataframe(
             tr.select(
@@ -65,8 +65,8 @@ else:
         "xem riêng đơn vị đó."
     )
 if rt.height:
-    st.plotly_chart(charts.resolution_bars(rt), key="trend_resolution")
-    st.plotly_chart(charts.open_age_bars(rt, query.AGE_BUCKETS), key="trend_open_age")
+    charts.show(charts.resolution_bars(rt), key="trend_resolution")
+    charts.show(charts.open_age_bars(rt, query.AGE_BUCKETS), key="trend_open_age")
     with st.expander("Bảng số liệu tiến độ khắc phục"):
         dataframe(
             rt.select(
@@ -85,7 +85,7 @@ if rt.height:
 uc_all = query.unit_changes(scope, f)
 uc = uc_all.filter(pl.col("snapshot_id") == sid) if uc_all.height else uc_all
 if uc.height:
-    st.plotly_chart(charts.unit_change_bars(uc), key="trend_units")
+    charts.show(charts.unit_change_bars(uc), key="trend_units")
 if uc_all.height:
     with st.expander("Bảng theo đơn vị qua các bản chụp"):
         dataframe(
@@ -119,9 +119,18 @@ if len(ids) < 2:
     st.caption("Chưa có bản chụp trước để so sánh.")
     st.stop()
 c1, c2 = st.columns(2)
-to_id = c2.selectbox("Đến bản chụp", ids, index=ids.index(sid), format_func=fmt, key="ch_to")
+to_id = c2.selectbox(
+    "Đến bản chụp",
+    ids,
+    index=ids.index(sid),
+    format_func=fmt,
+    placeholder="Chọn bản chụp",
+    key="ch_to",
+)
 earlier = [i for i in ids if i < to_id] or [i for i in ids if i != to_id]
-from_id = c1.selectbox("Từ bản chụp", earlier, index=0, format_func=fmt, key="ch_from")
+from_id = c1.selectbox(
+    "Từ bản chụp", earlier, index=0, format_func=fmt, placeholder="Chọn bản chụp", key="ch_from"
+)
 df = query.changes(to_id, from_id, scope, f)
 if df.height == 0:
     st.success("Không có thay đổi nào trong lựa chọn này.")

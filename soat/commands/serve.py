@@ -104,8 +104,10 @@ def command(port: int, address: str | None = None) -> list[str]:
         "none",
         "--server.maxUploadSize",  # the dashboard's upload limit, $SOAT_MAX_UPLOAD_MB
         str(max_upload_mb()),
+        # no main menu (⋮), whose items are English (System / Light / Dark / Print / Record
+        # screen …): "minimal" shows only the app's own items, and it sets none
         "--client.toolbarMode",
-        "viewer",
+        "minimal",
         # no "Download as CSV" (nor copy) on the data grids: its CSV would carry formulas
         # from the data as they are; the pages' own downloads go through soat.exports.csv
         "--client.disableDataExport",

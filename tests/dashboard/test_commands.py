@@ -156,6 +156,8 @@ def test_streamlit_run_from_the_root_has_the_serve_settings():
     root = Path(__file__).resolve().parents[2]
     cfg = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
     assert cfg["client"]["disableDataExport"] is True
+    # no main menu: its items are English (UI review D4.3); both ways of serving agree below
+    assert cfg["client"]["toolbarMode"] == "minimal"
     cmd = serve.command(8501)
     for key, value in cfg["client"].items():
         flag = cmd[cmd.index(f"--client.{key}") + 1]

@@ -61,3 +61,45 @@ def test_every_check_of_the_catalogue_has_a_vietnamese_name():
     from soat.engine import discover
 
     assert {c.id for c in discover()} == set(labels.CHECK_NAMES)
+
+
+def test_plain_lines_breaks_long_names_evenly_and_escapes_each_line():
+    assert labels.plain_lines("Quận 1 (1/2)", 28) == "Quận 1 (1/2)"
+    assert labels.plain_lines("Phòng GD&ĐT thành phố Vĩnh Long (1/2)", 28) == (
+        "Phòng GD&amp;ĐT thành<br>phố Vĩnh Long (1/2)"  # not '… Vĩnh<br>Long (1/2)'
+    )
+    # markup from data stays text: the only <br> are the breaks
+    assert labels.plain_lines("<b>Trường</b> <br> số 1 của xã An Bình", 20) == (
+        "&lt;b&gt;Trường&lt;/b&gt; &lt;br&gt;<br>số 1 của xã An Bình"
+    )
+    assert labels.plain_lines("x" * 40, 28) == "x" * 40  # a word is never cut
+    assert labels.plain_lines(None, 28) == "" and labels.plain_lines("", 28) == ""
+
+
+def test_every_selectbox_has_a_vietnamese_placeholder():
+    """Without `placeholder=`, Streamlit writes "Choose an option" (or "No options to
+    select", "Choose options") in an empty select box (UI review D4.10)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(labels.__file__).resolve().parent
+    calls = [
+        (p.relative_to(root), node.lineno, node)
+        for p in sorted(root.rglob("*.py"))
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("selectbox", "multiselect")
+    ]
+    assert len(calls) >= 10  # the sidebar's four, the pages' and the admin pages'
+    missing = [
+        f"{path}:{line}"
+        for path, line, node in calls
+        if not any(
+            k.arg == "placeholder"
+            and isinstance(k.value, ast.Constant)
+            and k.value.value.startswith(("Chọn", "Tất cả"))
+            for k in node.keywords
+        )
+    ]
+    assert missing == []

@@ -11,6 +11,7 @@ import pytest
 from dash_helpers import APP, logged_in
 from streamlit.testing.v1 import AppTest
 
+from dashboard import charts
 from dashboard.query import Filters
 from tests.access.apptest_helpers import shown, texts
 
@@ -89,6 +90,8 @@ def test_every_page_renders_with_data(duck, app_db, page):
     assert PAGES[page] in [t.value for t in at.title]
     assert EMPTY not in texts(at)
     assert at.dataframe or at.get("plotly_chart")
+    for chart in at.get("plotly_chart"):  # Plotly's English mode bar hidden (charts.CONFIG)
+        assert json.loads(chart.proto.config) == charts.CONFIG, chart.key
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -113,7 +116,12 @@ def test_overview_figures_and_charts(duck, app_db):
     assert metric(at, "Trường đạt") == "50,0 %"
     (chart,) = at.get("plotly_chart")  # every level in one chart, grouped by level
     (bars,) = json.loads(chart.proto.spec)["data"]
-    assert set(bars["y"][0]) == {"MN – Mầm non", "TH – Tiểu học", "THCS – Trung học cơ sở"}
+    assert set(bars["y"][0]) == {"MN", "TH", "THCS"}  # the levels' names are in the hover
+    assert {row[0] for row in bars["customdata"]} == {
+        "MN – Mầm non",
+        "TH – Tiểu học",
+        "THCS – Trung học cơ sở",
+    }
     assert "Hạn nộp sắp tới" in texts(at)
 
 
@@ -306,6 +314,8 @@ def test_upload_loads_a_new_snapshot(duck, app_db, tmp_path):
     assert "Bản chụp #3" in texts(at)
     snaps = next(d.value for d in at.dataframe if "Loại nguồn" in d.value.columns)
     assert snaps.set_index("Mã").loc[3, "Loại nguồn"] == "Thư mục"  # not 'folder'
+    tables = next(d.value for d in at.dataframe if "Dòng tiêu đề" in d.value.columns)
+    assert "Trang tính" in tables.columns and "Sheet" not in tables.columns  # Vietnamese
 
 
 def test_snapshot_load_times_read_in_vietnam_time(duck, app_db):
