@@ -19,7 +19,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, downloads, labels, query, state
-from dashboard.components.grid import dataframe
+from dashboard.components.grid import dataframe, rows_key
 from dashboard.query import Filters
 
 ctx = state.require_snapshot()
@@ -165,7 +165,9 @@ if drill["unit"] is None:
         pl.col("records").alias("Tổng hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ lỗi"),
     )
-    i = select_row(show, f"drill_units_{sid}_{new_only}", {"Tỷ lệ hồ sơ lỗi": PCT})
+    i = select_row(
+        show, rows_key(f"drill_units_{sid}_{new_only}", df, ["unit_code"]), {"Tỷ lệ hồ sơ lỗi": PCT}
+    )
     if i is not None:
         go(unit=df["unit_code"][i] or NONE, school=None, check=None)
     c1, c2 = st.columns(2)
@@ -211,7 +213,9 @@ elif drill["school"] is None:
         pct("share").alias("Tỷ lệ hồ sơ lỗi"),
     )
     i = select_row(
-        show, f"drill_schools_{sid}_{drill['unit']}_{new_only}", {"Tỷ lệ hồ sơ lỗi": PCT}
+        show,
+        rows_key(f"drill_schools_{sid}_{drill['unit']}_{new_only}", df, ["school_code"]),
+        {"Tỷ lệ hồ sơ lỗi": PCT},
     )
     if i is not None:
         go(unit=drill["unit"], school=df["school_code"][i] or NONE, check=None)
@@ -253,7 +257,11 @@ elif drill["check"] is None:
         pl.col("records_flagged").alias("Số hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ"),
     )
-    i = select_row(show, f"drill_checks_{sid}_{drill['school']}_{new_only}", {"Tỷ lệ hồ sơ": PCT})
+    i = select_row(
+        show,
+        rows_key(f"drill_checks_{sid}_{drill['school']}_{new_only}", df, ["check_id"]),
+        {"Tỷ lệ hồ sơ": PCT},
+    )
     if i is not None:
         go(unit=drill["unit"], school=drill["school"], check=df["check_id"][i])
 
