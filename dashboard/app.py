@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+from streamlit.runtime.scriptrunner import RerunException  # noqa: E402
 
 from dashboard import auth, db, state  # noqa: E402
 
@@ -97,17 +98,22 @@ PAGE_PARAMS = {
 }
 
 page = st.navigation(pages)
-keep = set(state.FILTER_PARAMS) | set(PAGE_PARAMS.get(page.url_path, ()))
-for name in [k for k in st.query_params if k not in keep]:
-    del st.query_params[name]
+# The address is written once, when the run ends (state.write_url): one history entry per
+# step, so the browser's Back button goes back one step.
+state.begin_url(set(state.FILTER_PARAMS) | set(PAGE_PARAMS.get(page.url_path, ())))
 try:
-    state.sidebar(scope)
-except db.DatabaseBusy:
+    try:
+        state.sidebar(scope)
+    except db.DatabaseBusy:
+        auth.logout_button()
+        st.warning(
+            "Cơ sở dữ liệu đang được một tiến trình khác ghi (ví dụ lệnh `soat load`). "
+            "Hãy thử lại sau ít phút."
+        )
+        state.stop()
     auth.logout_button()
-    st.warning(
-        "Cơ sở dữ liệu đang được một tiến trình khác ghi (ví dụ lệnh `soat load`). "
-        "Hãy thử lại sau ít phút."
-    )
-    st.stop()
-auth.logout_button()
-page.run()
+    page.run()
+except RerunException:
+    raise  # st.rerun(), st.switch_page(): the next run writes the address
+else:
+    state.write_url()  # a page that stops writes it first (state.stop)

@@ -140,7 +140,9 @@ def require_admin() -> Scope:
     scope = require_login()
     if not accounts.is_admin(scope):
         st.error("Trang này chỉ dành cho quản trị Sở")
-        st.stop()
+        from dashboard import state
+
+        state.stop()
     return scope
 
 

@@ -44,12 +44,17 @@ def _from_url() -> dict:
     return d
 
 
-# The URL wins when it differs from what this page last wrote there (a link was opened);
+# The URL wins on the browser's Back/Forward (a level it lacks: the level above), and when
+# it holds a path that differs from what this page last wrote there (a link was opened);
 # otherwise the session's path does (navigating back to the page keeps the path).
 url = _from_url()
-if "drill" not in st.session_state or (
-    any(st.query_params.get(PARAM[k]) is not None for k in KEYS)
-    and url != st.session_state.get("drill_synced")
+if (
+    "drill" not in st.session_state
+    or state.history_navigation()
+    or (
+        any(st.query_params.get(PARAM[k]) is not None for k in KEYS)
+        and url != st.session_state.get("drill_synced")
+    )
 ):
     st.session_state["drill"] = url
 drill: dict = st.session_state["drill"]
@@ -66,8 +71,7 @@ def go(**kw) -> None:
 
 
 def sync() -> None:
-    for k in KEYS:
-        state.page_param(PARAM[k], drill.get(k))
+    state.set_params({PARAM[k]: drill.get(k) for k in KEYS})
     state.page_param(PARAM["page"], drill["page"] + 1 if drill.get("check") else None)
     st.session_state["drill_synced"] = {**drill, "page": drill["page"] if drill.get("check") else 0}
 
@@ -150,7 +154,7 @@ if drill["unit"] is None:
             if new_only
             else "Không có sai lệch nào trong lựa chọn này."
         )
-        st.stop()
+        state.stop()
     sheets_button(None)
     st.caption("Chọn một dòng để xem các trường của đơn vị.")
     show = df.select(
@@ -197,7 +201,7 @@ elif drill["school"] is None:
     st.subheader("Trường xếp theo số lỗi")
     if df.height == 0:
         st.info("Không có trường nào của đơn vị này trong lựa chọn.")
-        st.stop()
+        state.stop()
     if code(drill["unit"]):
         sheets_button(code(drill["unit"]))
     st.caption("Chọn một dòng để xem các kiểm tra phát hiện sai lệch ở trường.")
@@ -241,11 +245,11 @@ elif drill["check"] is None:
             "pages/truong_hoc.py",
             label="Mở trang trường",
             icon=":material/school:",
-            query_params={"school": school},
+            query_params=state.link_params(ctx, school=school),
         )
     if df.height == 0:
         st.success("Trường không có phát hiện nào trong lựa chọn này.")
-        st.stop()
+        state.stop()
     st.caption("Chọn một dòng để xem từng hồ sơ.")
     show = df.select(
         labels.mapped(df, "check_id", labels.check).alias("Kiểm tra"),

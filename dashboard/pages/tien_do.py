@@ -101,7 +101,7 @@ else:
             "pages/truong_hoc.py",
             label=f"Mở trang trường {labels.md(row['school_name'] or row['school_code'])}",
             icon=":material/school:",
-            query_params={"school": row["school_code"]},
+            query_params=state.link_params(ctx, school=row["school_code"]),
         )
         followup_panel(
             row["school_code"],

@@ -21,7 +21,7 @@ st.caption(state.filter_caption(ctx))
 schools = query.school_list(sid, scope, f)
 if schools.height == 0:
     st.info("Không có trường nào trong lựa chọn này.")
-    st.stop()
+    state.stop()
 names = {r["school_code"]: r["school_name"] for r in schools.iter_rows(named=True)}
 codes = list(names)
 

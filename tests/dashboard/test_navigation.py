@@ -4,6 +4,7 @@ paths (AppTest; the browser's own Back is in test_browser.py)."""
 
 from __future__ import annotations
 
+import pytest
 from dash_helpers import logged_in
 from streamlit.testing.v1 import AppTest
 
@@ -62,3 +63,164 @@ def test_a_drill_grid_changed_by_a_filter_starts_unselected(duck, app_db):
     at.selectbox(key="f_level").select("MN").run()
     no_exception(at)
     assert at.dataframe[0].key != key_all
+
+
+# ---- the address: one history entry per step, the URL wins on Back/Forward ----------------
+
+
+def _qp(at: AppTest) -> dict:
+    return {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
+
+
+@pytest.fixture
+def url_writes(monkeypatch):
+    """How many times a run sent the browser a new query string: Streamlit's browser side
+    adds one history entry for each (replaces the entry on a Back/Forward run)."""
+    from streamlit.runtime.state.query_params import QueryParams
+
+    sent: list[str] = []
+    original = QueryParams._send_query_param_msg
+
+    def spy(self):
+        sent.append(str(self._query_params))
+        return original(self)
+
+    monkeypatch.setattr(QueryParams, "_send_query_param_msg", spy)
+    return sent
+
+
+def _back(at: AppTest, monkeypatch, params: dict) -> AppTest:
+    """The browser's Back button: Streamlit reruns the page with the history entry's query
+    string, the widgets' current values, and `is_history_navigation` set."""
+    from dashboard import state
+
+    at.query_params.clear()
+    at.query_params.update(params)
+    with monkeypatch.context() as m:
+        m.setattr(state, "_back_or_forward", lambda: True, raising=False)
+        at.run()
+    no_exception(at)
+    return at
+
+
+def _level(at: AppTest) -> str:
+    return at.subheader[0].value
+
+
+def test_each_drill_step_writes_the_address_once(duck, app_db, url_writes):
+    """Going from a school's checks to its records set d_check, then d_page: two history
+    entries, the first an address with d_check and no d_page, which the page filled in
+    again when the user pressed Back (Back seemed to do nothing)."""
+    at = open_page(logged_in("so", {"snapshot": "1"}), "pages/sai_lech.py")
+    for level in ("Trường xếp theo số lỗi", "Kiểm tra phát hiện sai lệch", "Trang"):
+        before = len(url_writes)
+        _select(at)
+        assert len(url_writes) - before == 1, url_writes[before:]
+        assert level in _level(at) or level in texts(at)
+    assert _qp(at) == {
+        "snapshot": "1",
+        "d_unit": "79760",
+        "d_school": "S1",
+        "d_check": "student.id_format",
+        "d_page": "1",
+    }
+    before = len(url_writes)
+    next(b for b in at.button if b.label == "Trang sau ›").click().run()
+    assert len(url_writes) - before == 1 and _qp(at)["d_page"] == "2"
+
+
+def test_back_goes_up_the_drill_down_one_level_at_a_time(duck, app_db, monkeypatch):
+    """The browser's Back from a unit's schools stayed there (the address lacked d_unit, so
+    the session's path won and was written back); from the records level likewise. The
+    address of the history entry now decides the level."""
+    at = open_page(logged_in("so", {"snapshot": "1"}), "pages/sai_lech.py")
+    history = [_qp(at)]
+    for _ in range(3):
+        _select(at)
+        history.append(_qp(at))
+    next(b for b in at.button if b.label == "Trang sau ›").click().run()
+    assert "Trang **2 / 2**" in texts(at)
+    _back(at, monkeypatch, history[3])  # page 1 of the records
+    assert "Trang **1 / 2**" in texts(at) and _qp(at) == history[3]
+    _back(at, monkeypatch, history[2])  # the school's checks
+    assert _level(at) == "Kiểm tra phát hiện sai lệch" and _qp(at) == history[2]
+    _back(at, monkeypatch, history[1])  # the unit's schools
+    assert _level(at) == "Trường xếp theo số lỗi" and _qp(at) == history[1]
+    _back(at, monkeypatch, history[0])  # every unit
+    assert _level(at) == "Đơn vị xếp theo số lỗi" and _qp(at) == history[0]
+    # Forward again, straight to the records
+    _back(at, monkeypatch, history[3])
+    assert "Trang **1 / 2**" in texts(at) and _qp(at) == history[3]
+    # an ordinary run afterwards keeps the level (the session's path is the URL's)
+    at.run()
+    assert "Trang **1 / 2**" in texts(at) and _qp(at) == history[3]
+
+
+def test_back_restores_the_previous_sidebar_filter(duck, app_db, monkeypatch):
+    """After choosing Cấp học = MN, Back kept level=MN: the widgets won over the address."""
+    at = logged_in("admin")
+    at.run()
+    start = _qp(at)
+    at.selectbox(key="f_level").select("MN").run()
+    assert _qp(at)["level"] == "MN"
+    at.selectbox(key="f_unit").select("79760").run()
+    after_unit = _qp(at)
+    _back(at, monkeypatch, {k: v for k, v in after_unit.items() if k != "unit"})
+    assert at.selectbox(key="f_unit").value == "__all__"
+    assert at.selectbox(key="f_level").value == "MN"
+    _back(at, monkeypatch, start)
+    assert at.selectbox(key="f_level").value == "__all__" and _qp(at) == start
+    assert "mọi cấp học" in texts(at)
+    # without Back, the widgets still win over an address that lacks them (a page link)
+    at.selectbox(key="f_level").select("TH").run()
+    at.query_params.pop("level")
+    at.run()
+    assert at.selectbox(key="f_level").value == "TH" and _qp(at)["level"] == "TH"
+
+
+def test_the_drill_path_is_kept_when_coming_back_to_the_page(duck, app_db):
+    """Moving to another page drops the drill-down from the address in one write; coming
+    back to Sai lệch through the menu (not Back) reopens the path the user left."""
+    at = open_page(logged_in("so", {"snapshot": "1"}), "pages/sai_lech.py")
+    _select(at)
+    assert _qp(at)["d_unit"] == "79760"
+    at.switch_page("pages/tong_quan.py").run()
+    assert _qp(at) == {"snapshot": "1"}
+    at.switch_page("pages/sai_lech.py").run()
+    assert _level(at) == "Trường xếp theo số lỗi" and _qp(at)["d_unit"] == "79760"
+
+
+def test_back_turns_the_new_only_toggle_off_again(duck, app_db, monkeypatch):
+    at = open_page(logged_in("admin"), "pages/sai_lech.py")
+    before = _qp(at)
+    at.toggle(key="d_new_only").set_value(True).run()
+    assert _qp(at)["d_new"] == "1"
+    _back(at, monkeypatch, before)
+    assert at.toggle(key="d_new_only").value is False and "d_new" not in _qp(at)
+
+
+def test_back_onto_a_bare_page_address_keeps_the_selection(duck, app_db, monkeypatch):
+    """Streamlit's menu opens a page at its bare address (no query string) and the page's
+    first run writes the selection: two history entries. Back onto the bare one keeps the
+    filters and the drill path (it showed the same view), never resets them."""
+    at = open_page(logged_in("so", {"snapshot": "1"}), "pages/sai_lech.py")
+    at.selectbox(key="f_level").select("TH").run()
+    _select(at)
+    shown_before = _qp(at)
+    _back(at, monkeypatch, {})
+    assert at.selectbox(key="f_snapshot").value == 1
+    assert at.selectbox(key="f_level").value == "TH"
+    assert _level(at) == "Trường xếp theo số lỗi" and _qp(at) == shown_before
+
+
+def test_a_page_link_carries_the_selection(duck, app_db):
+    """Sai lệch's "Mở trang trường" opens Trường with the sidebar's selection in its
+    address, so the page need not write it again (one history entry, not two)."""
+    at = open_page(logged_in("so", {"snapshot": "1", "level": "TH"}), "pages/sai_lech.py")
+    _select(at)
+    _select(at)
+    (link,) = at.get("page_link")
+    from urllib.parse import parse_qsl
+
+    query = dict(parse_qsl(link.proto.query_string))
+    assert query == {"snapshot": "1", "level": "TH", "school": "S1"}
