@@ -96,9 +96,25 @@ def select_row(df: pl.DataFrame, key: str, column_config: dict | None = None) ->
     return rows[0] if rows else None
 
 
+# A unit or school the account does not see in this snapshot (a link from another account,
+# another snapshot) is ignored: the query layer decides, and nothing of it is shown.
+ignored = None
+if drill["unit"] is not None:
+    seen = query.drill_path_in_scope(sid, scope, code(drill["unit"]), code(drill["school"]))
+    if not seen["unit"]:
+        ignored = "Đơn vị", "toàn bộ phạm vi"
+        drill.update(unit=None, school=None, check=None, page=0)
+    elif drill["school"] is not None and not seen["school"]:
+        ignored = "Trường", "các trường của đơn vị"
+        drill.update(school=None, check=None, page=0)
 sync()
 st.title("Sai lệch")
 st.caption(state.filter_caption(ctx))
+if ignored:
+    st.info(
+        f"{ignored[0]} trong đường dẫn không thuộc phạm vi của tài khoản hoặc không có trong "
+        f"bản chụp #{sid}: đang hiện {ignored[1]}."
+    )
 
 # ---- new findings only (against the previous snapshot) --------------------------------
 compared = query.change_summary(sid, scope, f)
@@ -275,6 +291,9 @@ else:
     total = query.count_records(sid, scope, f, school, check)
     pages = max(1, math.ceil(total / query.PAGE_SIZE))
     page = min(drill["page"], pages - 1)
+    if page != drill["page"]:  # a link's page past the last: the last, in the URL too
+        drill["page"] = page
+        sync()
     st.subheader(f"{labels.md(labels.check(check))} — {labels.number(total)} phát hiện")
     recs = query.drill_records(sid, scope, f, school, check, page)
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown

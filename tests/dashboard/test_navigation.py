@@ -224,3 +224,74 @@ def test_a_page_link_carries_the_selection(duck, app_db):
 
     query = dict(parse_qsl(link.proto.query_string))
     assert query == {"snapshot": "1", "level": "TH", "school": "S1"}
+
+
+# ---- links outside the scope --------------------------------------------------------------
+
+
+def _sai_lech_link(user: str, params: dict) -> AppTest:
+    at = logged_in(user, {"snapshot": "1"})
+    at.run()
+    at.switch_page("pages/sai_lech.py")
+    at.query_params.update(params)
+    at.run()
+    no_exception(at)
+    return at
+
+
+def _everything_shown(at: AppTest) -> str:
+    frames = " ".join(d.value.to_string() for d in at.dataframe)
+    return " ".join([texts(at), " ".join(shown(b.label) for b in at.button), frames])
+
+
+def test_a_drill_link_outside_the_scope_is_ignored_and_dropped(duck, app_db):
+    """A district officer following a link to another district's unit and school saw the
+    breadcrumbs "79761" and "Trường S3" over "0 phát hiện", and the codes stayed in the
+    address (docs/dashboard.md: such values are ignored)."""
+    at = _sai_lech_link("quan1", {"d_unit": "79761", "d_school": "S3"})
+    assert _level(at) == "Đơn vị xếp theo số lỗi"
+    assert any("Đơn vị trong đường dẫn không thuộc phạm vi" in i.value for i in at.info)
+    assert "d_unit" not in _qp(at) and "d_school" not in _qp(at)
+    everything = _everything_shown(at)
+    for outside in ("79761", "S3", "Quận 2", "Hòa Bình"):
+        assert outside not in everything, outside
+    # their own unit, another district's school: the unit's schools
+    at = _sai_lech_link("quan1", {"d_unit": "79760", "d_school": "S3", "d_check": "x.y"})
+    assert _level(at) == "Trường xếp theo số lỗi"
+    assert any("Trường trong đường dẫn không thuộc phạm vi" in i.value for i in at.info)
+    assert _qp(at)["d_unit"] == "79760" and "d_school" not in _qp(at)
+    assert "S3" not in _everything_shown(at)
+    # a school account: its own school only
+    at = _sai_lech_link("truong_s2", {"d_unit": "79760", "d_school": "S1"})
+    assert _level(at) == "Trường xếp theo số lỗi" and "d_school" not in _qp(at)
+    assert "S1" not in _everything_shown(at)
+    # in scope: no word, the level of the link
+    at = _sai_lech_link("quan1", {"d_unit": "79760", "d_school": "S1"})
+    assert _level(at) == "Kiểm tra phát hiện sai lệch" and not at.info
+
+
+def test_a_records_page_past_the_last_is_the_last_in_the_address_too(duck, app_db):
+    at = _sai_lech_link(
+        "admin",
+        {"d_unit": "79760", "d_school": "S1", "d_check": "student.id_format", "d_page": "99999"},
+    )
+    assert "Trang **2 / 2**" in texts(at)
+    assert _qp(at)["d_page"] == "2"
+
+
+def test_drill_path_in_scope_is_decided_by_the_scope(duck):
+    from dashboard import query
+    from soat.scope import Scope
+
+    quan1 = Scope(units=("79760",), user="q1", role="unit_officer")
+    quan2_th = Scope(units=("79761",), levels=("TH",), user="q2", role="unit_officer")
+    for scope, unit, school, expected in [
+        (Scope.admin(), "79761", "S3", {"unit": True, "school": True}),
+        (quan1, "79761", "S3", {"unit": False, "school": False}),
+        (quan1, "79760", "S3", {"unit": True, "school": False}),
+        (quan1, "26734", "S4", {"unit": True, "school": True}),  # a commune below Quận 1
+        (quan1, "79760", "S4", {"unit": True, "school": False}),  # S4 is the commune's
+        (quan2_th, "79761", "S3", {"unit": True, "school": True}),
+        (quan1, "khong-co", None, {"unit": False, "school": False}),
+    ]:
+        assert query.drill_path_in_scope(1, scope, unit, school) == expected, (scope, unit)
