@@ -295,3 +295,19 @@ def test_drill_path_in_scope_is_decided_by_the_scope(duck):
         (quan1, "khong-co", None, {"unit": False, "school": False}),
     ]:
         assert query.drill_path_in_scope(1, scope, unit, school) == expected, (scope, unit)
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/admin_users.py", "pages/admin_audit.py", "pages/admin_notify.py"]
+)
+def test_an_admin_link_for_a_non_admin_says_it_is_for_admins(duck, app_db, page):
+    """A district officer following a link to /quan-tri-tai-khoan landed on Tổng quan
+    without a word (docs/access.md: an error is shown); the admin pages are now in every
+    account's navigation, hidden from the menu of non-admins, and say who they are for."""
+    at = logged_in("quan1")
+    at.run()
+    at.switch_page(page).run()
+    no_exception(at)
+    assert [e.value for e in at.error] == ["Trang này chỉ dành cho quản trị Sở"]
+    assert "Tổng quan" not in [t.value for t in at.title]
+    assert not at.dataframe and not at.get("file_uploader")
