@@ -311,3 +311,48 @@ def test_an_admin_link_for_a_non_admin_says_it_is_for_admins(duck, app_db, page)
     assert [e.value for e in at.error] == ["Trang này chỉ dành cho quản trị Sở"]
     assert "Tổng quan" not in [t.value for t in at.title]
     assert not at.dataframe and not at.get("file_uploader")
+
+
+# ---- paging ---------------------------------------------------------------------------------
+
+
+def test_page_boxes_have_no_range_of_their_own_and_clamp_in_vietnamese(duck, app_db):
+    """Trường's "Trang (1–2)" box had min/max: typing 99 showed Streamlit's English "Number
+    is outside the allowed range. Please enter a value between 1 and 2." (drawn by the
+    browser). The box has no bounds now; 99 opens the last page with a Vietnamese note."""
+    at = logged_in("admin", {"snapshot": "1"})
+    at.run()
+    at.switch_page("pages/truong_hoc.py")
+    at.query_params["school"] = "S1"
+    at.run()
+    no_exception(at)
+    box = at.number_input(key="school_page_S1")
+    assert box.label.startswith("Trang (1–2)")
+    assert not box.proto.has_min and not box.proto.has_max
+    first = at.dataframe[-1].value["Mã hồ sơ"].tolist()
+    box.set_value(99).run()
+    no_exception(at)
+    assert at.number_input(key="school_page_S1").value == 2
+    assert "Không có trang 99: danh sách có 2 trang, đang hiện trang 2." in texts(at)
+    second = at.dataframe[-1].value["Mã hồ sơ"].tolist()
+    assert second and second != first
+    at.run()  # said once
+    assert "Không có trang 99" not in texts(at)
+    at.number_input(key="school_page_S1").set_value(-3).run()
+    assert at.number_input(key="school_page_S1").value == 1
+    assert at.dataframe[-1].value["Mã hồ sơ"].tolist() == first
+
+
+def test_the_rejected_rows_page_box_has_no_range_of_its_own(duck, app_db, monkeypatch):
+    """Dữ liệu's rejected rows: the same box (250 rejected rows: three pages)."""
+    from dashboard import query
+
+    monkeypatch.setattr(query, "count_rejects", lambda sid, scope: 250)
+    at = open_page(logged_in("admin"), "pages/du_lieu.py")
+    (box,) = [b for b in at.number_input if b.key == "rejects_page_2"]
+    assert box.label == "Trang (1–3)"
+    assert not box.proto.has_min and not box.proto.has_max
+    box.set_value(99).run()
+    no_exception(at)
+    assert at.number_input(key="rejects_page_2").value == 3
+    assert "Không có trang 99: danh sách có 3 trang, đang hiện trang 3." in texts(at)
