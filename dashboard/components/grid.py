@@ -8,14 +8,34 @@ import polars as pl
 import streamlit as st
 
 MISSING = "—"
+EMPTY = "Không có dòng nào để hiện."
 
 
-def dataframe(data, **kwargs):
+def dataframe(data, *, empty: str = EMPTY, **kwargs):
     """st.dataframe with a missing value shown as '—' (Streamlit shows 'None', English to
     the officers: days late of an on-time submission, the sheet of a CSV file …). Numbers
-    stay numbers, so the columns still sort as numbers."""
+    stay numbers, so the columns still sort as numbers.
+
+    A table without rows is not drawn (Streamlit's grid writes the English word "empty"
+    across it): the caption `empty` (Markdown) says so instead, and None is returned (no
+    selection)."""
+    if _rows(data) == 0:
+        st.caption(empty)
+        return None
     kwargs.setdefault("placeholder", MISSING)
     return st.dataframe(data, **kwargs)
+
+
+def _rows(data) -> int | None:
+    """Rows of a polars or pandas frame (a Styler: its frame); None when unknown."""
+    data = getattr(data, "data", data)  # pandas Styler
+    height = getattr(data, "height", None)  # polars
+    if height is not None:
+        return height
+    try:
+        return len(data)
+    except TypeError:
+        return None
 
 
 def rows_key(prefix: str, df: pl.DataFrame, columns: list[str]) -> str:

@@ -317,15 +317,21 @@ else:
         hide_index=True,
         column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},
         key=f"records_{sid}_{drill['school']}_{check}_{page}_{new_only}",
+        empty=(
+            "Không có phát hiện mới nào của kiểm tra này ở trường trong lựa chọn."
+            if new_only
+            else "Không có phát hiện nào của kiểm tra này ở trường trong lựa chọn."
+        ),
     )
-    p1, p2, p3 = st.columns([1, 2, 1])
-    if p1.button("‹ Trang trước", disabled=page == 0, key="rec_prev"):
+    p1, p2, p3 = st.columns([1, 2, 1]) if total else (None, None, None)
+    if p1 and p1.button("‹ Trang trước", disabled=page == 0, key="rec_prev"):
         go(unit=drill["unit"], school=drill["school"], check=check, page=page - 1)
-    p2.markdown(
-        f"Trang **{page + 1} / {pages}** · {query.PAGE_SIZE} dòng mỗi trang",
-        text_alignment="center",
-    )
-    if p3.button("Trang sau ›", disabled=page >= pages - 1, key="rec_next"):
+    if p2:
+        p2.markdown(
+            f"Trang **{page + 1} / {pages}** · {query.PAGE_SIZE} dòng mỗi trang",
+            text_alignment="center",
+        )
+    if p3 and p3.button("Trang sau ›", disabled=page >= pages - 1, key="rec_next"):
         go(unit=drill["unit"], school=drill["school"], check=check, page=page + 1)
     if not scope.unmasked:
         st.caption("Số định danh, ngày sinh và địa chỉ được che theo quyền của tài khoản.")

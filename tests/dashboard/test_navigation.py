@@ -356,3 +356,52 @@ def test_the_rejected_rows_page_box_has_no_range_of_its_own(duck, app_db, monkey
     no_exception(at)
     assert at.number_input(key="rejects_page_2").value == 3
     assert "Không có trang 99: danh sách có 3 trang, đang hiện trang 3." in texts(at)
+
+
+# ---- empty tables -------------------------------------------------------------------------
+
+
+def test_an_empty_table_is_a_vietnamese_caption_not_an_empty_grid(duck, app_db):
+    """Sai lệch's records level over 0 findings (a period without any) drew an empty grid,
+    which Streamlit labels with the English word "empty"."""
+    at = _sai_lech_link(
+        "admin", {"d_unit": "79761", "d_school": "S3", "d_check": "submission.missing"}
+    )
+    assert "phát hiện" in at.subheader[0].value and at.dataframe
+    at.selectbox(key="f_period").select("giua_nam").run()
+    no_exception(at)
+    assert "— 0 phát hiện" in at.subheader[0].value
+    assert not at.dataframe
+    assert "Không có phát hiện nào của kiểm tra này ở trường trong lựa chọn." in texts(at)
+    assert not any(b.label in ("‹ Trang trước", "Trang sau ›") for b in at.button)
+
+
+def test_the_grid_helper_draws_no_grid_without_rows():
+    """Every table of the dashboard goes through components.grid.dataframe."""
+    script = """
+import pandas as pd
+import polars as pl
+from dashboard.components.grid import dataframe
+a = dataframe(pl.DataFrame({"Mã": []}, schema={"Mã": pl.String}), key="a")
+b = dataframe(pd.DataFrame({"Mã": []}), empty="Chưa có **gì**.")
+c = dataframe(pl.DataFrame({"Mã": ["S1"]}), on_select="rerun", key="c")
+assert a is None and b is None and c is not None
+"""
+    at = AppTest.from_string(script).run()
+    no_exception(at)
+    assert [d.value.shape for d in at.dataframe] == [(1, 1)]
+    assert [c.value for c in at.caption] == ["Không có dòng nào để hiện.", "Chưa có **gì**."]
+
+
+def test_no_page_calls_st_dataframe_directly():
+    """Only components.grid draws a grid (and auth's empty prefetch grid, under the login)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[2] / "dashboard"
+    direct = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if re.search(r"\bst\.dataframe\(", p.read_text()) and p.name != "grid.py"
+    ]
+    assert direct == []
