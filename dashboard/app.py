@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+from streamlit.runtime.scriptrunner import RerunException  # noqa: E402
 
 from dashboard import auth, db, labels, state  # noqa: E402
 
@@ -69,25 +70,49 @@ REVIEW_PAGES = [
 ]
 
 
-def _overview_by_name() -> None:
-    """`/tong-quan`, the overview's own path (docs/dashboard.md): Streamlit serves the default
-    page at the root URL only and answers any other path with an English "Page not found"
-    dialog, which also blocks the login form. This hidden page moves to the overview,
-    keeping the link's query parameters."""
-    st.switch_page(REVIEW_PAGES[0], query_params=st.query_params.to_dict())
+def _moved(target: st.Page, old: str) -> st.Page:
+    """A hidden page at an address that names `target` without being its own: Streamlit
+    answers any path that is no page's with an English "Page not found" dialog (over the
+    login form too), and it serves the default page at / only. On arrival it moves to
+    `target` with the link's query parameters; reached with the browser's Back button, it
+    only says where the page is (moving on again would keep the user from going further
+    back)."""
+
+    def moved() -> None:
+        if state._back_or_forward():
+            st.info(f"Địa chỉ /{old} dẫn tới trang {target.title}.")
+            st.page_link(target, label=f"Mở trang {target.title}", icon=":material/east:")
+            return
+        st.switch_page(target, query_params=st.query_params.to_dict())
+
+    return st.Page(moved, title=target.title, url_path=old, visibility="hidden")
 
 
-OVERVIEW_BY_NAME = st.Page(
-    _overview_by_name, title="Tổng quan", url_path="tong-quan", visibility="hidden"
-)
+def _aliases(admin_pages: list) -> dict:
+    """{hidden page: the page it moves to}: /tong-quan, the overview's own name
+    (docs/dashboard.md), and the pages' file names, their addresses before each page had
+    its own url_path (old links and bookmarks: /sai_lech, /truong_hoc, /admin_users …). A
+    callable page may have its file's name as url_path (the file itself must not: see
+    REVIEW_PAGES). Any other unknown path still opens Streamlit's dialog."""
+    files = ["tong_quan", "tien_do", "sai_lech", "truong_hoc", "xu_huong", "du_lieu"]
+    files += ["admin_users", "admin_audit", "admin_notify"]
+    targets = [(REVIEW_PAGES[0], "tong-quan")]
+    targets += zip([*REVIEW_PAGES, *admin_pages], files, strict=True)
+    return {_moved(t, old): t for t, old in targets}
+
 
 # until a login, the form (and every page registered, hidden: a link to one survives it)
-scope = auth.require_login([*REVIEW_PAGES, OVERVIEW_BY_NAME, *auth.all_admin_pages()])
+all_admin = auth.all_admin_pages()
+scope = auth.require_login([*REVIEW_PAGES, *all_admin, *_aliases(all_admin)])
 
-pages = {"Rà soát": [*REVIEW_PAGES, OVERVIEW_BY_NAME]}
-admin = auth.admin_pages(scope)
-if admin:
+admin = auth.admin_pages(scope)  # hidden from non-admins: a link says they are for admins
+aliases = _aliases(admin)
+pages = {"Rà soát": [*REVIEW_PAGES, *aliases]}
+if all(p.visibility == "hidden" for p in admin):
+    pages["Rà soát"] += admin
+else:
     pages["Quản trị"] = admin
+MOVED_TO = {a.url_path: t.url_path for a, t in aliases.items()}
 
 # Query parameters each page keeps in the URL besides the sidebar filters; others are
 # dropped on arrival (a drill-down path does not follow the user to another page).
@@ -97,9 +122,6 @@ PAGE_PARAMS = {
 }
 
 page = st.navigation(pages)
-keep = set(state.FILTER_PARAMS) | set(PAGE_PARAMS.get(page.url_path, ()))
-for name in [k for k in st.query_params if k not in keep]:
-    del st.query_params[name]
 
 
 def _store_problem(exc: Exception) -> None:
@@ -116,21 +138,30 @@ def _store_problem(exc: Exception) -> None:
     )
 
 
+# The address is written once, when the run ends (state.write_url): one history entry per
+# step, so the browser's Back button goes back one step.
+own = PAGE_PARAMS.get(MOVED_TO.get(page.url_path, page.url_path), ())
+state.begin_url(set(state.FILTER_PARAMS) | set(own))
 try:
-    state.sidebar(scope)
-except db.DatabaseBusy:
+    try:
+        state.sidebar(scope)
+    except db.DatabaseBusy:
+        auth.logout_button()
+        st.warning(
+            "Cơ sở dữ liệu đang được một tiến trình khác ghi (ví dụ lệnh `soat load`). "
+            "Hãy thử lại sau ít phút."
+        )
+        state.stop()
+    except Exception as exc:  # noqa: BLE001 - a store condition is told; a bug is re-raised
+        auth.logout_button()
+        _store_problem(exc)
+        state.stop()
     auth.logout_button()
-    st.warning(
-        "Cơ sở dữ liệu đang được một tiến trình khác ghi (ví dụ lệnh `soat load`). "
-        "Hãy thử lại sau ít phút."
-    )
-    st.stop()
-except Exception as exc:  # noqa: BLE001 - a store condition is told; a bug is re-raised
-    auth.logout_button()
-    _store_problem(exc)
-    st.stop()
-auth.logout_button()
-try:
-    page.run()
-except Exception as exc:  # noqa: BLE001 - as above
-    _store_problem(exc)
+    try:
+        page.run()
+    except Exception as exc:  # noqa: BLE001 - as above
+        _store_problem(exc)
+except RerunException:
+    raise  # st.rerun(), st.switch_page(): the next run writes the address
+else:
+    state.write_url()  # a page that stops writes it first (state.stop)

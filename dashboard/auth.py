@@ -2,7 +2,7 @@
 
     scope = require_login(pages)  # first thing in app.py: the login form until logged in
     logout_button()               # in the sidebar
-    pages += admin_pages(scope)   # admins only: accounts and the audit log
+    pages += admin_pages(scope)   # accounts, audit log, digests: hidden from non-admins
 
 The session token is random, kept server-side in st.session_state (never in the URL or a
 cookie); the database stores only its hash. It is validated against the database on every
@@ -145,7 +145,9 @@ def require_admin() -> Scope:
     scope = require_login()
     if not accounts.is_admin(scope):
         st.error("Trang này chỉ dành cho quản trị Sở")
-        st.stop()
+        from dashboard import state
+
+        state.stop()
     return scope
 
 
@@ -208,13 +210,15 @@ def note_personal_view(scope: Scope, what: str, frame=None, filters: dict | None
 
 
 def admin_pages(scope: Scope | None) -> list:
-    """Admin-only pages for st.navigation (empty for everyone else)."""
+    """The admin pages for st.navigation: in the menu of province admins, hidden for
+    everyone else (a link to one opens it, and its require_admin says it is for admins;
+    left out of the navigation, the link silently opened Tổng quan)."""
     if not accounts.is_admin(scope):
-        return []
+        return all_admin_pages(visibility="hidden")
     return all_admin_pages()
 
 
-def all_admin_pages() -> list:
+def all_admin_pages(visibility: str = "visible") -> list:
     """The admin pages, whoever asks: for the hidden navigation of the login form (each
     page checks require_admin itself)."""
     return [
@@ -223,17 +227,20 @@ def all_admin_pages() -> list:
             title="Tài khoản",
             icon=":material/group:",
             url_path="quan-tri-tai-khoan",
+            visibility=visibility,
         ),
         st.Page(
             PAGES / "admin_audit.py",
             title="Nhật ký truy cập",
             icon=":material/history:",
             url_path="quan-tri-nhat-ky",
+            visibility=visibility,
         ),
         st.Page(
             PAGES / "admin_notify.py",
             title="Thư nhắc",
             icon=":material/mail:",
             url_path="quan-tri-thu-nhac",
+            visibility=visibility,
         ),
     ]

@@ -484,6 +484,34 @@ def drill_checks(
     return _frame(sql, _p(snapshot_id, scope, filters, d_school=school_code))
 
 
+def drill_path_in_scope(
+    snapshot_id: int, scope: Scope, unit_code: str | None, school_code: str | None
+) -> dict:
+    """Whether a drill path of a link (Sai lệch's d_unit, d_school) names a unit, and a
+    school of that unit, that the Scope sees in the snapshot (a school or a finding of it;
+    None is the unknown unit / school of rows without a code): {"unit": bool, "school":
+    bool}. Not the sidebar's filters: a unit without rows in the selection is still one."""
+
+    def where(a: str, school: bool) -> str:
+        w = f"{a}.snapshot_id = $snapshot_id AND {scope_sql(a)}"
+        w += f" AND {a}.unit_code IS NOT DISTINCT FROM $d_unit"
+        if school:
+            w += f" AND {a}.school_code IS NOT DISTINCT FROM $d_school"
+        return w
+
+    def seen(school: bool) -> str:
+        return (
+            f"(EXISTS (SELECT 1 FROM metrics_school_level dm WHERE {where('dm', school)}) OR "
+            f"EXISTS (SELECT 1 FROM findings df WHERE {where('df', school)}))"
+        )
+
+    sql = f"SELECT {seen(False)} AS unit, {seen(True)} AS school"
+    df = _frame(sql, _p(snapshot_id, scope, d_unit=unit_code, d_school=school_code))
+    if df.height == 0:
+        return {"unit": False, "school": False}
+    return {"unit": bool(df["unit"][0]), "school": bool(df["school"][0])}
+
+
 def _record_where(check: bool) -> str:
     w = _findings_where() + " AND f.school_code IS NOT DISTINCT FROM $d_school"
     if check:

@@ -6,22 +6,32 @@ so the address bar always holds a link a colleague can open on the same selectio
     ?snapshot=3&period=dau_nam&level=TH&unit=79760
 
 On a new session the widgets start from the query parameters (a value outside the
-user's scope or not in the snapshot is ignored); afterwards the widgets win. Page-level
+user's scope or not in the snapshot is ignored); afterwards the widgets win, except on a
+run the browser's Back or Forward button started (`history_navigation`): then the
+address of that history entry wins, a parameter it lacks meaning the default. Page-level
 parameters (drill-down, school) are kept by the pages themselves in the same way.
+
+The address is written ONCE per run, at its end (`write_url`, called by app.py): Streamlit's
+browser side adds a history entry for every change of the query string a run sends (one per
+`st.query_params[k] = v`), so a drill step that set two parameters took two Back presses,
+the first of which landed on a half-written address.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import labels, query
 from dashboard.query import Filters
 from soat.scope import Scope
 
 CTX_KEY = "soat_ctx"
+URL_KEY = "_soat_url_wanted"  # the query parameters this run will leave in the address
 FILTER_PARAMS = ("snapshot", "period", "level", "unit")
 ALL = "__all__"
 
@@ -37,9 +47,27 @@ class Context:
     unit_names: dict = field(default_factory=dict, compare=False)
 
 
+def _back_or_forward() -> bool:
+    """Whether the browser's Back or Forward button started this run: Streamlit then reruns
+    the page of that history entry with its query string (and, for this run, replaces the
+    entry when the run writes the address, instead of adding one)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(getattr(ctx, "is_history_navigation", False))
+
+
+def history_navigation() -> bool:
+    """Back/Forward to an address this app wrote, whose parameters then win (a missing one:
+    the default). Every such address holds `snapshot`. One without it is the bare page
+    address Streamlit's browser side adds to the history when the menu opens a page (it
+    drops the query string; the page's first run then writes the selection back, a second
+    entry): Back onto it keeps the selection, so that entry shows the same view."""
+    return _back_or_forward() and "snapshot" in st.query_params
+
+
 def _pick(key: str, param: str, options: list, default, cast=str):
-    """Initialise a widget's state from the URL once; keep it valid for the options."""
-    if key not in st.session_state:
+    """Set a widget's state from the URL on a new session and on Back/Forward; keep it
+    valid for the options."""
+    if key not in st.session_state or history_navigation():
         raw = st.query_params.get(param)
         value = default
         if raw is not None:
@@ -58,9 +86,7 @@ def sidebar(scope: Scope) -> Context:
     if snaps.height == 0:
         ctx = Context(scope=scope)
         st.session_state[CTX_KEY] = ctx
-        for p in FILTER_PARAMS:
-            if p in st.query_params:
-                del st.query_params[p]
+        set_params(dict.fromkeys(FILTER_PARAMS))
         return ctx
 
     rows = {r["snapshot_id"]: r for r in snaps.iter_rows(named=True)}
@@ -141,9 +167,9 @@ def sidebar(scope: Scope) -> Context:
         unit_names=unit_names,
     )
     st.session_state[CTX_KEY] = ctx
-    _sync_params(
+    set_params(
         {
-            "snapshot": str(sid),
+            "snapshot": sid,
             "period": filters.period,
             "level": filters.level,
             "unit": filters.unit,
@@ -152,26 +178,63 @@ def sidebar(scope: Scope) -> Context:
     return ctx
 
 
-def _sync_params(values: dict) -> None:
+def link_params(ctx: Context, **page: str) -> dict:
+    """Query parameters for an st.page_link to another page: the selection (Streamlit opens
+    a page link with its own parameters only; the page's run would then write the
+    selection back, one more history entry) and the page's own."""
+    f = ctx.filters
+    sel = {"snapshot": ctx.snapshot_id, "period": f.period, "level": f.level, "unit": f.unit}
+    return {k: str(v) for k, v in {**sel, **page}.items() if v is not None}
+
+
+def begin_url(keep) -> None:
+    """Start this run's address (app.py, before the sidebar): the query parameters of the
+    address named in `keep`; the others (another page's drill-down …) are dropped."""
+    st.session_state[URL_KEY] = {k: v for k, v in st.query_params.to_dict().items() if k in keep}
+
+
+def set_params(values: dict) -> None:
+    """Parameters this run leaves in the address (None: removed), written by write_url."""
+    wanted = st.session_state.get(URL_KEY)
+    if wanted is None:
+        wanted = st.session_state[URL_KEY] = st.query_params.to_dict()
     for k, v in values.items():
         if v is None:
-            if k in st.query_params:
-                del st.query_params[k]
-        elif st.query_params.get(k) != v:
-            st.query_params[k] = v
+            wanted.pop(k, None)
+        else:
+            wanted[k] = str(v)
+
+
+def stop() -> NoReturn:
+    """st.stop() after writing this run's address: once a run is stopped, nothing it sends
+    reaches the browser any more."""
+    write_url()
+    st.stop()
+    raise RuntimeError("unreachable")  # st.stop() raises
+
+
+def write_url() -> None:
+    """Write this run's address in one assignment, if it changed (one history entry in the
+    browser); app.py calls it when the page's run ends, `stop()` before it stops the run
+    (not before an st.rerun: the next run writes)."""
+    wanted = st.session_state.pop(URL_KEY, None)
+    if wanted is not None and wanted != st.query_params.to_dict():
+        st.query_params.from_dict(wanted)
 
 
 def new_only_toggle(compared: dict, param: str, key: str) -> bool:
     """A page's "Chỉ phát hiện mới" toggle (findings new since the previous snapshot, from
     query.change_summary: `compared`), kept in the URL as `param`=1. The URL wins when it
-    holds `param` and differs from what this page last wrote there (a link was opened);
-    without a previous snapshot the toggle is off and disabled. Its state is `key`, what
-    was last written `key` with _synced for _only."""
+    holds `param` and differs from what this page last wrote there (a link was opened),
+    and on Back/Forward; without a previous snapshot the toggle is off and disabled. Its
+    state is `key`, what was last written `key` with _synced for _only."""
     synced = key.replace("_only", "_synced")
     prev_id = compared.get("previous_id")
     url_new = st.query_params.get(param) == "1"
-    if key not in st.session_state or (
-        param in st.query_params and url_new != st.session_state.get(synced)
+    if (
+        key not in st.session_state
+        or history_navigation()
+        or (param in st.query_params and url_new != st.session_state.get(synced))
     ):
         st.session_state[key] = url_new
     new_only = st.toggle(
@@ -193,7 +256,7 @@ def new_only_toggle(compared: dict, param: str, key: str) -> bool:
 
 def page_param(name: str, value) -> None:
     """Keep a page's own parameter (drill-down, school …) in the URL."""
-    _sync_params({name: None if value is None else str(value)})
+    set_params({name: value})
 
 
 def _snapshot_label(r: dict) -> str:
@@ -207,7 +270,7 @@ def context() -> Context:
     ctx = st.session_state.get(CTX_KEY)
     if ctx is None:  # a page run without app.py (should not happen): nothing is visible
         st.error("Phiên làm việc chưa sẵn sàng, hãy tải lại trang.")
-        st.stop()
+        stop()
     return ctx
 
 
@@ -216,13 +279,13 @@ def require_snapshot() -> Context:
     ctx = context()
     if ctx.snapshot_id is None:
         empty_page()
-        st.stop()
+        stop()
     s = ctx.scope
     restricted = s.units is not None or s.levels is not None or s.school is not None
     if restricted and query.schools_in_scope(ctx.snapshot_id, s) == 0:
         # not "100 % on time" over no school: say that the account's scope is not there
         st.warning(no_school_text(ctx))
-        st.stop()
+        stop()
     return ctx
 
 

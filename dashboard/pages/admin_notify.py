@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import db, labels, query
+from dashboard import db, labels, query, state
 from dashboard.auth import require_admin
 from dashboard.components.grid import dataframe
 from soat import accounts, notify
@@ -38,7 +38,7 @@ try:
     base = settings.base_url()
 except SoatError as exc:
     st.error(labels.md(str(exc)))
-    st.stop()
+    state.stop()
 rows = [
     ("Máy chủ thư", smtp.describe() if smtp else "chưa dùng được (xem dưới)"),
     ("Người gửi", smtp.sender if smtp else "—"),
@@ -53,7 +53,7 @@ if smtp_error:
 snaps = query.snapshots()
 if snaps.height == 0:
     st.info("Chưa có bản chụp dữ liệu nào đã kiểm tra: chưa có gì để gửi.")
-    st.stop()
+    state.stop()
 latest = snaps.row(0, named=True)
 sid = latest["snapshot_id"]
 snapshot = {k: latest.get(k) for k in ("snapshot_id", "name", "school_year", "as_of")}
@@ -159,7 +159,7 @@ st.subheader("Địa chỉ thư của tài khoản")
 users = [u for u in accounts.list_users() if u.role in ("unit_officer", "school")]
 if not users:
     st.info("Chưa có tài khoản cán bộ Phòng/Xã hay trường nào.")
-    st.stop()
+    state.stop()
 dataframe(
     pl.DataFrame(
         {

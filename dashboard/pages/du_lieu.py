@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import labels, query, state, upload
 from dashboard.auth import note_personal_view
 from dashboard.components.grid import dataframe
+from dashboard.components.paging import page_number
 from soat import accounts
 
 ctx = state.context()
@@ -83,16 +84,7 @@ else:
             st.caption("Không có dòng hoặc giá trị nào bị loại.")
         else:
             pages = max(1, math.ceil(total / query.PAGE_SIZE))
-            page = (
-                st.number_input(
-                    f"Trang (1–{pages})",
-                    min_value=1,
-                    max_value=pages,
-                    value=1,
-                    key=f"rejects_page_{sid}",
-                )
-                - 1
-            )
+            page = page_number(f"Trang (1–{pages})", pages, f"rejects_page_{sid}")
             rejected = query.rejects(sid, scope, page)
             # an admin sees rejected personal values (a birth date, an ID) in clear: audited
             note_personal_view(scope, "du_lieu.rejects", rejected, {"snapshot": sid, "page": page})

@@ -19,7 +19,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, downloads, labels, query, state
-from dashboard.components.grid import dataframe
+from dashboard.components.grid import dataframe, rows_key
 from dashboard.query import Filters
 
 ctx = state.require_snapshot()
@@ -44,12 +44,17 @@ def _from_url() -> dict:
     return d
 
 
-# The URL wins when it differs from what this page last wrote there (a link was opened);
+# The URL wins on the browser's Back/Forward (a level it lacks: the level above), and when
+# it holds a path that differs from what this page last wrote there (a link was opened);
 # otherwise the session's path does (navigating back to the page keeps the path).
 url = _from_url()
-if "drill" not in st.session_state or (
-    any(st.query_params.get(PARAM[k]) is not None for k in KEYS)
-    and url != st.session_state.get("drill_synced")
+if (
+    "drill" not in st.session_state
+    or state.history_navigation()
+    or (
+        any(st.query_params.get(PARAM[k]) is not None for k in KEYS)
+        and url != st.session_state.get("drill_synced")
+    )
 ):
     st.session_state["drill"] = url
 drill: dict = st.session_state["drill"]
@@ -66,8 +71,7 @@ def go(**kw) -> None:
 
 
 def sync() -> None:
-    for k in KEYS:
-        state.page_param(PARAM[k], drill.get(k))
+    state.set_params({PARAM[k]: drill.get(k) for k in KEYS})
     state.page_param(PARAM["page"], drill["page"] + 1 if drill.get("check") else None)
     st.session_state["drill_synced"] = {**drill, "page": drill["page"] if drill.get("check") else 0}
 
@@ -92,9 +96,25 @@ def select_row(df: pl.DataFrame, key: str, column_config: dict | None = None) ->
     return rows[0] if rows else None
 
 
+# A unit or school the account does not see in this snapshot (a link from another account,
+# another snapshot) is ignored: the query layer decides, and nothing of it is shown.
+ignored = None
+if drill["unit"] is not None:
+    seen = query.drill_path_in_scope(sid, scope, code(drill["unit"]), code(drill["school"]))
+    if not seen["unit"]:
+        ignored = "Đơn vị", "toàn bộ phạm vi"
+        drill.update(unit=None, school=None, check=None, page=0)
+    elif drill["school"] is not None and not seen["school"]:
+        ignored = "Trường", "các trường của đơn vị"
+        drill.update(school=None, check=None, page=0)
 sync()
 st.title("Sai lệch")
 st.caption(state.filter_caption(ctx))
+if ignored:
+    st.info(
+        f"{ignored[0]} trong đường dẫn không thuộc phạm vi của tài khoản hoặc không có trong "
+        f"bản chụp #{sid}: đang hiện {ignored[1]}."
+    )
 
 # ---- new findings only (against the previous snapshot) --------------------------------
 compared = query.change_summary(sid, scope, f)
@@ -150,7 +170,7 @@ if drill["unit"] is None:
             if new_only
             else "Không có sai lệch nào trong lựa chọn này."
         )
-        st.stop()
+        state.stop()
     sheets_button(None)
     st.caption("Chọn một dòng để xem các trường của đơn vị.")
     show = df.select(
@@ -165,7 +185,9 @@ if drill["unit"] is None:
         pl.col("records").alias("Tổng hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ lỗi"),
     )
-    i = select_row(show, f"drill_units_{sid}_{new_only}", {"Tỷ lệ hồ sơ lỗi": PCT})
+    i = select_row(
+        show, rows_key(f"drill_units_{sid}_{new_only}", df, ["unit_code"]), {"Tỷ lệ hồ sơ lỗi": PCT}
+    )
     if i is not None:
         go(unit=df["unit_code"][i] or NONE, school=None, check=None)
     # one under the other: side by side, at a tablet's width (768 px), each had ≈ 50 px of bars
@@ -195,7 +217,7 @@ elif drill["school"] is None:
     st.subheader("Trường xếp theo số lỗi")
     if df.height == 0:
         st.info("Không có trường nào của đơn vị này trong lựa chọn.")
-        st.stop()
+        state.stop()
     if code(drill["unit"]):
         sheets_button(code(drill["unit"]))
     st.caption("Chọn một dòng để xem các kiểm tra phát hiện sai lệch ở trường.")
@@ -211,7 +233,9 @@ elif drill["school"] is None:
         pct("share").alias("Tỷ lệ hồ sơ lỗi"),
     )
     i = select_row(
-        show, f"drill_schools_{sid}_{drill['unit']}_{new_only}", {"Tỷ lệ hồ sơ lỗi": PCT}
+        show,
+        rows_key(f"drill_schools_{sid}_{drill['unit']}_{new_only}", df, ["school_code"]),
+        {"Tỷ lệ hồ sơ lỗi": PCT},
     )
     if i is not None:
         go(unit=drill["unit"], school=df["school_code"][i] or NONE, check=None)
@@ -237,11 +261,11 @@ elif drill["check"] is None:
             "pages/truong_hoc.py",
             label="Mở trang trường",
             icon=":material/school:",
-            query_params={"school": school},
+            query_params=state.link_params(ctx, school=school),
         )
     if df.height == 0:
         st.success("Trường không có phát hiện nào trong lựa chọn này.")
-        st.stop()
+        state.stop()
     st.caption("Chọn một dòng để xem từng hồ sơ.")
     show = df.select(
         labels.mapped(df, "check_id", labels.check).alias("Kiểm tra"),
@@ -253,7 +277,11 @@ elif drill["check"] is None:
         pl.col("records_flagged").alias("Số hồ sơ"),
         pct("share").alias("Tỷ lệ hồ sơ"),
     )
-    i = select_row(show, f"drill_checks_{sid}_{drill['school']}_{new_only}", {"Tỷ lệ hồ sơ": PCT})
+    i = select_row(
+        show,
+        rows_key(f"drill_checks_{sid}_{drill['school']}_{new_only}", df, ["check_id"]),
+        {"Tỷ lệ hồ sơ": PCT},
+    )
     if i is not None:
         go(unit=drill["unit"], school=drill["school"], check=df["check_id"][i])
 
@@ -263,6 +291,9 @@ else:
     total = query.count_records(sid, scope, f, school, check)
     pages = max(1, math.ceil(total / query.PAGE_SIZE))
     page = min(drill["page"], pages - 1)
+    if page != drill["page"]:  # a link's page past the last: the last, in the URL too
+        drill["page"] = page
+        sync()
     st.subheader(f"{labels.md(labels.check(check))} — {labels.number(total)} phát hiện")
     recs = query.drill_records(sid, scope, f, school, check, page)
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown
@@ -286,15 +317,21 @@ else:
         hide_index=True,
         column_config={"Nội dung cần sửa": st.column_config.TextColumn(width="large")},
         key=f"records_{sid}_{drill['school']}_{check}_{page}_{new_only}",
+        empty=(
+            "Không có phát hiện mới nào của kiểm tra này ở trường trong lựa chọn."
+            if new_only
+            else "Không có phát hiện nào của kiểm tra này ở trường trong lựa chọn."
+        ),
     )
-    p1, p2, p3 = st.columns([1, 2, 1])
-    if p1.button("‹ Trang trước", disabled=page == 0, key="rec_prev"):
+    p1, p2, p3 = st.columns([1, 2, 1]) if total else (None, None, None)
+    if p1 and p1.button("‹ Trang trước", disabled=page == 0, key="rec_prev"):
         go(unit=drill["unit"], school=drill["school"], check=check, page=page - 1)
-    p2.markdown(
-        f"Trang **{page + 1} / {pages}** · {query.PAGE_SIZE} dòng mỗi trang",
-        text_alignment="center",
-    )
-    if p3.button("Trang sau ›", disabled=page >= pages - 1, key="rec_next"):
+    if p2:
+        p2.markdown(
+            f"Trang **{page + 1} / {pages}** · {query.PAGE_SIZE} dòng mỗi trang",
+            text_alignment="center",
+        )
+    if p3 and p3.button("Trang sau ›", disabled=page >= pages - 1, key="rec_next"):
         go(unit=drill["unit"], school=drill["school"], check=check, page=page + 1)
     if not scope.unmasked:
         st.caption("Số định danh, ngày sinh và địa chỉ được che theo quyền của tài khoản.")

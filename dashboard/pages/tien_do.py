@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import charts, downloads, labels, query, state
 from dashboard.components.followup import followup_download, followup_panel
-from dashboard.components.grid import dataframe
+from dashboard.components.grid import dataframe, rows_key
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -86,7 +86,11 @@ else:
             "Hạn nộp": st.column_config.DateColumn(format="DD/MM/YYYY"),
             "Số ngày muộn": st.column_config.NumberColumn(format="%d"),
         },
-        key=f"late_rows_{sid}",
+        # the rows in the key: a search or filter that changes the list clears the selection
+        # (kept as row positions, it moved to whichever school took the selected row's place)
+        key=rows_key(
+            f"late_rows_{sid}", rows, ["school_code", "level", "period", "data_type", "target"]
+        ),
         on_select="rerun",
         selection_mode="single-row",
     )
@@ -97,7 +101,7 @@ else:
             "pages/truong_hoc.py",
             label=f"Mở trang trường {labels.md(row['school_name'] or row['school_code'])}",
             icon=":material/school:",
-            query_params={"school": row["school_code"]},
+            query_params=state.link_params(ctx, school=row["school_code"]),
         )
         followup_panel(
             row["school_code"],

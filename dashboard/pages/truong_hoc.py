@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import charts, downloads, labels, query, state
 from dashboard.components.followup import followup_panel
 from dashboard.components.grid import dataframe
+from dashboard.components.paging import page_number
 
 ctx = state.require_snapshot()
 scope, sid, f = ctx.scope, ctx.snapshot_id, ctx.filters
@@ -21,7 +22,7 @@ st.caption(state.filter_caption(ctx))
 schools = query.school_list(sid, scope, f)
 if schools.height == 0:
     st.info("Không có trường nào trong lựa chọn này.")
-    st.stop()
+    state.stop()
 names = {r["school_code"]: r["school_name"] for r in schools.iter_rows(named=True)}
 codes = list(names)
 
@@ -143,17 +144,8 @@ if total == 0:
     )
 else:
     pages = max(1, math.ceil(total / query.PAGE_SIZE))
-    key = f"school_page_{code}"
-    page = (
-        st.number_input(
-            f"Trang (1–{pages}), {labels.number(total)} dòng",
-            min_value=1,
-            max_value=pages,
-            value=1,
-            step=1,
-            key=key,
-        )
-        - 1
+    page = page_number(
+        f"Trang (1–{pages}), {labels.number(total)} dòng", pages, f"school_page_{code}"
     )
     recs = query.school_findings(sid, scope, fl, code, page)
     from dashboard.auth import note_personal_view  # audit unmasked personal data shown

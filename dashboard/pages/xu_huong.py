@@ -117,7 +117,7 @@ def fmt(i: int) -> str:
 
 if len(ids) < 2:
     st.caption("Chưa có bản chụp trước để so sánh.")
-    st.stop()
+    state.stop()
 c1, c2 = st.columns(2)
 to_id = c2.selectbox(
     "Đến bản chụp",
@@ -134,7 +134,7 @@ from_id = c1.selectbox(
 df = query.changes(to_id, from_id, scope, f)
 if df.height == 0:
     st.success("Không có thay đổi nào trong lựa chọn này.")
-    st.stop()
+    state.stop()
 from soat.changes import CHANGE_VI, summary  # noqa: E402
 
 counts = summary(df)

@@ -222,6 +222,45 @@ def test_every_documented_page_path_opens_without_page_not_found(server, page):
         ctx.close()
 
 
+def test_old_page_addresses_lead_to_the_pages(server, page):
+    """The pages' file names, their addresses before each had its own url_path (/sai_lech,
+    /truong_hoc, /admin_users …), answered with Streamlit's English "Page not found"
+    dialog over the login form. They lead to the page now, with the link's parameters;
+    Back onto the old address says where the page is instead of moving on again (which
+    would keep the user from going further back). AppTest cannot show it: it runs every
+    session in Streamlit's old pages/ mode, where such a path runs the file alone."""
+    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        for path in ("/truong_hoc", "/admin_users"):
+            pg.goto(server["url"] + path)
+            pg.get_by_label("Tên đăng nhập").wait_for()
+            _settle(pg)
+            assert "Page not found" not in pg.inner_text("body"), path
+        pg.goto(server["url"] + "/sai_lech?level=TH")
+        pg.get_by_label("Tên đăng nhập").fill(USER)
+        _settle(pg)
+        assert "Page not found" not in pg.inner_text("body")
+        pg.get_by_label("Mật khẩu").fill(PASSWORD)
+        pg.get_by_role("button", name="Đăng nhập").click()
+        pg.get_by_role("heading", name="Đơn vị xếp theo số lỗi").first.wait_for()
+        _settle(pg)
+        assert "/sai-lech?" in pg.url and "level=TH" in pg.url
+        assert "Page not found" not in pg.inner_text("body")
+        # the page's first run added the snapshot to the address: a second entry
+        for _ in range(2):
+            pg.go_back()
+            _settle(pg)
+            if "/sai_lech" in pg.url:
+                break
+        pg.get_by_text("Địa chỉ /sai_lech dẫn tới trang Sai lệch.").wait_for()
+        pg.get_by_role("link", name="Mở trang Sai lệch").click()
+        pg.get_by_role("heading", name="Đơn vị xếp theo số lỗi").first.wait_for()
+    finally:
+        ctx.close()
+
+
 def test_log_in_open_every_page_drill_down_and_download(server, page):
     from playwright.sync_api import expect
 
@@ -280,6 +319,49 @@ def test_log_in_open_every_page_drill_down_and_download(server, page):
     assert "d_check=" in pg.url
     expect(pg.locator('[data-testid="stException"]')).to_have_count(0)
     assert time.perf_counter() - t0 < 240
+
+
+def test_back_button_goes_up_the_drill_down(server, page):
+    """Sai lệch: the browser's Back button goes up one level per press (each drill step is
+    one history entry, and the address of the entry decides the level). It used to stay
+    at the unit's schools however often it was pressed."""
+    from urllib.parse import parse_qs, urlparse
+
+    def params() -> dict:
+        return {k: v[-1] for k, v in parse_qs(urlparse(pg.url).query).items()}
+
+    def heading(name: str) -> None:
+        pg.get_by_role("heading", name=name).first.wait_for()
+        _settle(pg)
+
+    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        pg.goto(server["url"] + "/sai-lech")
+        pg.get_by_label("Tên đăng nhập").fill(USER)
+        pg.get_by_label("Mật khẩu").fill(PASSWORD)
+        pg.get_by_role("button", name="Đăng nhập").click()
+        heading("Đơn vị xếp theo số lỗi")
+        top = params()
+        _click_first_row(pg)
+        heading("Trường xếp theo số lỗi")
+        unit = params()
+        assert set(unit) - set(top) == {"d_unit"}
+        _click_first_row(pg)
+        heading("Kiểm tra phát hiện sai lệch")
+        assert set(params()) - set(unit) == {"d_school"}
+        pg.go_back()
+        heading("Trường xếp theo số lỗi")
+        assert params() == unit
+        pg.go_back()
+        heading("Đơn vị xếp theo số lỗi")
+        assert params() == top
+        pg.go_forward()
+        heading("Trường xếp theo số lỗi")
+        assert params() == unit
+    finally:
+        ctx.close()
 
 
 def test_downloads_end_with_the_session_and_leave_no_address(server, page):

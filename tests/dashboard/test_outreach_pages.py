@@ -166,8 +166,9 @@ def test_admin_sets_an_accounts_address(duck, app_db):
 def test_notify_page_is_for_admins_only(duck, app_db):
     at = logged_in("quan1")
     at.run()
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/admin_notify.py")  # not in an officer's navigation
+    at.switch_page("pages/admin_notify.py").run()  # hidden from an officer's menu
+    assert [e.value for e in at.error] == ["Trang này chỉ dành cho quản trị Sở"]
+    assert not at.code and not at.dataframe
     # reached by its file all the same: the login form, then only an error
     page = str(Path(APP).parent / "pages" / "admin_notify.py")
     at = AppTest.from_file(page, default_timeout=60).run()
