@@ -21,3 +21,15 @@ def logged_in(username: str = "admin", query_params: dict | None = None) -> AppT
     for k, v in (query_params or {}).items():
         at.query_params[k] = v
     return at
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Run the entry point (it registers the pages: st.navigation), then switch to `page`."""
+    at.run()
+    at.switch_page(page).run()
+    no_exception(at)
+    return at

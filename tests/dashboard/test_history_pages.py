@@ -11,7 +11,7 @@ import json
 import dash_province as province
 import polars as pl
 import pytest
-from dash_helpers import logged_in
+from dash_helpers import logged_in, no_exception
 
 from dashboard import query as q
 from dashboard.query import Filters
@@ -33,10 +33,6 @@ def duck3(duck):
     Snapshot 2 had fixed 61 of snapshot 1's findings."""
     province.publish(str(duck), as_of=D3, name="Cập nhật 2", bad_s1=province.BAD_S1 - 60 + NEW_S1)
     return duck
-
-
-def no_exception(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 # ---- the query layer ---------------------------------------------------------------------

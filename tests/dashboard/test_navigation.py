@@ -5,21 +5,10 @@ paths (AppTest; the browser's own Back is in test_browser.py)."""
 from __future__ import annotations
 
 import pytest
-from dash_helpers import logged_in
+from dash_helpers import logged_in, no_exception, open_page
 from streamlit.testing.v1 import AppTest
 
 from tests.access.apptest_helpers import shown, texts
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.run()  # the entry point first: it registers the pages (st.navigation)
-    at.switch_page(page).run()
-    no_exception(at)
-    return at
 
 
 def _select(at: AppTest, row: int = 0, grid: int = 0) -> AppTest:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dash_helpers import APP, PASSWORD, logged_in
+from dash_helpers import APP, PASSWORD, logged_in, open_page
 from docx import Document
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
@@ -20,13 +20,6 @@ from soat import accounts, audit
 from soat.cli import main
 from tests.access.apptest_helpers import login, texts
 from tests.outreach import smtp_server as smtp
-
-
-def open_page(at, page: str):
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def cli_file(db, tmp, *argv: str) -> bytes:

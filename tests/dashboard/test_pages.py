@@ -8,7 +8,7 @@ import json
 import dash_province as province
 import polars as pl
 import pytest
-from dash_helpers import APP, logged_in
+from dash_helpers import APP, logged_in, no_exception, open_page
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts
@@ -28,17 +28,6 @@ EMPTY = "Chưa có bản chụp dữ liệu nào"
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.run()  # the entry point first: it registers the pages (st.navigation)
-    at.switch_page(page).run()
-    no_exception(at)
-    return at
 
 
 def test_login_required_before_anything(duck, app_db):
