@@ -62,6 +62,7 @@ WHERE s.snapshot_id = $snapshot_id
         SELECT uc.unit_code FROM unit_closure uc
         WHERE uc.snapshot_id = $snapshot_id AND uc.ancestor_code = $unit))
   AND ($level IS NULL OR list_contains(s.levels, $level))
+  AND ($codes IS NULL OR list_contains($codes, s.school_code))
 GROUP BY s.school_code
 ORDER BY s.school_code
 """
@@ -98,9 +99,17 @@ def schools(
     scope: Scope,
     unit: str | None = None,
     level: str | None = None,
+    codes: list[str] | None = None,
 ) -> pl.DataFrame:
-    """The schools of the scope and filters, with their unit's name."""
-    params = {**scope.params(), "snapshot_id": snapshot_id, "unit": unit, "level": level}
+    """The schools of the scope and filters (and of `codes`, when given), with their unit's
+    name."""
+    params = {
+        **scope.params(),
+        "snapshot_id": snapshot_id,
+        "unit": unit,
+        "level": level,
+        "codes": codes,
+    }
     sql = SCHOOLS_SQL.format(scope=scope_sql("s", level_col=None))
     rows = con.execute(sql, params).fetchall()
     return pl.DataFrame(rows, schema=SCHOOLS_SCHEMA, orient="row")
@@ -134,17 +143,8 @@ def build(
     # (the code comes from rows the scope may see)
     missing = sorted(codes - set(info))
     if missing:
-        rows = con.execute(
-            """SELECT s.school_code, any_value(s.school_name), any_value(s.unit_code),
-                      any_value(u.unit_name)
-               FROM schools s LEFT JOIN units u
-                 ON u.snapshot_id = s.snapshot_id AND u.unit_code = s.unit_code
-               WHERE s.snapshot_id = $snapshot_id AND list_contains($codes, s.school_code)
-               GROUP BY s.school_code""",
-            {"snapshot_id": snapshot_id, "codes": missing},
-        ).fetchall()
-        for r in rows:
-            info[r[0]] = dict(zip(SCHOOLS_SCHEMA, r, strict=True))
+        named = schools(con, snapshot_id, Scope.admin(), codes=missing)
+        info.update((r["school_code"], r) for r in named.iter_rows(named=True))
 
     def per_school(df: pl.DataFrame) -> dict:
         return {k[0]: v for k, v in df.partition_by("school_code", as_dict=True).items()}
