@@ -68,7 +68,8 @@ _RENDERED_JS = """
   const main = document.querySelector('[data-testid="stMain"]') || document;
   // not in a closed expander or an inactive tab
   const shown = (e) => e.checkVisibility({checkVisibilityCSS: true, opacityProperty: true});
-  for (const c of main.querySelectorAll('[data-testid="stPlotlyChart"]'))
+  // a chart: Soát's (dashboard.charts, div.soat-plot) or Streamlit's Plotly element
+  for (const c of main.querySelectorAll('div.soat-plot, [data-testid="stPlotlyChart"]'))
     if (shown(c) && !c.querySelector('svg.main-svg')) return false;
   for (const d of main.querySelectorAll('[data-testid="stDataFrame"]'))
     if (shown(d) && !d.querySelector('canvas')) return false;

@@ -78,22 +78,20 @@ def _login_form() -> Scope | None:
 
 
 def _prefetch_element_code() -> None:
-    """An empty Plotly chart, data grid, metric and static table in a 1-pixel box under the
-    login form: the browser loads and compiles their code (Plotly's several MB, the data
-    grid's ≈ 1 MB; Streamlit loads each element's code on its first use) while the user
-    types, not after the login, when the first page needs them (measured on this
-    machine's Chromium: about 1.7 s for Plotly, 0.5 s for the grid, and Tổng quan's
-    metrics and table came last without theirs). They hold no data. (The server's side is
-    warmed when it starts: soat.commands.serve_app.)"""
-    import plotly.graph_objects as go
+    """An empty chart, data grid, metric and static table in a 1-pixel box under the
+    login form: the browser loads and compiles their code (Plotly's basic bundle, 1.2 MB,
+    the data grid's ≈ 1 MB; Streamlit loads each element's code on its first use) while
+    the user types, not after the login, when the first page needs them (measured on this
+    machine's Chromium with Streamlit's full Plotly: about 1.7 s for it, 0.5 s for the
+    grid, and Tổng quan's metrics and table came last without theirs). They hold no data.
+    (The server's side is warmed when it starts: soat.commands.serve_app.)"""
     import polars as pl
 
+    from dashboard import charts
+
     box = st.container(height=1, border=False)
-    box.plotly_chart(
-        go.Figure(layout={"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}),
-        key="prefetch_chart",
-        config={"staticPlot": True},
-    )
+    with box:
+        charts.prefetch()
     box.dataframe(pl.DataFrame(), height=35)
     box.metric("prefetch", "", label_visibility="collapsed")
     box.table(pl.DataFrame())

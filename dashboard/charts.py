@@ -9,6 +9,9 @@ the GIL (docs/architecture.md, "Many sessions at once")."""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
@@ -53,21 +56,64 @@ LEGEND_BELOW = {
     "x": 0,
 }
 
-# Plotly's mode bar (zoom, pan, autoscale, "Download plot as a PNG"; Streamlit adds its own
-# "Fullscreen" to it) speaks English only: the Plotly Streamlit bundles has no Vietnamese
-# locale, and Streamlit's button takes none. The bar is hidden, and the axes are fixed
-# (_layout): a zoom by dragging could then only be undone by a double-click nobody knows.
-# The charts are read, not explored: hovering still shows every figure; the tables below
-# them hold the numbers. No "double-click to zoom back out" tips either.
+# Plotly's mode bar (zoom, pan, autoscale, "Download plot as a PNG") speaks English only:
+# plotly.js has no Vietnamese locale. The bar is hidden, and the axes are fixed (_layout):
+# a zoom by dragging could then only be undone by a double-click nobody knows. The charts
+# are read, not explored: hovering still shows every figure; the tables below them hold
+# the numbers. No "double-click to zoom back out" tips either.
 CONFIG = {"displayModeBar": False, "displaylogo": False, "showTips": False}
 
+# The browser draws the charts with Plotly's *basic* bundle (bar, scatter, pie: all the
+# dashboard draws; 1.2 MB, MIT licence beside it), served by Streamlit's static file
+# serving from dashboard/static/, in a small component (components/plot.js). Streamlit's
+# own st.plotly_chart loads all of plotly.js, 4.7 MB, into every new browser session:
+# with ten officers opening the dashboard at once on the 2-core server that alone took the
+# page p95 from ≈ 2 s to ≈ 4.5 s (BENCHMARKS.md, round 8). Both draw the figure plotly
+# (Python) builds, with Streamlit's theme; a server run without static serving (neither
+# `soat serve` nor `streamlit run` from the project's root) falls back to st.plotly_chart.
+PLOTLY_JS = "plotly-basic-4.1.2.min.js"
+_COMPONENT_JS = Path(__file__).resolve().parent / "components" / "plot.js"
 
-def show(fig: go.Figure, key: str) -> None:
-    """Draw a chart on the page: every st.plotly_chart of the dashboard goes through here
+
+@functools.cache
+def _component():
+    import streamlit as st
+
+    return st.components.v2.component(
+        "soat_plot", js=_COMPONENT_JS.read_text(encoding="utf-8"), isolate_styles=False
+    )
+
+
+def _bundle_url() -> str:
+    import streamlit as st
+
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + (f"{base}/" if base else "") + f"app/static/{PLOTLY_JS}"
+
+
+def show(fig: go.Figure, key: str, config: dict | None = None) -> None:
+    """Draw a chart on the page: every chart of the dashboard goes through here
     (tests/dashboard/test_charts.py holds the pages to it)."""
     import streamlit as st
 
-    st.plotly_chart(fig, key=key, config=CONFIG)
+    config = CONFIG if config is None else config
+    if not st.get_option("server.enableStaticServing"):
+        st.plotly_chart(fig, key=key, config=config)
+        return
+    _component()(
+        data={"src": _bundle_url(), "figure": fig.to_json(), "config": config},
+        key=key,
+    )
+
+
+def prefetch() -> None:
+    """An empty chart, drawn as a still picture: the browser loads and compiles the
+    drawing code under the login form while the user types (dashboard.auth)."""
+    show(
+        go.Figure(layout={"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}),
+        key="prefetch_chart",
+        config={"staticPlot": True},
+    )
 
 
 def _layout(fig: go.Figure, height: int | None = None) -> go.Figure:

@@ -112,6 +112,9 @@ def command(port: int, address: str | None = None) -> list[str]:
         # from the data as they are; the pages' own downloads go through soat.exports.csv
         "--client.disableDataExport",
         "true",
+        # dashboard/static/: the charts' drawing code (Plotly's basic bundle, dashboard.charts)
+        "--server.enableStaticServing",
+        "true",
     ]
     if address:
         cmd += ["--server.address", address]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import re
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from soat import accounts, appdb, store
 from soat import testing as T
+from tests.plots import plots
 
 from . import hostile
 
@@ -155,8 +155,8 @@ def plotly_texts(at: AppTest) -> list[str]:
             for v in x:
                 walk(v)
 
-    for chart in at.get("plotly_chart"):
-        walk(json.loads(chart.proto.spec))
+    for chart in plots(at):
+        walk(chart.spec)
     return out
 
 

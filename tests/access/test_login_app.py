@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from soat import accounts, audit
+from tests.plots import plots
 
 APP = """
 import streamlit as st
@@ -100,15 +101,13 @@ def test_tampered_token_in_session_state_fails_closed(officer):
 
 
 def test_login_page_prefetches_the_chart_code_with_no_data(officer):
-    """An empty Plotly chart, data grid, metric and static table under the form make the
+    """An empty chart, data grid, metric and static table under the form make the
     browser load their code while the user types (dashboard.auth._prefetch_element_code);
     they carry no data, and go after login (in the same run: no st.rerun)."""
-    import json
-
     at = _app().run()
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1
-    assert json.loads(charts[0].proto.spec)["data"] == []
+    (chart,) = plots(at)
+    assert chart.kind == "soat_plot" and chart.key == "prefetch_chart"
+    assert chart.spec["data"] == [] and chart.config == {"staticPlot": True}
     assert [d.value.shape for d in at.dataframe] == [(0, 0)]
     assert [t.value.shape for t in at.table] == [(0, 0)]
     assert [(m.label, m.value) for m in at.metric] == [("prefetch", "")]
@@ -116,7 +115,7 @@ def test_login_page_prefetches_the_chart_code_with_no_data(officer):
     assert not at.exception
     assert "TRANG DỮ LIỆU canbo1" in _texts(at)  # the page, in the login's own run
     assert "Đăng nhập" not in [b.label for b in at.button]
-    assert all("prefetch" not in str(c.proto.id) for c in at.get("plotly_chart"))
+    assert all(c.key != "prefetch_chart" for c in plots(at))
     assert all(d.value.shape != (0, 0) for d in at.dataframe)
     assert all(t.value.shape != (0, 0) for t in at.table)
     assert all(m.label != "prefetch" for m in at.metric)

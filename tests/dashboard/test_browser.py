@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import charts
 from soat.commands import serve
 from tests.conftest import require
 
@@ -121,7 +122,24 @@ def _settle(pg) -> None:
     pg.wait_for_load_state("networkidle")
     with contextlib.suppress(Exception):
         pg.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=15_000)
+    pg.wait_for_function(_CHARTS_DRAWN_JS, polling=100, timeout=30_000)
     pg.wait_for_timeout(600)
+
+
+# every chart shown on the page has Plotly's drawing (dashboard.charts: div.soat-plot)
+_CHARTS_DRAWN_JS = """
+() => [...document.querySelectorAll('div.soat-plot')]
+  .filter((c) => c.checkVisibility({checkVisibilityCSS: true}))
+  .every((c) => c.querySelector('svg.main-svg'))
+"""
+
+
+def _charts(pg) -> int:
+    """The charts drawn on the page; none of them said it could not draw, and none is
+    Streamlit's own Plotly element (its 4.7 MB of code is never loaded: dashboard.charts)."""
+    assert pg.locator(".soat-plot-problem").count() == 0
+    assert pg.locator('[data-testid="stPlotlyChart"]').count() == 0
+    return pg.locator("div.soat-plot:has(svg.main-svg)").count()
 
 
 def _shot(pg, name: str) -> None:
@@ -266,6 +284,8 @@ def test_log_in_open_every_page_drill_down_and_download(server, page):
 
     pg = page
     t0 = time.perf_counter()
+    scripts = []
+    pg.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     pg.goto(server["url"])
     pg.get_by_label("Tên đăng nhập").fill(USER)
     pg.get_by_label("Mật khẩu").fill(PASSWORD)
@@ -275,11 +295,18 @@ def test_log_in_open_every_page_drill_down_and_download(server, page):
     _settle(pg)
     expect(pg.get_by_text("Số trường").first).to_be_visible()
     _shot(pg, "01_tong_quan")
+    assert _charts(pg) == 1  # the units' ranking, every level in one chart
 
+    drawn = {}
     for i, title in enumerate(("Tiến độ nộp", "Trường", "Xu hướng", "Dữ liệu"), start=2):
         _nav(pg, title)
         expect(pg.locator('[data-testid="stException"]')).to_have_count(0)
+        drawn[title] = _charts(pg)
         _shot(pg, f"{i:02d}_{title.replace(' ', '_')}")
+    assert drawn["Xu hướng"] >= 3 and drawn["Tiến độ nộp"] >= 1, drawn
+    # the charts' code: Plotly's basic bundle once, from the app's static files
+    bundles = [u for u in scripts if "plotly" in u.lower()]
+    assert [u.rsplit("/", 2)[-2:] for u in bundles] == [["static", charts.PLOTLY_JS]], bundles
 
     # Tiến độ nộp: download the late list
     _nav(pg, "Tiến độ nộp")

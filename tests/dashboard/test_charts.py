@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 import polars as pl
 
 from dashboard import charts
@@ -324,8 +327,8 @@ def test_charts_fit_a_phone():
 
 def test_every_chart_goes_through_show_without_plotlys_mode_bar():
     """Plotly's mode bar speaks English ("Download plot as a PNG", "Zoom", "Autoscale" …;
-    UI review D4.9): every page draws its charts with charts.show, which hides it. The only
-    other st.plotly_chart is the login page's empty, static chart (no mode bar)."""
+    UI review D4.9): every page draws its charts with charts.show, which hides it and draws
+    them with Plotly's basic bundle; st.plotly_chart is only its fallback."""
     import re
     from pathlib import Path
 
@@ -334,9 +337,84 @@ def test_every_chart_goes_through_show_without_plotlys_mode_bar():
         f"{p.relative_to(root)}:{i}"
         for p in sorted(root.rglob("*.py"))
         for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-        if re.search(r"plotly_chart\(", line)
+        if re.search(r"plotly_chart\(|_component\(\)\(", line)
     ]
-    assert [c.split(":")[0] for c in calls] == ["auth.py", "charts.py"], calls
+    assert [c.split(":")[0] for c in calls] == ["charts.py", "charts.py"], calls
     assert charts.CONFIG["displayModeBar"] is False and charts.CONFIG["displaylogo"] is False
     auth = (root / "auth.py").read_text(encoding="utf-8")
-    assert '"staticPlot": True' in auth
+    assert "charts.prefetch()" in auth
+
+
+SHOW_APP = """
+import plotly.graph_objects as go
+from dashboard import charts
+
+charts.show(go.Figure(go.Bar(x=["a"], y=[1])), key="k-1")
+"""
+
+
+def test_show_draws_with_the_basic_bundle_served_by_the_app():
+    """The chart is the soat_plot component: the figure's JSON, the config without the mode
+    bar, and the address of the bundle under the app's static files (the file is there,
+    with its licence, and both ways of serving turn static serving on)."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from soat.commands import serve
+    from tests.plots import plots
+
+    at = AppTest.from_string(SHOW_APP).run()
+    assert not at.exception
+    (el,) = at.get("bidi_component")
+    data = json.loads(el.proto.json)
+    assert data["src"] == f"/app/static/{charts.PLOTLY_JS}"
+    (plot,) = plots(at)
+    assert plot.kind == "soat_plot" and plot.key == "k-1" and plot.config == charts.CONFIG
+    assert plot.spec["data"][0]["type"] == "bar"
+    # the browser's side: a module of a few kB, sent with every chart
+    assert "export default function" in el.proto.js_content
+    assert len(el.proto.js_content) < 10_000
+    root = Path(charts.__file__).resolve().parents[1]
+    bundle = root / "dashboard" / "static" / charts.PLOTLY_JS
+    assert bundle.stat().st_size < 1_500_000
+    assert "plotly.js (basic - minified) v4.1.2" in bundle.read_text(encoding="utf-8")[:200]
+    assert "MIT License" in (root / "dashboard" / "static" / "LICENSE-plotly.js.txt").read_text()
+    cfg = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["enableStaticServing"] is True
+    cmd = serve.command(8501)
+    assert cmd[cmd.index("--server.enableStaticServing") + 1] == "true"
+
+
+def test_show_under_a_base_url_path_and_without_static_serving():
+    """Behind nginx at /soat/ the bundle's address follows server.baseUrlPath; a server run
+    without static serving (streamlit run from elsewhere) draws Streamlit's own Plotly
+    element, still without the mode bar, rather than a chart that cannot load."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.plots import plots
+
+    at = AppTest.from_string(SHOW_APP)
+    with patch_option("server.baseUrlPath", "/soat/"):
+        at.run()
+    (el,) = at.get("bidi_component")
+    assert json.loads(el.proto.json)["src"] == f"/soat/app/static/{charts.PLOTLY_JS}"
+    at = AppTest.from_string(SHOW_APP)
+    with patch_option("server.enableStaticServing", False):
+        at.run()
+    assert not at.exception and not at.get("bidi_component")
+    (plot,) = plots(at)
+    assert plot.kind == "plotly_chart" and plot.config == charts.CONFIG
+
+
+@contextlib.contextmanager
+def patch_option(name: str, value):
+    import streamlit as st
+
+    old = st.get_option(name)
+    st.config.set_option(name, value)
+    try:
+        yield
+    finally:
+        st.config.set_option(name, old)

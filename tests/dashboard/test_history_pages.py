@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 
 import dash_province as province
 import polars as pl
@@ -17,6 +16,7 @@ from dashboard import query as q
 from dashboard.query import Filters
 from soat.scope import Scope
 from tests.access.apptest_helpers import texts
+from tests.plots import figures
 
 ADMIN = Scope.admin()
 QUAN1 = Scope(units=("79760",), role="unit_officer")
@@ -201,7 +201,7 @@ def test_trends_page_shows_resolution_and_age(duck3, app_db):
     got = {m.label: m.value for m in at.metric}
     assert got["Mới phát sinh"] == str(NEW_S1 + 1) and got["Đã khắc phục"] == "0"
     assert got["Tuổi trung vị lỗi còn mở"] == "28 ngày"
-    charts = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key}
+    charts = figures(at)
     assert {"trend_resolution", "trend_open_age", "trend_units"} <= set(charts)
     bars = {t["name"]: t for t in charts["trend_resolution"]["data"]}
     assert bars["Mới phát sinh"]["y"][-1] == NEW_S1 + 1
@@ -214,6 +214,6 @@ def test_trends_page_shows_resolution_and_age(duck3, app_db):
     at.run()
     at.switch_page("pages/xu_huong.py").run()
     no_exception(at)
-    charts = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key}
+    charts = figures(at)
     units = {t["name"]: t for t in charts["trend_units"]["data"]}
     assert units["Mới phát sinh"]["y"] == ["Phòng GD&amp;ĐT Quận 2"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 import dash_province as province
 import polars as pl
@@ -14,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts
 from dashboard.query import Filters
 from tests.access.apptest_helpers import shown, texts
+from tests.plots import plots
 
 PAGES = {
     "pages/tong_quan.py": "Tổng quan",
@@ -78,9 +78,9 @@ def test_every_page_renders_with_data(duck, app_db, page):
     open_page(at, page)
     assert PAGES[page] in [t.value for t in at.title]
     assert EMPTY not in texts(at)
-    assert at.dataframe or at.get("plotly_chart")
-    for chart in at.get("plotly_chart"):  # Plotly's English mode bar hidden (charts.CONFIG)
-        assert json.loads(chart.proto.config) == charts.CONFIG, chart.key
+    assert at.dataframe or plots(at)
+    for chart in plots(at):  # Plotly's English mode bar hidden (charts.CONFIG)
+        assert chart.kind == "soat_plot" and chart.config == charts.CONFIG, chart.key
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -103,8 +103,8 @@ def test_overview_figures_and_charts(duck, app_db):
     assert metric(at, "Số trường") == "4"
     assert metric(at, "Học sinh") == "156"
     assert metric(at, "Trường đạt") == "50,0 %"
-    (chart,) = at.get("plotly_chart")  # every level in one chart, grouped by level
-    (bars,) = json.loads(chart.proto.spec)["data"]
+    (chart,) = plots(at)  # every level in one chart, grouped by level
+    (bars,) = chart.spec["data"]
     assert set(bars["y"][0]) == {"MN", "TH", "THCS"}  # the levels' names are in the hover
     assert {row[0] for row in bars["customdata"]} == {
         "MN – Mầm non",
@@ -580,7 +580,7 @@ def test_a_scope_with_no_school_says_so_instead_of_perfect_figures(duck, app_db,
     assert not at.exception
     assert any("không có" in w.value and "phạm vi" in w.value or "của tài khoản" in w.value
                for w in at.warning), texts(at)  # fmt: skip
-    assert not at.metric and not at.get("plotly_chart")
+    assert not at.metric and not plots(at)
 
 
 def test_a_link_to_an_unknown_check_is_ignored(duck, app_db):
