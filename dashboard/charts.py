@@ -253,8 +253,11 @@ def status_by_unit(df: pl.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         # "Đơn vị" beside the names was drawn over them on a phone; the title says it
-        yaxis={"title": {"text": ""}, "categoryorder": "array", "categoryarray": units[::-1]},
-        xaxis={"title": {"text": "Số lượt<br>(trường × loại dữ liệu)"}},
+        yaxis={"title": {"text": ""}, **_names_axis(units[::-1])},
+        xaxis={
+            "title": {"text": "Số lượt<br>(trường × loại dữ liệu)"},
+            **_counts_axis(d.group_by("unit_code").agg(pl.col("n").sum())["n"].max()),
+        },
         legend=LEGEND_BELOW,
     )
     return _layout(fig, height=max(240, _rows_px(units) + 60))
@@ -280,8 +283,8 @@ def ranked_bars(
         ),
         layout={
             "title": {"text": title},
-            "xaxis": {"title": {"text": x_label}, "rangemode": "tozero", "tickformat": ",d"},
-            "yaxis": {"categoryorder": "array", "categoryarray": names},
+            "xaxis": {"title": {"text": x_label}, **_counts_axis(d[x].max())},
+            "yaxis": _names_axis(names),
         },
     )
     return _layout(fig, height=max(220, _rows_px(names)))
@@ -294,6 +297,25 @@ TREND_SERIES = {
     "completeness": "Đầy đủ thông tin",
     "validity": "Hồ sơ không lỗi",
 }
+
+
+def _names_axis(names: list[str]) -> dict:
+    """An axis of names (units, schools, checks) in the given order, from the bottom. Its
+    type is said: Plotly reads an axis of strings as numbers when most of them look like
+    numbers ("2024", "#1", "1.000"), and then draws the bars at those numbers."""
+    return {"type": "category", "categoryorder": "array", "categoryarray": names}
+
+
+# Below this many, a count axis has a tick at every whole number: Plotly's own steps for a
+# small range are halves (0, 0.5, 1 …), which ",d" printed as 0, 1, 1, 2, 2, 3, 3
+SMALL_COUNTS = 8
+
+
+def _counts_axis(top) -> dict:
+    """An axis of counts from 0 whose largest value is `top` (None: no data): ticks at
+    whole numbers only, printed with the thousands separator."""
+    small = top is None or top < SMALL_COUNTS
+    return {"rangemode": "tozero", "tickformat": ",d", **({"dtick": 1} if small else {})}
 
 
 def _snapshot_axis(df: pl.DataFrame) -> pl.DataFrame:
@@ -345,7 +367,7 @@ def errors_line(df: pl.DataFrame) -> go.Figure:
         title="Số lỗi qua các bản chụp",
     )
     fig.update_xaxes(type="category", title={"text": ""})
-    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(_counts_axis(df["errors"].max()))
     return _layout(fig, height=300)
 
 
@@ -385,7 +407,7 @@ NEW_COLOR, RESOLVED_COLOR, OPEN_COLOR = "#c62828", "#2e7d32", "#546e7a"
 AGE_COLORS = ("#64b5f6", "#ffb74d", "#ef6c00", "#b71c1c")
 
 
-def _right_axis(title: str) -> dict:
+def _right_axis(title: str, top) -> dict:
     """A line's own axis on the right of a bar chart (counts, whole numbers from 0). Ticks
     at round numbers: Plotly's default for an overlaying axis is "sync", ticks at the left
     axis's gridlines, so unround numbers (36, 72, 109…); it draws no grid of its own."""
@@ -393,10 +415,9 @@ def _right_axis(title: str) -> dict:
         "title": {"text": title},
         "overlaying": "y",
         "side": "right",
-        "rangemode": "tozero",
         "showgrid": False,
         "tickmode": "auto",
-        "tickformat": ",d",
+        **_counts_axis(top),
     }
 
 
@@ -425,8 +446,11 @@ def resolution_bars(df: pl.DataFrame) -> go.Figure:
             "title": {"text": "Mới phát sinh và đã khắc phục"},  # under "Tiến độ khắc phục lỗi"
             "barmode": "group",
             "xaxis": {"type": "category"},
-            "yaxis": {"title": {"text": "Số phát hiện"}, "rangemode": "tozero", "tickformat": ",d"},
-            "yaxis2": _right_axis("Còn mở"),
+            "yaxis": {
+                "title": {"text": "Số phát hiện"},
+                **_counts_axis(d.select(pl.max_horizontal("new", "resolved").max()).item()),
+            },
+            "yaxis2": _right_axis("Còn mở", d["open"].max()),
             "legend": LEGEND_BELOW,
         },
     )
@@ -461,10 +485,11 @@ def open_age_bars(df: pl.DataFrame, buckets) -> go.Figure:
             "xaxis": {"type": "category"},
             "yaxis": {
                 "title": {"text": "Số phát hiện còn mở"},
-                "rangemode": "tozero",
-                "tickformat": ",d",
+                **_counts_axis(
+                    d.select(pl.sum_horizontal(col for col, *_ in buckets).max()).item()
+                ),
             },
-            "yaxis2": _right_axis("Ngày"),
+            "yaxis2": _right_axis("Ngày", d["median_age"].max()),
             "legend": LEGEND_BELOW,
         },
     )
@@ -497,8 +522,11 @@ def unit_change_bars(df: pl.DataFrame) -> go.Figure:
         layout={
             "title": {"text": "Mới phát sinh và đã khắc phục<br>theo đơn vị"},
             "barmode": "group",
-            "xaxis": {"title": {"text": "Số phát hiện"}, "rangemode": "tozero"},
-            "yaxis": {"title": {"text": ""}, "categoryorder": "array", "categoryarray": y},
+            "xaxis": {
+                "title": {"text": "Số phát hiện"},
+                **_counts_axis(d.select(pl.max_horizontal("new", "resolved").max()).item()),
+            },
+            "yaxis": {"title": {"text": ""}, **_names_axis(y)},
             "legend": LEGEND_BELOW,
         },
     )

@@ -325,6 +325,39 @@ def test_charts_fit_a_phone():
     assert not re.search(r"<br>\S*&(?!amp;)", "".join(bar.y[1]))
 
 
+# every axis of counts: (chart, axis) -> whether _every_chart's counts on it are small
+COUNT_AXES = {
+    ("status_by_unit", "xaxis"): True,  # 1 and 2 rows
+    ("ranked_bars", "xaxis"): True,  # 3 and 1 errors
+    ("errors_line", "yaxis"): False,  # 10 and 8
+    ("resolution_bars", "yaxis"): True,  # 3 new, 2 resolved
+    ("resolution_bars", "yaxis2"): False,  # 10 and 11 open
+    ("open_age_bars", "yaxis"): False,  # four buckets of 1, of 2: 8
+    ("open_age_bars", "yaxis2"): True,  # 0 and 7 days
+    ("unit_change_bars", "xaxis"): True,  # 2 and 1
+}
+
+
+def test_small_counts_are_ticked_at_whole_numbers_only():
+    """A unit with 3 findings: Plotly's own ticks for 0–3 are halves, which the counts'
+    format printed 0, 1, 1, 2, 2, 3, 3 (seen on Xu hướng). Small counts get a tick per
+    whole number; larger ones keep Plotly's round steps (2, 5, 1 000 …), whole anyway."""
+    import datetime as dt
+
+    figs = _every_chart()
+    for (name, axis), small in COUNT_AXES.items():
+        ax = figs[name].layout[axis]
+        assert ax.tickformat == ",d" and ax.rangemode == "tozero", (name, axis)
+        assert ax.dtick == (1 if small else None), (name, axis)
+    big = pl.DataFrame({"unit_code": ["1"], "unit_name": ["A"], "errors": [1200]})
+    fig = charts.ranked_bars(big, "errors", "unit_name", "t", "Số lỗi", "unit_code")
+    assert fig.layout.xaxis.dtick is None and fig.layout.xaxis.tickformat == ",d"
+    fig = charts.errors_line(
+        pl.DataFrame({"snapshot_id": [1], "as_of": [dt.date(2025, 6, 12)], "errors": [8]})
+    )
+    assert fig.layout.yaxis.dtick is None
+
+
 def test_every_chart_goes_through_show_without_plotlys_mode_bar():
     """Plotly's mode bar speaks English ("Download plot as a PNG", "Zoom", "Autoscale" …;
     UI review D4.9): every page draws its charts with charts.show, which hides it and draws
@@ -418,3 +451,19 @@ def patch_option(name: str, value):
         yield
     finally:
         st.config.set_option(name, old)
+
+
+def test_axes_of_names_are_categories_even_when_names_look_like_numbers():
+    """Two units named "2024" and "#1": Plotly took an axis of mostly number-like strings
+    for a number axis and drew the bars at 2024 and 1. Every axis of names says its type."""
+    figs = _every_chart()
+    for name, axis in [
+        ("status_by_unit", "yaxis"),
+        ("ranked_bars", "yaxis"),
+        ("unit_change_bars", "yaxis"),
+    ]:
+        assert figs[name].layout[axis].type == "category", name
+    units = pl.DataFrame({"unit_code": ["1", "2"], "unit_name": ["2024", "#1"], "errors": [3, 1]})
+    fig = charts.ranked_bars(units, "errors", "unit_name", "t", "Số lỗi", "unit_code")
+    assert fig.layout.yaxis.type == "category"
+    assert list(fig.layout.yaxis.categoryarray) == list(fig.data[0].y)
