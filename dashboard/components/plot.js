@@ -149,6 +149,14 @@ function merge(target, source) {
   return target;
 }
 
+const NOT_LOADED = new Error("soat_plot: the drawing code did not load");
+const CANNOT_LOAD =
+  "Không vẽ được biểu đồ: trình duyệt không tải được thư viện vẽ. " +
+  "Các bảng trên trang vẫn có đủ số liệu; hãy tải lại trang.";
+const CANNOT_DRAW =
+  "Không vẽ được biểu đồ này (lỗi không mong đợi, hãy báo quản trị). " +
+  "Các bảng trên trang vẫn có đủ số liệu.";
+
 function say(div, text) {
   div.replaceChildren();
   const p = document.createElement("p");
@@ -172,9 +180,9 @@ export default function ({ data, parentElement }) {
   layout.template.layout = merge(layout.template.layout || {}, theme.layout);
   // one drawing at a time per chart, in the order the runs asked for them
   div.soatQueue = (div.soatQueue || Promise.resolve())
-    .then(() => loadPlotly(data.src))
+    .then(() => loadPlotly(data.src).catch(() => Promise.reject(NOT_LOADED)))
     .then((Plotly) => {
-      if (div.querySelector(".soat-plot-problem")) div.replaceChildren();
+      if (div.querySelector(":scope > .soat-plot-problem")) div.replaceChildren();
       return Plotly.react(div, figure.data || [], layout, { ...data.config, responsive: true });
     })
     .then(() => {
@@ -190,8 +198,12 @@ export default function ({ data, parentElement }) {
         div.soatResize.observe(div);
       }
     })
-    .catch(() => say(div, "Không vẽ được biểu đồ: trình duyệt không tải được thư viện vẽ. " +
-      "Các bảng trên trang vẫn có đủ số liệu; hãy tải lại trang."));
+    .catch((error) => {
+      if (error === NOT_LOADED) return say(div, CANNOT_LOAD);
+      console.error("soat_plot:", error); // a bug: for whoever opens the browser's console
+      if (window.Plotly) window.Plotly.purge(div);
+      say(div, CANNOT_DRAW);
+    });
   // Streamlit calls a render's cleanup when the chart leaves the page, and also that of
   // a render a newer one overtook: only the newest render's cleanup frees the chart
   const render = (div.soatRender = (div.soatRender || 0) + 1);

@@ -124,13 +124,16 @@ def _settle(pg) -> None:
         pg.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=15_000)
     pg.wait_for_function(_CHARTS_DRAWN_JS, polling=100, timeout=30_000)
     pg.wait_for_timeout(600)
+    problems = pg.locator(".soat-plot-problem")
+    assert problems.count() == 0, problems.all_inner_texts()  # the login page's too
 
 
-# every chart shown on the page has Plotly's drawing (dashboard.charts: div.soat-plot)
+# every chart shown on the page has Plotly's drawing, or says why not (dashboard.charts:
+# div.soat-plot)
 _CHARTS_DRAWN_JS = """
 () => [...document.querySelectorAll('div.soat-plot')]
   .filter((c) => c.checkVisibility({checkVisibilityCSS: true}))
-  .every((c) => c.querySelector('svg.main-svg'))
+  .every((c) => c.querySelector('svg.main-svg, .soat-plot-problem'))
 """
 
 

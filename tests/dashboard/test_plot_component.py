@@ -146,6 +146,26 @@ def test_a_new_figure_redraws_in_place_and_the_cleanup_frees_it(pg):
     assert pg.evaluate("() => !document.querySelector('#re div.soat-plot')._fullLayout")
 
 
+def test_a_figure_plotly_cannot_draw_is_said_and_the_next_one_draws(pg):
+    """Plotly throws on a chart 10 px high ("Something went wrong with axis scaling", the
+    login page's first prefetch): the chart's place says so in Vietnamese, and the next
+    run's figure draws there."""
+    src = f"/app/static/{charts.PLOTLY_JS}"
+    flat = {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}
+    _mount(pg, "bad", go.Figure(layout=flat), src)
+    problem = pg.locator("#bad .soat-plot-problem")
+    problem.wait_for()
+    assert problem.inner_text().startswith("Không vẽ được biểu đồ này")
+    _mount_again = """async (data) => {
+      const { default: mount } = await import('/plot.js');
+      mount({ data, parentElement: document.getElementById('bad') });
+    }"""
+    good = {"src": src, "figure": go.Figure(go.Bar(x=["a"], y=[1])).to_json(), "config": {}}
+    pg.evaluate(_mount_again, good)
+    pg.wait_for_selector("#bad div.soat-plot svg.main-svg")
+    assert problem.count() == 0
+
+
 def test_a_bundle_that_cannot_load_is_said_in_vietnamese(pg):
     """The bundle missing (a proxy that does not pass /app/static/, say): the chart's place
     says so in Vietnamese, no English error, no stack."""
