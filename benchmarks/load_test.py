@@ -265,6 +265,9 @@ async def _check_page(pg, where: str, run: Run) -> None:
     if await pg.locator('[data-testid="stException"]').count():
         text = await pg.locator('[data-testid="stException"]').first.inner_text()
         run.errors.append(f"{where}: exception: {text[:200]}")
+    if await pg.locator(".soat-plot-problem").count():
+        text = await pg.locator(".soat-plot-problem").first.inner_text()
+        run.errors.append(f"{where}: chart not drawn: {text[:200]}")
 
 
 async def session(

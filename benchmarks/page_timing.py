@@ -68,9 +68,10 @@ _RENDERED_JS = """
   const main = document.querySelector('[data-testid="stMain"]') || document;
   // not in a closed expander or an inactive tab
   const shown = (e) => e.checkVisibility({checkVisibilityCSS: true, opacityProperty: true});
-  // a chart: Soát's (dashboard.charts, div.soat-plot) or Streamlit's Plotly element
+  // a chart: Soát's (dashboard.charts, div.soat-plot) or Streamlit's Plotly element;
+  // drawn, or saying why not (an error of the run: _check_page, _visit)
   for (const c of main.querySelectorAll('div.soat-plot, [data-testid="stPlotlyChart"]'))
-    if (shown(c) && !c.querySelector('svg.main-svg')) return false;
+    if (shown(c) && !c.querySelector('svg.main-svg, .soat-plot-problem')) return false;
   for (const d of main.querySelectorAll('[data-testid="stDataFrame"]'))
     if (shown(d) && !d.querySelector('canvas')) return false;
   return true;
@@ -150,6 +151,8 @@ def _visit(pg, title: str) -> float:
     sec = _wait_rendered(pg, heading, start)
     if pg.locator('[data-testid="stException"]').count():
         raise RuntimeError(f"{title}: the page raised an exception")
+    if pg.locator(".soat-plot-problem").count():
+        raise RuntimeError(f"{title}: a chart was not drawn")
     return sec
 
 
