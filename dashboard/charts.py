@@ -67,10 +67,11 @@ CONFIG = {"displayModeBar": False, "displaylogo": False, "showTips": False}
 # dashboard draws; 1.2 MB, MIT licence beside it), served by Streamlit's static file
 # serving from dashboard/static/, in a small component (components/plot.js). Streamlit's
 # own st.plotly_chart loads all of plotly.js, 4.7 MB, into every new browser session:
-# with ten officers opening the dashboard at once on the 2-core server that alone took the
-# page p95 from ≈ 2 s to ≈ 4.5 s (BENCHMARKS.md, round 8). Both draw the figure plotly
-# (Python) builds, with Streamlit's theme; a server run without static serving (neither
-# `soat serve` nor `streamlit run` from the project's root) falls back to st.plotly_chart.
+# with ten officers opening the dashboard at once on the 2-core server, that about doubled
+# the page p95 (BENCHMARKS.md, round 8's seventh and eighth sessions). Both draw the figure
+# plotly (Python) builds, with Streamlit's theme; a server run without static serving
+# (neither `soat serve` nor `streamlit run` from the project's root) falls back to
+# st.plotly_chart.
 PLOTLY_JS = "plotly-basic-4.1.2.min.js"
 _COMPONENT_JS = Path(__file__).resolve().parent / "components" / "plot.js"
 
@@ -118,7 +119,7 @@ def prefetch() -> None:
                 "margin": {"l": 0, "r": 0, "t": 0, "b": 0, "pad": 0},
                 "xaxis": hidden,
                 "yaxis": hidden,
-            }  # fmt: skip
+            }
         ),
         key="prefetch_chart",
         config={"staticPlot": True},

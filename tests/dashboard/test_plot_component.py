@@ -12,18 +12,9 @@ import pytest
 
 from dashboard import charts
 from tests.conftest import require
+from tests.dashboard.test_browser import ARGS, CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ORIGIN = "http://soat.test"
 
 pytestmark = pytest.mark.browser
