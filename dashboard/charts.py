@@ -270,6 +270,8 @@ def status_by_unit(df: pl.DataFrame) -> go.Figure:
         },
         legend=LEGEND_BELOW,
     )
+    # "Đúng hạn: 3", not Plotly Express's "Trạng thái=Đúng hạn<br>n=3<br>unit_name=…"
+    fig.update_traces(hovertemplate="%{y}<br>%{fullData.name}: %{x:,d}<extra></extra>")
     return _layout(fig, height=max(240, _rows_px(units) + 60))
 
 
@@ -364,6 +366,9 @@ def trend_lines(df: pl.DataFrame) -> go.Figure:
     )
     fig.update_yaxes(range=[0, 105])
     fig.update_layout(legend=LEGEND_BELOW)
+    # the hover as the page's figures read: "Nộp đúng hạn: 93,1 %", not Plotly Express's
+    # "Tỷ lệ (%)=93,10345"
+    fig.update_traces(hovertemplate="%{x}<br>%{fullData.name}: %{y:.1f} %<extra></extra>")
     return _layout(fig, height=420)
 
 
@@ -378,6 +383,7 @@ def errors_line(df: pl.DataFrame) -> go.Figure:
     )
     fig.update_xaxes(type="category", title={"text": ""})
     fig.update_yaxes(_counts_axis(df["errors"].max()))
+    fig.update_traces(hovertemplate="%{x}<br>Số lỗi: %{y:,d}<extra></extra>")
     return _layout(fig, height=300)
 
 
@@ -407,6 +413,7 @@ def metrics_by_level(df: pl.DataFrame) -> go.Figure:
         range_y=[0, 105],
     )
     fig.update_xaxes(title={"text": ""})  # the ticks name the ratios
+    fig.update_traces(hovertemplate="%{fullData.name} · %{x}: %{y:.1f} %<extra></extra>")
     return _layout(fig, height=300)
 
 

@@ -30,11 +30,17 @@ function loadPlotly(src) {
   return window[LOADING];
 }
 
+// whether a CSS colour (#rgb, #rrggbb, rgb()/rgba(), a name: as the page's theme says it)
+// is light; the browser resolves it to rgb(…)
 function isLight(color) {
-  const hex = /^#([0-9a-f]{6})$/i.exec(color.trim());
-  if (!hex) return true;
-  const n = parseInt(hex[1], 16);
-  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  const probe = document.createElement("span");
+  probe.style.color = color;
+  probe.style.display = "none";
+  document.body.appendChild(probe);
+  const rgb = getComputedStyle(probe).color.match(/[0-9.]+/g);
+  probe.remove();
+  if (!rgb || rgb.length < 3) return true;
+  const [r, g, b] = rgb.map(Number);
   return 0.299 * r + 0.587 * g + 0.114 * b > 127;
 }
 
@@ -57,8 +63,8 @@ function streamlitTheme(el) {
   const layout = {
     font: { color: gray70, family: body, size: 12 },
     title: {
-      font: { family: heading, size: 16, color: headingColor },
-      pad: { l: 2 },
+      font: { family: heading, size: 16, color: headingColor, weight: "bold" },
+      pad: { l: 4 },
       xanchor: "left",
       x: 0,
     },

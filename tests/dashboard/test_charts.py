@@ -467,3 +467,20 @@ def test_axes_of_names_are_categories_even_when_names_look_like_numbers():
     fig = charts.ranked_bars(units, "errors", "unit_name", "t", "Số lỗi", "unit_code")
     assert fig.layout.yaxis.type == "category"
     assert list(fig.layout.yaxis.categoryarray) == list(fig.data[0].y)
+
+
+def test_hovers_read_as_the_page_does():
+    """Plotly Express's own hover is "Tỷ lệ (%)=93,10345" and "Trạng thái=Đúng hạn<br>
+    n=3<br>unit_name=…": the lines say the series' name and a rounded figure instead."""
+    figs = _every_chart()
+    for t in figs["trend_lines"].data:
+        assert t.hovertemplate == "%{x}<br>%{fullData.name}: %{y:.1f} %<extra></extra>"
+    (line,) = figs["errors_line"].data
+    assert line.hovertemplate == "%{x}<br>Số lỗi: %{y:,d}<extra></extra>"
+    for t in figs["metrics_by_level"].data:
+        assert t.hovertemplate == "%{fullData.name} · %{x}: %{y:.1f} %<extra></extra>"
+    for t in figs["status_by_unit"].data:
+        assert t.hovertemplate == "%{y}<br>%{fullData.name}: %{x:,d}<extra></extra>"
+    for fig in figs.values():
+        for t in fig.data:
+            assert "=" not in (t.hovertemplate or "").replace("<extra></extra>", ""), fig

@@ -110,6 +110,19 @@ def test_draws_with_the_pages_theme_and_keeps_the_datas_text(pg):
     dark = pg.evaluate("() => document.querySelector('#dark div.soat-plot')._fullLayout")
     assert dark["paper_bgcolor"] == "#0e1117"
     assert dark["font"]["color"].lower() in ("#e6eaf1", "rgb(230, 234, 241)")
+    # a theme's colour in another form (a custom theme's rgb()) is dark all the same; a
+    # title is bold, as Streamlit's element drew it
+    _mount(
+        pg,
+        "dark_rgb",
+        go.Figure(go.Bar(x=["a"], y=[1]), layout={"title": {"text": "Tiêu đề"}}),
+        f"/app/static/{charts.PLOTLY_JS}",
+        {"--st-background-color": "rgb(14, 17, 23)"},
+    )
+    pg.wait_for_selector("#dark_rgb div.soat-plot svg.main-svg")
+    got = pg.evaluate("() => document.querySelector('#dark_rgb div.soat-plot')._fullLayout")
+    assert got["font"]["color"].lower() in ("#e6eaf1", "rgb(230, 234, 241)")
+    assert got["title"]["font"]["weight"] in ("bold", 700)
 
 
 def test_a_new_figure_redraws_in_place_and_the_cleanup_frees_it(pg):
