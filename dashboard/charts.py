@@ -132,6 +132,9 @@ def _layout(fig: go.Figure, height: int | None = None) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 40 + 20 * (title_lines - 1), "b": 10},
         legend_title_text="",
         separators=",.",
+        # a series' name beside its hover whole: Plotly cuts it at 15 characters
+        # ("Mới trong bả...")
+        hoverlabel={"namelength": -1},
         **({"height": height} if height else {}),
     )
     # the margins grow to the tick labels and axis titles (names on the left, a right axis's

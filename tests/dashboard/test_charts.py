@@ -484,3 +484,4 @@ def test_hovers_read_as_the_page_does():
     for fig in figs.values():
         for t in fig.data:
             assert "=" not in (t.hovertemplate or "").replace("<extra></extra>", ""), fig
+        assert fig.layout.hoverlabel.namelength == -1  # "Mới trong bản chụp này", not cut
