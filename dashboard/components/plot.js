@@ -49,7 +49,8 @@ function isLight(color) {
 function streamlitTheme(el) {
   const css = getComputedStyle(el);
   const get = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const list = (name) => get(name, "").split(",").map((c) => c.trim()).filter(Boolean);
+  // a list of colours, joined by commas: "#0068c9,#83c9ff" or "rgb(0, 104, 201),…"
+  const list = (name) => get(name, "").match(/#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|[a-z]+/gi) || [];
   const bg = get("--st-background-color", "#ffffff");
   const light = isLight(bg);
   // Streamlit's gray70 / gray30 / gray90 for a light or a dark background

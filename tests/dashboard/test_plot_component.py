@@ -81,7 +81,10 @@ def test_draws_with_the_pages_theme_and_keeps_the_datas_text(pg):
         "light",
         fig,
         f"/app/static/{charts.PLOTLY_JS}",
-        {"--st-chart-categorical-colors": "#123456,#654321", "--st-background-color": "#ffffff"},
+        {
+            "--st-chart-categorical-colors": "rgb(18, 52, 86),#654321",
+            "--st-background-color": "#ffffff",
+        },
     )
     pg.wait_for_selector("#light div.soat-plot svg.main-svg")
     got = pg.evaluate(
@@ -96,7 +99,7 @@ def test_draws_with_the_pages_theme_and_keeps_the_datas_text(pg):
       };
     }"""
     )
-    assert got["color"] == "#123456"
+    assert got["color"] == "rgb(18, 52, 86)"  # a theme's colours in any CSS form
     assert got["x"] == ["#000001", "Trường B"] and "#000001" in got["ticks"]
     assert got["paper"] == "#ffffff" and got["modebar"] == 0
     _mount(
