@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.page_timing import _RENDERED_JS, ARGS, CHROMIUM
 from dashboard import charts
 from soat.commands import serve
 from tests.conftest import require
@@ -26,16 +27,6 @@ from tests.conftest import require
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "province"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USER, PASSWORD = "browser_admin", "mat-khau-trinh-duyet"
 
 pytestmark = pytest.mark.browser
@@ -122,19 +113,47 @@ def _settle(pg) -> None:
     pg.wait_for_load_state("networkidle")
     with contextlib.suppress(Exception):
         pg.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=15_000)
-    pg.wait_for_function(_CHARTS_DRAWN_JS, polling=100, timeout=30_000)
+    # what the page drew is on screen: every chart drawn or saying why not (the benchmarks'
+    # own test of a rendered page)
+    pg.wait_for_function(_RENDERED_JS, polling=100, timeout=30_000)
     pg.wait_for_timeout(600)
     problems = pg.locator(".soat-plot-problem")
     assert problems.count() == 0, problems.all_inner_texts()  # the login page's too
 
 
-# every chart shown on the page has Plotly's drawing, or says why not (dashboard.charts:
-# div.soat-plot)
-_CHARTS_DRAWN_JS = """
-() => [...document.querySelectorAll('div.soat-plot')]
-  .filter((c) => c.checkVisibility({checkVisibilityCSS: true}))
-  .every((c) => c.querySelector('svg.main-svg, .soat-plot-problem'))
-"""
+@contextlib.contextmanager
+def _fresh_page(page, height: int = 1000):
+    """A page in a new browser context (a new Streamlit session, logged out), closed after."""
+    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": height})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        yield pg
+    finally:
+        ctx.close()
+
+
+def _login_form_at(pg, url: str, paths) -> None:
+    """Each path answers with the login form, without Streamlit's "Page not found"."""
+    for path in paths:
+        pg.goto(url + path)
+        pg.get_by_label("Tên đăng nhập").wait_for()
+        _settle(pg)
+        assert "Page not found" not in pg.inner_text("body"), path
+
+
+def _log_in_by_link(pg, link: str, heading: str) -> None:
+    """Open `link` logged out, log in on its form, wait for the page's `heading`: no
+    "Page not found" before nor after."""
+    pg.goto(link)
+    pg.get_by_label("Tên đăng nhập").fill(USER)
+    _settle(pg)
+    assert "Page not found" not in pg.inner_text("body")
+    pg.get_by_label("Mật khẩu").fill(PASSWORD)
+    pg.get_by_role("button", name="Đăng nhập").click()
+    pg.get_by_role("heading", name=heading).first.wait_for()
+    _settle(pg)
+    assert "Page not found" not in pg.inner_text("body")
 
 
 def _charts(pg) -> int:
@@ -186,10 +205,7 @@ def test_login_form_alone_a_link_survives_it_and_logout_clears_the_sidebar(serve
     "Page not found" dialog (soat.commands.serve_app.no_pages_directory)."""
     from playwright.sync_api import expect
 
-    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
-    try:
+    with _fresh_page(page) as pg:
         pg.goto(server["url"] + "/sai-lech")
         pg.get_by_label("Tên đăng nhập").fill(USER)
         _settle(pg)
@@ -209,8 +225,6 @@ def test_login_form_alone_a_link_survives_it_and_logout_clears_the_sidebar(serve
         _settle(pg)
         expect(pg.get_by_test_id("stSidebarNav")).to_have_count(0)
         expect(pg.get_by_text("Tài khoản")).to_have_count(0)
-    finally:
-        ctx.close()
 
 
 def test_every_documented_page_path_opens_without_page_not_found(server, page):
@@ -218,29 +232,13 @@ def test_every_documented_page_path_opens_without_page_not_found(server, page):
     dialog (a modal that also blocks the login form). /tong-quan is the overview's name
     though Streamlit serves the default page at / only: after the login it lands there
     with the link's filters."""
-    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
-    try:
-        for path in ("/tien-do-nop", "/sai-lech", "/truong", "/xu-huong", "/du-lieu"):
-            pg.goto(server["url"] + path)
-            pg.get_by_label("Tên đăng nhập").wait_for()
-            _settle(pg)
-            assert "Page not found" not in pg.inner_text("body"), path
-        pg.goto(server["url"] + "/tong-quan?level=TH")
-        pg.get_by_label("Tên đăng nhập").fill(USER)
-        _settle(pg)
-        assert "Page not found" not in pg.inner_text("body")
-        pg.get_by_label("Mật khẩu").fill(PASSWORD)
-        pg.get_by_role("button", name="Đăng nhập").click()
-        pg.get_by_role("heading", name="Tổng quan").first.wait_for()
-        _settle(pg)
-        assert "Page not found" not in pg.inner_text("body")
+    with _fresh_page(page) as pg:
+        pages = ("/tien-do-nop", "/sai-lech", "/truong", "/xu-huong", "/du-lieu")
+        _login_form_at(pg, server["url"], pages)
+        _log_in_by_link(pg, server["url"] + "/tong-quan?level=TH", "Tổng quan")
         assert "level=TH" in pg.url
         caption = pg.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first
         assert "TH – Tiểu học" in caption.inner_text()  # the filter the link carried
-    finally:
-        ctx.close()
 
 
 def test_old_page_addresses_lead_to_the_pages(server, page):
@@ -250,25 +248,10 @@ def test_old_page_addresses_lead_to_the_pages(server, page):
     Back onto the old address says where the page is instead of moving on again (which
     would keep the user from going further back). AppTest cannot show it: it runs every
     session in Streamlit's old pages/ mode, where such a path runs the file alone."""
-    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
-    try:
-        for path in ("/truong_hoc", "/admin_users"):
-            pg.goto(server["url"] + path)
-            pg.get_by_label("Tên đăng nhập").wait_for()
-            _settle(pg)
-            assert "Page not found" not in pg.inner_text("body"), path
-        pg.goto(server["url"] + "/sai_lech?level=TH")
-        pg.get_by_label("Tên đăng nhập").fill(USER)
-        _settle(pg)
-        assert "Page not found" not in pg.inner_text("body")
-        pg.get_by_label("Mật khẩu").fill(PASSWORD)
-        pg.get_by_role("button", name="Đăng nhập").click()
-        pg.get_by_role("heading", name="Đơn vị xếp theo số lỗi").first.wait_for()
-        _settle(pg)
+    with _fresh_page(page) as pg:
+        _login_form_at(pg, server["url"], ("/truong_hoc", "/admin_users"))
+        _log_in_by_link(pg, server["url"] + "/sai_lech?level=TH", "Đơn vị xếp theo số lỗi")
         assert "/sai-lech?" in pg.url and "level=TH" in pg.url
-        assert "Page not found" not in pg.inner_text("body")
         # the page's first run added the snapshot to the address: a second entry
         for _ in range(2):
             pg.go_back()
@@ -278,8 +261,6 @@ def test_old_page_addresses_lead_to_the_pages(server, page):
         pg.get_by_text("Địa chỉ /sai_lech dẫn tới trang Sai lệch.").wait_for()
         pg.get_by_role("link", name="Mở trang Sai lệch").click()
         pg.get_by_role("heading", name="Đơn vị xếp theo số lỗi").first.wait_for()
-    finally:
-        ctx.close()
 
 
 def test_log_in_open_every_page_drill_down_and_download(server, page):
@@ -364,10 +345,7 @@ def test_back_button_goes_up_the_drill_down(server, page):
         pg.get_by_role("heading", name=name).first.wait_for()
         _settle(pg)
 
-    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
-    try:
+    with _fresh_page(page) as pg:
         pg.goto(server["url"] + "/sai-lech")
         pg.get_by_label("Tên đăng nhập").fill(USER)
         pg.get_by_label("Mật khẩu").fill(PASSWORD)
@@ -390,8 +368,6 @@ def test_back_button_goes_up_the_drill_down(server, page):
         pg.go_forward()
         heading("Trường xếp theo số lỗi")
         assert params() == unit
-    finally:
-        ctx.close()
 
 
 def test_downloads_end_with_the_session_and_leave_no_address(server, page):
@@ -423,10 +399,7 @@ def test_downloads_end_with_the_session_and_leave_no_address(server, page):
         capture_output=True,
         cwd=ROOT,
     )
-    ctx = page.context.browser.new_context(viewport={"width": 1440, "height": 1600})
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
-    try:
+    with _fresh_page(page, 1600) as pg:
         pg.goto(server["url"] + "/tien-do-nop")
         pg.get_by_label("Tên đăng nhập").fill(user)
         pg.get_by_label("Mật khẩu").fill(password)
@@ -468,5 +441,3 @@ def test_downloads_end_with_the_session_and_leave_no_address(server, page):
         # row; the refusal itself is held to its audit in tests/access/.
         for row in audit.read(user=user, action="export_refused", app_db=app_db):
             assert row["detail"]["reason"].startswith("session_ended"), row
-    finally:
-        ctx.close()

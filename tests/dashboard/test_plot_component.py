@@ -10,9 +10,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
+from benchmarks.page_timing import ARGS, CHROMIUM
 from dashboard import charts
 from tests.conftest import require
-from tests.dashboard.test_browser import ARGS, CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "http://soat.test"
