@@ -196,23 +196,21 @@ def date_orders(
         header = part.headers.header_of(n)
         if day_first.get(index[n], (0, None))[0] == 0:
             part.date_orders[n] = "mdy"
-            staging.warn(
+            staging.warn_part(
+                part,
                 f"cột '{header}' ghi ngày theo thứ tự tháng/ngày (như Excel tiếng Anh; "
                 f"{count} giá trị như '{example}' chỉ đọc được như vậy): đã đọc cả cột theo "
                 "tháng/ngày; nên sửa thành dd/mm/yyyy",
-                source=part.source,
-                sheet=part.sheet,
                 column=header,
             )
         else:
             part.date_orders[n] = "mixed"
             other = day_first[index[n]][1]
-            staging.warn(
+            staging.warn_part(
+                part,
                 f"cột '{header}' ghi lẫn ngày/tháng ('{other}') và tháng/ngày ('{example}'): "
                 "mỗi giá trị đọc theo cách duy nhất đọc được; giá trị đọc được cả hai cách "
                 "(như 03/07/2018) không rõ ngày nào nên bị loại",
-                source=part.source,
-                sheet=part.sheet,
                 column=header,
             )
     return True
@@ -311,12 +309,11 @@ def repeated_headers(
         dropped.update(block)
         block.sort()
         span = f"dòng {block[0]}" if len(block) == 1 else f"dòng {block[0]}–{block[-1]}"
-        staging.warn(
+        staging.warn_part(
+            part,
             f"{span}: tiêu đề bảng lặp lại giữa dữ liệu (dòng tiêu đề"
             + (" và tiêu đề phía trên" if len(block) > 1 else "")
             + "), đã bỏ qua, không phải bản ghi",
-            source=part.source,
-            sheet=part.sheet,
             row=line,
         )
     con.execute(
@@ -481,11 +478,10 @@ def same_field_columns(
                 f"; {n} dòng để trống cột '{u}' nhưng có giá trị ở cột '{o}' (dòng đầu "
                 f"{first}): hãy gộp hai cột thành một"
             )
-        staging.warn(
+        staging.warn_part(
+            part,
             f"cột '{o}' trùng với cột '{u}' (cùng là '{labels.get(canon, canon)}'); dùng cột "
             f"'{u}'{why}, cột '{o}' giữ trong cột thêm '{hm.extra[i]}' (_extra){only}",
-            source=part.source,
-            sheet=part.sheet,
             row=part.header_row,
             column=o,
         )
@@ -561,12 +557,11 @@ def made_up_columns(con: duckdb.DuckDBPyConnection, staging: Staging, part: Stag
             what = f"cột {letter} không có tiêu đề nhưng có dữ liệu ({n} ô)"
         else:
             what = f"tiêu đề '{part.headers.headers[i]}' lặp lại ở cột {letter} ({n} ô có dữ liệu)"
-        staging.warn(
+        staging.warn_part(
+            part,
             f"{what}: đã giữ trong cột thêm '{key}' (_extra), không thuộc cột nào của hợp "
             "đồng dữ liệu; hãy đặt tiêu đề riêng cho cột này (có thể là ô tiêu đề bị gộp "
             "qua hai cột)",
-            source=part.source,
-            sheet=part.sheet,
             row=part.header_row,
             column=key,
         )

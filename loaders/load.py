@@ -110,12 +110,11 @@ def _header_names_another_table(staging: Staging, part) -> bool:
     best = max(TABLES, key=lambda t: count_known(t, cells))
     if best == part.table or count_known(best, cells) <= mine:
         return False
-    staging.warn(
+    staging.warn_part(
+        part,
         f"tên tệp gợi ý bảng {table_label(part.table)} nhưng dòng tiêu đề giống bảng "
         f"{table_label(best)} hơn; bỏ qua: hãy đặt tên tệp theo bảng (ví dụ "
         f"'{TABLES[best].aliases[0]}_….xlsx')",
-        source=part.source,
-        sheet=part.sheet,
     )
     return True
 

@@ -90,6 +90,10 @@ class Staging:
     def warn(self, message: str, source=None, sheet=None, row=None, column=None) -> None:
         self.messages.append(Message("warning", source, sheet, row, column, message))
 
+    def warn_part(self, part: StagedPart, message: str, row=None, column=None) -> None:
+        """A warning about one staged part: its file and sheet named."""
+        self.warn(message, source=part.source, sheet=part.sheet, row=row, column=column)
+
     def info(self, message: str, source=None, sheet=None, row=None, column=None) -> None:
         self.messages.append(Message("info", source, sheet, row, column, message))
 
@@ -756,12 +760,11 @@ def _csv_part(
 
 def _legacy_warning(staging: Staging, part: StagedPart, where: str, example: str = "") -> None:
     name = {"tcvn3": "TCVN3 (ABC, phông .Vn)", "vni": "VNI (phông VNI-)"}[part.legacy]
-    staging.warn(
+    staging.warn_part(
+        part,
         f"{where} gõ bằng bảng mã {name}: các ô chữ mã này đã được chuyển sang Unicode"
         + (f" (ví dụ {example})" if example else "")
         + "; nên chuyển mã cả tệp sang Unicode (Unikey: Công cụ chuyển mã)",
-        source=part.source,
-        sheet=part.sheet,
     )
 
 
@@ -1361,11 +1364,10 @@ def _drop_footer(staging: Staging, part: StagedPart, data, n: int):
 
 def _footer_warning(staging, part, first: int, last: int, count: int, example: str) -> None:
     span = f"dòng {first}" if first == last else f"dòng {first}–{last}"
-    staging.warn(
+    staging.warn_part(
+        part,
         f"{span}: dòng tổng cộng và phần ký tên dưới danh sách (bắt đầu bằng "
         f"'{example[:60]}'; {count} dòng), đã bỏ qua, không phải bản ghi",
-        source=part.source,
-        sheet=part.sheet,
         row=first,
     )
 
@@ -1466,12 +1468,11 @@ def _drop_repeated_headers(staging: Staging, part: StagedPart, data, n: int):
         drop.update(block)
         rows = sorted(first_row + b for b in block)
         span = f"dòng {rows[0]}" if len(rows) == 1 else f"dòng {rows[0]}–{rows[-1]}"
-        staging.warn(
+        staging.warn_part(
+            part,
             f"{span}: tiêu đề bảng lặp lại giữa dữ liệu (dòng tiêu đề"
             + (" và tiêu đề phía trên" if len(rows) > 1 else "")
             + "), đã bỏ qua, không phải bản ghi",
-            source=part.source,
-            sheet=part.sheet,
             row=first_row + idx,
         )
     return data.filter(~pl.col("_soat_i").is_in(sorted(drop)))
@@ -1603,12 +1604,11 @@ def _cell_types(
             short = data.filter(mask & col.str.contains(r"^\d+$") & (col.str.len_chars() < longest))
             if short.height:
                 first = int(short["_soat_i"][0]) + part.header_row + 1
-                staging.warn(
+                staging.warn_part(
+                    part,
                     f"{short.height} ô là ô kiểu số, ngắn hơn các mã khác ({longest} chữ số; "
                     f"ví dụ dòng {first}: '{short[f'c{i}'][0]}'): Excel bỏ mất số 0 ở đầu của "
                     "ô số; hãy định dạng cột là Văn bản (Text) và nhập lại các mã này",
-                    source=part.source,
-                    sheet=part.sheet,
                     row=first,
                     column=part.headers.headers[i],
                 )
@@ -1638,13 +1638,12 @@ def _number_codes(staging: Staging, part: StagedPart, data, probe, path, part_xm
     for i, found in numbers.items():
         row = found[0]
         value = data.filter(data["_soat_i"] == row - part.header_row - 1)[f"c{i}"][0]
-        staging.warn(
+        staging.warn_part(
+            part,
             f"cột mã có ô kiểu số (ví dụ ô {letter(first_col + i)}{row}: {value}): mã là văn "
             "bản, ô kiểu số không giữ được số 0 ở đầu, nên các mã của cột có thể đã mất số 0 "
             "ở đầu (như mã trường 01000001 thành 1000001); hãy kiểm tra, định dạng cột là "
             "Văn bản (Text) và nhập lại các mã",
-            source=part.source,
-            sheet=part.sheet,
             row=row,
             column=part.headers.headers[i],
         )
@@ -1696,13 +1695,12 @@ def _zero_formats(staging: Staging, part: StagedPart, data, path, part_xml, firs
         out.append(expr.otherwise(pl.col(f"c{i}")).alias(f"c{i}"))
         k, was, now = padded.row(0)
         row = int(k) + part.header_row + 1
-        staging.warn(
+        staging.warn_part(
+            part,
             f"{padded.height} ô là ô kiểu số có định dạng hiện số 0 ở đầu ('{'0' * len(now)}'; "
             f"ví dụ ô {letter(first_col + i)}{row}: ô chứa số {was.strip()}, Excel hiển thị "
             f"'{now}'): đã nạp như Excel hiển thị; mã nên lưu dạng văn bản: hãy định dạng cột "
             "là Văn bản (Text) rồi nhập lại các mã (kèm số 0 ở đầu)",
-            source=part.source,
-            sheet=part.sheet,
             row=row,
             column=part.headers.headers[i],
         )
@@ -1778,15 +1776,14 @@ def _date_cells(staging: Staging, part: StagedPart, data, path, part_xml, first_
             shown = _excel_shows(iso, formats[k] if 0 <= k < len(formats) else None)
         what = "mã" if kind in ("code", "codes") else "chữ"
         day = f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
-        staging.warn(
+        staging.warn_part(
+            part,
             f"{int(hit.sum())} ô là ô ngày tháng của Excel, không phải {what} (ví dụ ô "
             f"{letter(first_col + i)}{row}: ngày {day}"
             + (f", Excel hiển thị '{shown}'" if shown else "")
             + "): Excel tự đổi giá trị gõ vào thành ngày khi cột chưa định dạng Văn bản, chữ "
             "đã gõ không còn; đã nạp ngày dạng dd/mm/yyyy, không đoán lại; hãy định dạng cột "
             "là Văn bản (Text) và nhập lại các ô này",
-            source=part.source,
-            sheet=part.sheet,
             row=row,
             column=part.headers.headers[i],
         )
@@ -1871,13 +1868,12 @@ def _swapped_dates(staging: Staging, part: StagedPart, data):
                 f"ngày ghi dạng chữ của cột chỉ đọc được theo tháng/ngày ('{text}'), còn Excel "
                 "đã đọc giá trị gõ vào theo ngày/tháng"
             )
-        staging.warn(
+        staging.warn_part(
+            part,
             f"cột '{header}': {int(swappable.sum())} ô kiểu ngày có thể đã bị Excel đảo ngày "
             f"và tháng: {why}; các ô ngày đọc được cả hai cách (ví dụ dòng "
             f"{k + part.header_row + 1}: '{was}') không rõ là ngày nào nên bị loại, không "
             "đoán; hãy định dạng cột là Văn bản (Text) và nhập lại dạng dd/mm/yyyy",
-            source=part.source,
-            sheet=part.sheet,
             row=k + part.header_row + 1,
             column=header,
         )
@@ -1927,12 +1923,11 @@ def _legacy_text(staging: Staging, part: StagedPart, data, n: int) -> str | None
         return None
     kind = legacy.decide(samples)
     if kind is None:
-        staging.warn(
+        staging.warn_part(
+            part,
             f"cột {', '.join(repr(c) for c in columns)} có chữ không đọc được như tiếng Việt "
             + (f"Unicode (ví dụ '{example}')" if example else "Unicode")
             + ": có thể gõ bằng bảng mã cũ; đã giữ nguyên",
-            source=part.source,
-            sheet=part.sheet,
         )
         return None
     part.legacy = kind
