@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from soat import accounts
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
+APP = str(DASHBOARD / "app.py")
 PASSWORD = "mat-khau-thu-1"
 
 
@@ -33,3 +34,23 @@ def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page).run()
     no_exception(at)
     return at
+
+
+def dashboard_sources() -> list[tuple[Path, str]]:
+    """(path under dashboard/, text) of every Python file of the dashboard, in name order."""
+    return [
+        (p.relative_to(DASHBOARD), p.read_text(encoding="utf-8"))
+        for p in sorted(DASHBOARD.rglob("*.py"))
+    ]
+
+
+def dashboard_lines(pattern: str) -> list[str]:
+    """'path:line' of every line of the dashboard's Python matching the regex `pattern`."""
+    import re
+
+    return [
+        f"{path}:{i}"
+        for path, text in dashboard_sources()
+        for i, line in enumerate(text.splitlines(), 1)
+        if re.search(pattern, line)
+    ]

@@ -362,20 +362,12 @@ def test_every_chart_goes_through_show_without_plotlys_mode_bar():
     """Plotly's mode bar speaks English ("Download plot as a PNG", "Zoom", "Autoscale" …;
     UI review D4.9): every page draws its charts with charts.show, which hides it and draws
     them with Plotly's basic bundle; st.plotly_chart is only its fallback."""
-    import re
-    from pathlib import Path
+    from dash_helpers import dashboard_lines
 
-    root = Path(charts.__file__).resolve().parent
-    calls = [
-        f"{p.relative_to(root)}:{i}"
-        for p in sorted(root.rglob("*.py"))
-        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-        if re.search(r"plotly_chart\(|_component\(\)\(", line)
-    ]
+    calls = dashboard_lines(r"plotly_chart\(|_component\(\)\(")
     assert [c.split(":")[0] for c in calls] == ["charts.py", "charts.py"], calls
     assert charts.CONFIG["displayModeBar"] is False and charts.CONFIG["displaylogo"] is False
-    auth = (root / "auth.py").read_text(encoding="utf-8")
-    assert "charts.prefetch()" in auth
+    assert any(c.startswith("auth.py:") for c in dashboard_lines(r"charts\.prefetch\(\)"))
 
 
 SHOW_APP = """

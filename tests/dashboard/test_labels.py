@@ -33,16 +33,9 @@ def test_mapped_equals_the_label_function_row_by_row_and_keeps_nulls():
 def test_no_python_callback_inside_polars_on_dashboard_paths():
     """A Python callback in a polars expression froze the threaded server under a dozen
     sessions (issue 17): none may come back under dashboard/."""
-    import re
-    from pathlib import Path
+    from dash_helpers import dashboard_lines
 
-    root = Path(labels.__file__).resolve().parent
-    hits = [
-        f"{p.relative_to(root)}:{i}"
-        for p in sorted(root.rglob("*.py"))
-        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-        if re.search(r"\.(map_batches|map_elements|map_groups|apply)\(|to_pandas\(", line)
-    ]
+    hits = dashboard_lines(r"\.(map_batches|map_elements|map_groups|apply)\(|to_pandas\(")
     assert hits == []
 
 
@@ -80,13 +73,13 @@ def test_every_selectbox_has_a_vietnamese_placeholder():
     """Without `placeholder=`, Streamlit writes "Choose an option" (or "No options to
     select", "Choose options") in an empty select box (UI review D4.10)."""
     import ast
-    from pathlib import Path
 
-    root = Path(labels.__file__).resolve().parent
+    from dash_helpers import dashboard_sources
+
     calls = [
-        (p.relative_to(root), node.lineno, node)
-        for p in sorted(root.rglob("*.py"))
-        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        (path, node.lineno, node)
+        for path, text in dashboard_sources()
+        for node in ast.walk(ast.parse(text))
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("selectbox", "multiselect")

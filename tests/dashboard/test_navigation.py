@@ -384,13 +384,7 @@ assert a is None and b is None and c is not None
 
 def test_no_page_calls_st_dataframe_directly():
     """Only components.grid draws a grid (and auth's empty prefetch grid, under the login)."""
-    import re
-    from pathlib import Path
+    from dash_helpers import dashboard_lines
 
-    root = Path(__file__).parents[2] / "dashboard"
-    direct = [
-        str(p.relative_to(root))
-        for p in root.rglob("*.py")
-        if re.search(r"\bst\.dataframe\(", p.read_text()) and p.name != "grid.py"
-    ]
+    direct = [c for c in dashboard_lines(r"\bst\.dataframe\(") if "grid.py:" not in c]
     assert direct == []
