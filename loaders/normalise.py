@@ -285,6 +285,18 @@ def _vocab_macro(name: str, exact, keyed, keyed2) -> str:
     )
 
 
+def _plain_first(x: str, sql_type: str) -> str:
+    """A number cell as text: plain digits (the usual cell: '35', '1250000') cast at once,
+    anything else read the Vietnamese way (soat_num, soat_int: five regular expressions,
+    ≈ 0.7 µs a cell). Fifteen digits or fewer are exact as a DOUBLE, so the two paths agree
+    on every plain value."""
+    slow = "soat_int" if sql_type == "BIGINT" else "soat_num"
+    return (
+        f"CASE WHEN regexp_full_match({x}, '[0-9]{{1,15}}') THEN CAST({x} AS {sql_type}) "
+        f"ELSE {slow}({x}) END"
+    )
+
+
 def level_map_sql() -> str:
     """A constant MAP key -> level code (keys from soat_key, computed in Python identically)."""
     pairs = {}
@@ -558,9 +570,9 @@ def insert_sql(part: StagedPart) -> tuple[str, dict]:
                 rest = _cleaned(x, PER_ROW[kind].format(x="c"))
                 expr = LAZY_ROW[kind].format(x=x, rest=rest)
         elif kind == "int":
-            expr = f"soat_int0(TRY_CAST({x} AS DOUBLE))" if numeric else f"soat_int({x})"
+            expr = f"soat_int0(TRY_CAST({x} AS DOUBLE))" if numeric else _plain_first(x, "BIGINT")
         elif kind == "number":
-            expr = f"TRY_CAST({x} AS DOUBLE)" if numeric else f"soat_num({x})"
+            expr = f"TRY_CAST({x} AS DOUBLE)" if numeric else _plain_first(x, "DOUBLE")
         elif kind == "levels":
             expr = (
                 f"list_filter(list_transform(string_split_regex({x}, '\\s*[,;&+/-]\\s*'), "

@@ -240,6 +240,43 @@ def test_numbers(con, tmp_path):
     assert "không phải số nguyên" in reasons
 
 
+def test_plain_digits_fast_path_agrees_with_the_vietnamese_reading():
+    """Number and integer cells of plain digits are cast at once (normalise._plain_first);
+    every other text takes soat_num / soat_int. On plain digits both must give the same
+    value, and text that only looks plain (16 digits, signs, groups) must still take the
+    Vietnamese path."""
+    import duckdb
+
+    from loaders import normalise
+
+    c = duckdb.connect()
+    normalise.install(c)
+    values = [
+        "0",
+        "007",
+        "35",
+        "1250000",
+        "999999999999999",
+        "9999999999999999",
+        "1.250",
+        "1,5",
+        "-3",
+        "+4",
+        "12 000",
+        "1e3",
+        "",
+        None,
+        "x",
+    ]
+    for sql_type, slow in (("DOUBLE", "soat_num"), ("BIGINT", "soat_int")):
+        fast = normalise._plain_first("v", sql_type)
+        got = c.execute(
+            f"SELECT v, {fast} AS a, {slow}(v) AS b FROM unnest($vals) t(v)", {"vals": values}
+        ).fetchall()
+        assert [(v, a) for v, a, _ in got] == [(v, b) for v, _, b in got], sql_type
+    assert c.execute("SELECT soat_num('1.250')").fetchall()[0][0] == 1250
+
+
 def test_vocabularies(con, tmp_path):
     head = ["Mã học sinh", "Mã trường", "Giới tính", "Dân tộc", "Năm học", "Xác thực định danh"]
     data = [
