@@ -52,13 +52,14 @@ def bare_sql(d: Path, db: str, **_) -> dict:
 
 
 def load(d: Path, db: str, **_) -> dict:
-    """`soat load` of a folder (CSV or .xlsx files). `read_seconds`: load_source's phase 1,
-    where .xlsx sheets are read (fastexcel into Arrow) and staged: the reader's share."""
+    """`soat load`'s reading and writing of a folder (CSV or .xlsx files) into a new file.
+    `read_seconds`: load_source's phase 1, where .xlsx sheets are read (fastexcel into
+    Arrow) and staged: the reader's share."""
     from loaders.load import load_source
     from soat import store
 
     con = store.connect(db)
-    res = load_source(con, str(d))
+    res = load_source(con, str(d), draft=True)  # a new file of this load alone, as a draft
     con.close()
     return {
         "rows": sum(res.rows.values()),

@@ -78,6 +78,7 @@ def load(
             progress=on_step,
             snapshot_id=sid,
             history=draft.history,
+            draft=True,
         )
         results = run_checks(draft.con, sid, checks, progress=tick, history=draft.history)
         draft.publish()

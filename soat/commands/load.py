@@ -100,6 +100,7 @@ def load_and_check(draft, source, year, as_of, name, console):
             name=name,
             snapshot_id=sid,
             history=draft.history,
+            draft=True,
             progress=say,
         )
         say("chạy bộ kiểm tra")
