@@ -19,6 +19,7 @@ import io
 import mmap
 import re
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,10 +83,13 @@ class Staging:
     views: list[str] = field(default_factory=list)  # registered Arrow frames
     tmpdir: str | None = None
     _n: int = 0
+    # the write phase may run two lanes at once (loaders.load._write_in_lanes)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def new_stage(self) -> str:
-        self._n += 1
-        return f"_soat_stage_{self._n}"
+        with self._lock:
+            self._n += 1
+            return f"_soat_stage_{self._n}"
 
     def warn(self, message: str, source=None, sheet=None, row=None, column=None) -> None:
         self.messages.append(Message("warning", source, sheet, row, column, message))
@@ -98,9 +102,27 @@ class Staging:
         self.messages.append(Message("info", source, sheet, row, column, message))
 
     def tmp(self) -> str:
-        if self.tmpdir is None:
-            self.tmpdir = tempfile.mkdtemp(prefix="soat-load-")
-        return self.tmpdir
+        with self._lock:
+            if self.tmpdir is None:
+                self.tmpdir = tempfile.mkdtemp(prefix="soat-load-")
+            return self.tmpdir
+
+
+class PartStaging:
+    """The staging as one part's write sees it in a lane (loaders.load._write_in_lanes):
+    everything is the load's, but its messages are kept apart, to be added in the parts'
+    order once the lanes are done (they run at the same time)."""
+
+    def __init__(self, staging: Staging) -> None:
+        self._staging = staging
+        self.messages: list[Message] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._staging, name)
+
+    warn = Staging.warn
+    warn_part = Staging.warn_part
+    info = Staging.info
 
 
 # 4 bytes: 'null', the longest marker (all are ASCII, so one byte a character)

@@ -116,12 +116,16 @@ def _loaded(db: Path, source: Path, draft: bool):
     return res, dump
 
 
+@pytest.mark.parametrize("lanes", [False, True], ids=["in-order", "in-lanes"])
 @pytest.mark.parametrize("case", sorted(p.name for p in OFFICE.iterdir() if p.is_dir()))
-def test_a_draft_load_writes_what_a_one_transaction_load_writes(tmp_path, case):
+def test_a_draft_load_writes_what_a_one_transaction_load_writes(tmp_path, case, lanes, monkeypatch):
     """load_source(draft=True) commits the rows as read, then numbers them and writes the
-    rest in a second transaction. Every file of the office corpus (retries, row numbers
-    with skipped lines, repeated headers, footers, rejects, legacy encodings) gives the
-    same tables, rows and messages both ways."""
+    rest in a second transaction; from LANE_MIN_BYTES on (here: any size) it writes the
+    biggest table on a second connection while the others are written. Every file of the
+    office corpus (retries, row numbers with skipped lines, repeated headers, footers,
+    rejects, legacy encodings, tables in pieces) gives the same tables, rows and messages,
+    in the same order, as the one-transaction load."""
+    monkeypatch.setattr(load_module, "LANE_MIN_BYTES", 0 if lanes else 1 << 62)
     source = OFFICE / case
     try:
         one, one_dump = _loaded(tmp_path / "one.duckdb", source, draft=False)
@@ -133,12 +137,19 @@ def test_a_draft_load_writes_what_a_one_transaction_load_writes(tmp_path, case):
     two, two_dump = _loaded(tmp_path / "two.duckdb", source, draft=True)
     assert two_dump == one_dump
     assert two.messages == one.messages and two.rows == one.rows
+    assert list(two.rows) == list(one.rows)
     assert two.rejected == one.rejected
 
 
-def test_a_draft_load_that_fails_after_its_first_commit_publishes_nothing(tmp_path, monkeypatch):
+@pytest.mark.parametrize("lanes", [False, True], ids=["in-order", "in-lanes"])
+@pytest.mark.parametrize("step", ["compute_unit_closure", "_count_and_reject_values"])
+def test_a_draft_load_that_fails_after_its_first_commit_publishes_nothing(
+    tmp_path, monkeypatch, lanes, step
+):
     """In a draft the rows are committed before the rest is written: a failure after that
-    (here the unit closure, the last step) leaves the store as it was and no file behind."""
+    (numbering a lane's rows, or the unit closure, the last step) leaves the store as it
+    was and no file behind."""
+    monkeypatch.setattr(load_module, "LANE_MIN_BYTES", 0 if lanes else 1 << 62)
     from soat.engine import run_checks
     from soat.snapshot_store import SnapshotStore
 
@@ -154,7 +165,7 @@ def test_a_draft_load_that_fails_after_its_first_commit_publishes_nothing(tmp_pa
     def boom(*a, **k):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(load_module, "compute_unit_closure", boom)
+    monkeypatch.setattr(load_module, step, boom)
     with pytest.raises(RuntimeError), st.writing() as w, w.draft() as d:
         load_module.load_source(
             d.con,
@@ -188,3 +199,30 @@ def test_write_order_puts_the_biggest_table_last_and_keeps_a_tables_parts_in_ord
     ]
     got = [p.name for p in load_module._write_order(parts)]
     assert got == ["truong", "sheet", "lop", "hs1", "hs2"]
+
+
+@pytest.mark.parametrize("lane", ["this", "other"])
+def test_ctrl_c_in_either_lane_stops_the_load_and_leaves_nothing(tmp_path, monkeypatch, lane):
+    """Ctrl-C while a draft is written in lanes: raised in this thread whichever lane it
+    hits (the other lane's query interrupted), the draft discarded, the store unchanged."""
+    import threading
+
+    from soat.snapshot_store import SnapshotStore
+
+    monkeypatch.setattr(load_module, "LANE_MIN_BYTES", 0)
+    real = load_module._insert_part
+
+    def stop(con, staging, part, sid, scan):
+        here = threading.current_thread() is threading.main_thread()
+        if here == (lane == "this"):
+            raise KeyboardInterrupt
+        return real(con, staging, part, sid, scan)
+
+    monkeypatch.setattr(load_module, "_insert_part", stop)
+    st = SnapshotStore.open(str(tmp_path / "store"), create=True)
+    with pytest.raises(KeyboardInterrupt), st.writing() as w, w.draft() as d:
+        load_module.load_source(
+            d.con, str(_source(tmp_path / "a")), snapshot_id=d.snapshot_id, draft=True
+        )
+    assert st.catalog().entries == []
+    assert not any((tmp_path / "store" / "tmp").iterdir())
