@@ -26,7 +26,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +92,8 @@ def _add_part(staging: Staging, part) -> None:
     if part is None:
         return
     staging.parts.append(part)
+    if part.csv is not None:
+        staging.scan(part.csv.path)  # starts now, beside the staging of the next files
     hm = part.headers
     # columns naming a field another column names are warned about once read
     # (fixups.same_field_columns)
@@ -710,7 +711,7 @@ def _insert_part(con: duckdb.DuckDBPyConnection, staging: Staging, part, sid: in
     returns the scan of its file (a CSV part), for _number_part.
 
     A CSV file is read by this INSERT (one pass: read, clean, type, write) while a thread
-    scans it (`scan`: the future of read.scan_file, started by _write_snapshot; DuckDB
+    scans it (`scan`: the future of read.scan_file, started as it was staged; DuckDB
     releases the GIL): is it NFC, its lines, its digest, hints of legacy text. The INSERT
     assumes the usual file; loaders.fixups looks at what the rows and the scan say, and a
     file that needs it (rare) has its rows deleted and inserted again, read the way it
@@ -768,11 +769,11 @@ def _count_and_reject_values(
 def _write_order(parts: list) -> list:
     """The order parts are written in: tables by the bytes of their CSV files, fewest first
     (the students, at a province, last), a table's parts in the order staged (its rows are
-    numbered and deduplicated in that order). The scans of the files start at once on
-    their own thread (_write_snapshot); the small files' INSERTs run on one core (DuckDB
-    reads a file of a few MB in one piece), so the big file's scan (its NFC test, lines
-    and digest: ≈ 0.45 s of CPU at 2 M students) runs beside them, instead of taking a core
-    from the big file's parallel INSERT."""
+    numbered and deduplicated in that order). Each file's scan (its NFC test, lines and
+    digest: ≈ 0.45 s of CPU for 2 M students) starts on its own thread as the file is
+    staged (Staging.scan); the small files' INSERTs run on one core each (DuckDB reads a
+    file of a few MB in one piece), so the big file's scan runs beside the staging and
+    them, instead of taking a core from the big file's parallel INSERT."""
     size: dict[str, int] = {}
     for p in parts:
         if p.csv is not None:
@@ -794,10 +795,10 @@ def _lane_bytes(order: list) -> int:
     return sum(os.path.getsize(p.csv.path) for p in parts)
 
 
-def _scan_files(pool: ThreadPoolExecutor, order: list) -> dict:
-    """Every CSV file's scan, in write order, on one thread from the start: a file's scan
-    runs during the INSERTs before it (a small file's INSERT leaves a core idle)."""
-    return {id(p): pool.submit(read.scan_file, p.csv.path) for p in order if p.csv is not None}
+def _scan_files(staging: Staging, order: list) -> dict:
+    """Every CSV part's scan (Staging.scan: started as it was staged; a file read again
+    from a copy is scanned now, in write order)."""
+    return {id(p): staging.scan(p.csv.path) for p in order if p.csv is not None}
 
 
 def _csv_rejects(con, staging: Staging, part, sid: int) -> None:
@@ -816,17 +817,10 @@ def _csv_rejects(con, staging: Staging, part, sid: int) -> None:
 def _write_in_order(con, staging: Staging, order: list, sid: int, rows: dict, draft: bool):
     """Every part's rows, in `order`, on `con` in its transaction; in a draft committed as
     read, then numbered in a second transaction (see the module's docstring)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scans = _scan_files(pool, order)
-        try:
-            fscans = {
-                id(part): _insert_part(con, staging, part, sid, scans.get(id(part)))
-                for part in order
-            }
-        except BaseException:
-            for scan in scans.values():
-                scan.cancel()  # the files not reached yet are not read
-            raise
+    scans = _scan_files(staging, order)
+    fscans = {
+        id(part): _insert_part(con, staging, part, sid, scans.get(id(part))) for part in order
+    }
     if draft:
         # DuckDB rewrites every row group a transaction wrote when the same transaction
         # then updates them (number_csv_rows sets _row), ≈ 0.65 s at 2 M students;
@@ -863,25 +857,19 @@ def _write_in_lanes(con, staging: Staging, order: list, sid: int, rows: dict) ->
     fscans: dict[int, object] = {}
     open_txn = [True, False]
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            scans = _scan_files(pool, order)
+        scans = _scan_files(staging, order)
 
-            def read_lane(i: int) -> None:
-                if i == 1:
-                    normalise.install(cur)
-                    cur.execute("BEGIN TRANSACTION")
-                    open_txn[1] = True
-                for part in lanes[i]:
-                    fscans[id(part)] = _insert_part(
-                        cons[i], said_a[id(part)], part, sid, scans.get(id(part))
-                    )
+        def read_lane(i: int) -> None:
+            if i == 1:
+                normalise.install(cur)
+                cur.execute("BEGIN TRANSACTION")
+                open_txn[1] = True
+            for part in lanes[i]:
+                fscans[id(part)] = _insert_part(
+                    cons[i], said_a[id(part)], part, sid, scans.get(id(part))
+                )
 
-            try:
-                _two_lanes(read_lane, cur)
-            except BaseException:
-                for scan in scans.values():
-                    scan.cancel()
-                raise
+        _two_lanes(read_lane, cur)
         for i in (1, 0):
             cons[i].execute("COMMIT")
             open_txn[i] = False

@@ -21,6 +21,7 @@ import re
 import tempfile
 import threading
 import unicodedata
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +86,9 @@ class Staging:
     _n: int = 0
     # the write phase may run two lanes at once (loaders.load._write_in_lanes)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # CSV files' scans (scan_file), each started as its file is staged, on one thread
+    _scan_pool: ThreadPoolExecutor | None = field(default=None, repr=False, compare=False)
+    _scans: dict[str, Future] = field(default_factory=dict, repr=False, compare=False)
 
     def new_stage(self) -> str:
         with self._lock:
@@ -100,6 +104,26 @@ class Staging:
 
     def info(self, message: str, source=None, sheet=None, row=None, column=None) -> None:
         self.messages.append(Message("info", source, sheet, row, column, message))
+
+    def scan(self, path) -> Future:
+        """The scan of a CSV file (scan_file: NFC or not, lines, digest, hints of legacy
+        text), started on the load's scan thread the first time it is asked for: as the
+        file is staged, so that it runs while the other files are staged and the small
+        ones written (one core each), not beside the big file's INSERT (every core)."""
+        key = str(path)
+        with self._lock:
+            scan = self._scans.get(key)
+            if scan is None or scan.cancelled():
+                if self._scan_pool is None:
+                    self._scan_pool = ThreadPoolExecutor(1, thread_name_prefix="soat-scan")
+                scan = self._scans[key] = self._scan_pool.submit(scan_file, Path(path))
+            return scan
+
+    def stop_scans(self) -> None:
+        """The scans not started are dropped; one running is waited for."""
+        if self._scan_pool is not None:
+            self._scan_pool.shutdown(wait=True, cancel_futures=True)
+            self._scan_pool = None
 
     def tmp(self) -> str:
         with self._lock:
@@ -2034,6 +2058,8 @@ def list_sql_tables(engine, schema: str | None) -> list[str]:
 
 def cleanup(staging: Staging) -> None:
     from loaders import workbook
+
+    staging.stop_scans()
 
     workbook.forget_xml()
     workbook.forget_formats()
