@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from loader_helpers import STUDENT_HEAD, folder, load, student_rows, table_dump
+from loader_helpers import SCHOOLS, STUDENT_HEAD, folder, load, student_rows, table_dump
 
 import loaders.load as load_module
 from soat import store
@@ -226,3 +226,76 @@ def test_ctrl_c_in_either_lane_stops_the_load_and_leaves_nothing(tmp_path, monke
         )
     assert st.catalog().entries == []
     assert not any((tmp_path / "store" / "tmp").iterdir())
+
+
+def _far_mixed(head: list[str], rows: list[str]) -> str:
+    """CRLF lines with one bare LF near the end, past what staging sniffs (256 KB): DuckDB's
+    reader stops on it in the INSERT, and the load reads the file again from an LF copy."""
+    lines = [",".join(head), *rows]
+    n = len(lines)
+    text = "\r\n".join(lines[: n - 10]) + "\n" + "\r\n".join(lines[n - 10 :]) + "\r\n"
+    assert len(text.encode()) > 300_000
+    return text
+
+
+@pytest.mark.parametrize("failing", ["big", "small"])
+def test_a_file_read_again_after_the_other_lane_committed(tmp_path, monkeypatch, failing):
+    """Each lane commits without waiting for the other; when a file must be read again
+    (a bare LF far down a CRLF file: the retry reads an LF copy) after the other lane has
+    committed and numbered its rows, those rows are undone first (_undo_rows): the result
+    is what a one-transaction load gives, rows and messages."""
+    import threading
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "truong.csv").write_text("\n".join(",".join(r) for r in SCHOOLS) + "\n")
+    # (where DuckDB's reader stops depends on where the bare LF falls in its buffers:
+    # these sizes make it stop, as the waits below check)
+    students = [f"HS{i},S1,Hoc sinh {i},01/03/2018,0793180{i:05d}" for i in range(10000)]
+    classes = [f"L{i},S1,Lop {i},1,35,4" for i in range(12000)]
+    class_head = ["Mã lớp", "Mã trường", "Tên lớp", "Khối", "Sĩ số", "Số tiết NN/tuần"]
+    if failing == "big":
+        (source / "hoc_sinh.csv").write_text(
+            _far_mixed(STUDENT_HEAD, students), encoding="utf-8", newline=""
+        )
+    else:  # the classes (the small files' lane) are read again; the students are bigger
+        (source / "lop.csv").write_text(
+            _far_mixed(class_head, classes), encoding="utf-8", newline=""
+        )
+        (source / "hoc_sinh.csv").write_text(
+            "\n".join([",".join(STUDENT_HEAD), *students]) + "\n"
+        )
+    one, one_dump = _loaded(tmp_path / "one.duckdb", source, draft=False)
+
+    monkeypatch.setattr(load_module, "LANE_MIN_BYTES", 0)
+    other_done = threading.Event()
+    real_insert, real_number, real_undo = (
+        load_module._insert_part,
+        load_module._number_part,
+        load_module._undo_rows,
+    )
+    waiting = {"left": 1, "undone": 0}
+    failing_table = "students" if failing == "big" else "classes"
+
+    def insert(con, staging, part, sid, scan):
+        if part.table == failing_table and waiting["left"]:
+            waiting["left"] -= 1
+            assert other_done.wait(30), "the other lane never numbered its rows"
+        return real_insert(con, staging, part, sid, scan)
+
+    def number(con, staging, part, sid, fscan):
+        real_number(con, staging, part, sid, fscan)
+        if part.table != failing_table:
+            other_done.set()
+
+    def undo(*args):
+        waiting["undone"] += 1
+        real_undo(*args)
+
+    monkeypatch.setattr(load_module, "_insert_part", insert)
+    monkeypatch.setattr(load_module, "_number_part", number)
+    monkeypatch.setattr(load_module, "_undo_rows", undo)
+    two, two_dump = _loaded(tmp_path / "two.duckdb", source, draft=True)
+    assert waiting == {"left": 0, "undone": 1}
+    assert two_dump == one_dump
+    assert two.messages == one.messages and two.rows == one.rows
