@@ -801,6 +801,13 @@ def _scan_files(staging: Staging, order: list) -> dict:
     return {id(p): staging.scan(p.csv.path) for p in order if p.csv is not None}
 
 
+def _number_and_count(con, staging: Staging, part, sid: int, fscan, rows: dict) -> None:
+    """After a part's rows are written: numbered (_number_part), then counted into `rows`
+    and their unreadable values rejected (_count_and_reject_values)."""
+    _number_part(con, staging, part, sid, fscan)
+    _count_and_reject_values(con, staging, part, sid, rows)
+
+
 def _csv_rejects(con, staging: Staging, part, sid: int) -> None:
     """The lines DuckDB's reader could not read of a CSV part, into `rejects` (from the
     store_rejects table of the connection that read the file)."""
@@ -829,8 +836,7 @@ def _write_in_order(con, staging: Staging, order: list, sid: int, rows: dict, dr
         con.execute("COMMIT")
         con.execute("BEGIN TRANSACTION")
     for part in staging.parts:
-        _number_part(con, staging, part, sid, fscans[id(part)])
-        _count_and_reject_values(con, staging, part, sid, rows)
+        _number_and_count(con, staging, part, sid, fscans[id(part)], rows)
     for part in staging.parts:
         _csv_rejects(con, staging, part, sid)
 
@@ -875,9 +881,10 @@ def _write_in_lanes(con, staging: Staging, order: list, sid: int, rows: dict) ->
             open_txn[i] = True
             mine = {id(p) for p in lanes[i]}
             for part in [p for p in staging.parts if id(p) in mine]:
-                _number_part(c, said_b[id(part)], part, sid, fscans[id(part)])
                 counted[id(part)] = {}
-                _count_and_reject_values(c, said_b[id(part)], part, sid, counted[id(part)])
+                _number_and_count(
+                    c, said_b[id(part)], part, sid, fscans[id(part)], counted[id(part)]
+                )
                 _csv_rejects(c, staging, part, sid)
             c.execute("COMMIT")
             open_txn[i] = False
@@ -892,7 +899,6 @@ def _write_in_lanes(con, staging: Staging, order: list, sid: int, rows: dict) ->
                     open_txn[i] = False
             if any(committed):
                 _undo_rows(con, lanes[0], sid)
-            con.execute("BEGIN TRANSACTION")  # for _write_snapshot's ROLLBACK
             raise
     finally:
         if open_txn[1]:

@@ -262,9 +262,7 @@ def test_a_file_read_again_after_the_other_lane_committed(tmp_path, monkeypatch,
         (source / "lop.csv").write_text(
             _far_mixed(class_head, classes), encoding="utf-8", newline=""
         )
-        (source / "hoc_sinh.csv").write_text(
-            "\n".join([",".join(STUDENT_HEAD), *students]) + "\n"
-        )
+        (source / "hoc_sinh.csv").write_text("\n".join([",".join(STUDENT_HEAD), *students]) + "\n")
     one, one_dump = _loaded(tmp_path / "one.duckdb", source, draft=False)
 
     monkeypatch.setattr(load_module, "LANE_MIN_BYTES", 0)
